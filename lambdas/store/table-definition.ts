@@ -1,0 +1,71 @@
+/**
+ * The one definition of the event table: keys, attribute types, the listing index, TTL and the change feed.
+ * Local mode and the tests create the table from `createTableInput`; the CDK construct reads the same constants.
+ * The item layout that lives in this table is described in `items.ts`.
+ */
+import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
+
+export type KeyAttributeType = "S" | "N";
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: KeyAttributeType;
+}
+
+export const tableDefinition = {
+  /** Stream id (UUID, lower case). */
+  partitionKey: { name: "pk", type: "S" },
+  /** Revision for event items (1, 2, 3, …); 0 for the stream's summary item. */
+  sortKey: { name: "sk", type: "N" },
+  /**
+   * Sparse index over stream summaries only, serving "streams of type T updated after U".
+   * Its partition key is `<streamType>#<shard>` so that one busy stream type is spread over
+   * `listingShards` partitions; its sort key `<updatedAt>#<streamId>` orders streams totally.
+   */
+  listingIndex: {
+    name: "byTypeAndUpdatedAt",
+    partitionKey: { name: "listPk", type: "S" },
+    sortKey: { name: "listSk", type: "S" },
+    nonKeyAttributes: ["streamType", "revision", "updatedAt"],
+  },
+  listingShards: 4,
+  /** Epoch seconds; items carrying it expire (events never do). */
+  timeToLiveAttribute: "expiresAt",
+  /** The change feed needs the new item only. */
+  streamViewType: "NEW_IMAGE",
+} as const satisfies {
+  partitionKey: KeyAttribute;
+  sortKey: KeyAttribute;
+  listingIndex: { name: string; partitionKey: KeyAttribute; sortKey: KeyAttribute; nonKeyAttributes: string[] };
+  listingShards: number;
+  timeToLiveAttribute: string;
+  streamViewType: "NEW_IMAGE";
+};
+
+/** CreateTable input for local mode and tests (on-demand, stream enabled, listing index). */
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  const { partitionKey, sortKey, listingIndex, streamViewType } = tableDefinition;
+  return {
+    TableName: tableName,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: [partitionKey, sortKey, listingIndex.partitionKey, listingIndex.sortKey].map((key) => ({
+      AttributeName: key.name,
+      AttributeType: key.type,
+    })),
+    KeySchema: [
+      { AttributeName: partitionKey.name, KeyType: "HASH" },
+      { AttributeName: sortKey.name, KeyType: "RANGE" },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: listingIndex.name,
+        KeySchema: [
+          { AttributeName: listingIndex.partitionKey.name, KeyType: "HASH" },
+          { AttributeName: listingIndex.sortKey.name, KeyType: "RANGE" },
+        ],
+        Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [...listingIndex.nonKeyAttributes] },
+      },
+    ],
+    StreamSpecification: { StreamEnabled: true, StreamViewType: streamViewType },
+  };
+}
