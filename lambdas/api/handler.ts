@@ -1,7 +1,9 @@
-// Lambda entry point of the HTTP API (function URL, payload format 2.0). Placeholder until the API lands.
-import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
+/** Lambda entry point of the HTTP API (function URL, payload format 2.0). */
+import { createDocumentClient } from "../shared/aws-clients.ts";
+import { environmentVariables, requiredEnvironment } from "../shared/environment.ts";
+import { EventStore } from "../store/event-store.ts";
+import { createApi } from "./app.ts";
 
-export const handler = async (_event: LambdaFunctionURLEvent): Promise<LambdaFunctionURLResult> => ({
-  statusCode: 503,
-  body: "not yet",
-});
+export const handler = createApi(
+  new EventStore({ client: createDocumentClient(), tableName: requiredEnvironment(environmentVariables.tableName) }),
+);

@@ -1,0 +1,100 @@
+/**
+ * Request bodies: decoding, JSON parsing, and where each value sits in the text. The positions let the API
+ * keep a payload as the exact text the client sent (see RawJson) instead of re-serialising a parsed value.
+ */
+import { RawJson } from "../store/raw-json.ts";
+import { HttpProblem } from "./problem.ts";
+
+/** Where a JSON value sits in the body text, with its members or elements when it is an object or array. */
+export interface JsonNode {
+  start: number;
+  end: number;
+  members?: Map<string, JsonNode>;
+  elements?: JsonNode[];
+}
+
+export interface JsonBody {
+  value: unknown;
+  root: JsonNode;
+  /** The value at `node` exactly as the client wrote it. */
+  raw(node: JsonNode): RawJson;
+}
+
+const jsonMediaType = /^application\/([a-z0-9.+-]+\+)?json$/;
+
+export function parseJsonBody(body: string | undefined, contentType: string | undefined): JsonBody {
+  if (contentType !== undefined) {
+    const mediaType = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+    if (!jsonMediaType.test(mediaType)) {
+      throw new HttpProblem(
+        415,
+        "Unsupported media type",
+        `send the body as JSON with Content-Type: application/json (got ${mediaType || "none"})`,
+      );
+    }
+  }
+  if (!body) throw new HttpProblem(400, "Missing body", "this request needs a JSON body");
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (error) {
+    throw new HttpProblem(400, "Malformed JSON", `the body is not valid JSON: ${(error as Error).message}`);
+  }
+  const root = scanJson(body);
+  return { value, root, raw: (node) => new RawJson(body.slice(node.start, node.end)) };
+}
+
+/**
+ * Finds the position of every value in text that JSON.parse has accepted. Duplicate keys resolve as in
+ * JSON.parse: the last one wins.
+ */
+export function scanJson(text: string): JsonNode {
+  let at = 0;
+  const skipWhitespace = () => {
+    while (at < text.length && (text[at] === " " || text[at] === "\t" || text[at] === "\n" || text[at] === "\r")) at++;
+  };
+  const readString = (): string => {
+    const start = at++;
+    while (text[at] !== '"') at += text[at] === "\\" ? 2 : 1;
+    at++;
+    return JSON.parse(text.slice(start, at)) as string;
+  };
+  const readValue = (): JsonNode => {
+    skipWhitespace();
+    const start = at;
+    const first = text[at];
+    if (first === "{") {
+      at++;
+      const members = new Map<string, JsonNode>();
+      skipWhitespace();
+      if (text[at] === "}") return { start, end: ++at, members };
+      for (;;) {
+        skipWhitespace();
+        const key = readString();
+        skipWhitespace();
+        at++; // ':'
+        members.set(key, readValue());
+        skipWhitespace();
+        if (text[at++] === "}") return { start, end: at, members };
+      }
+    }
+    if (first === "[") {
+      at++;
+      const elements: JsonNode[] = [];
+      skipWhitespace();
+      if (text[at] === "]") return { start, end: ++at, elements };
+      for (;;) {
+        elements.push(readValue());
+        skipWhitespace();
+        if (text[at++] === "]") return { start, end: at, elements };
+      }
+    }
+    if (first === '"') {
+      readString();
+      return { start, end: at };
+    }
+    while (at < text.length && !",]} \t\n\r".includes(text[at] as string)) at++;
+    return { start, end: at };
+  };
+  return readValue();
+}

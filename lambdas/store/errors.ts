@@ -1,0 +1,68 @@
+/**
+ * Errors of the store, as values with a kind. The HTTP layer maps each kind to a status in one place
+ * (`lambdas/api/problem.ts`); nothing else decides what a caller sees.
+ */
+export type StoreErrorKind = "invalid" | "not-found" | "conflict" | "too-large" | "unprocessable" | "throttled";
+
+export abstract class StoreError extends Error {
+  abstract readonly kind: StoreErrorKind;
+}
+
+/** Input that breaks the model's rules; `errors` maps a field to what is wrong with it. */
+export class InvalidInputError extends StoreError {
+  readonly kind = "invalid";
+  constructor(
+    message: string,
+    readonly errors: Record<string, string[]> = {},
+  ) {
+    super(message);
+  }
+}
+
+export class StreamNotFoundError extends StoreError {
+  readonly kind = "not-found";
+  constructor(
+    readonly streamType: string,
+    readonly streamId: string,
+  ) {
+    super(`stream ${streamId} of type ${streamType} does not exist`);
+  }
+}
+
+/** The stream is not in the state the append expected; nothing was written. */
+export class WrongExpectedRevisionError extends StoreError {
+  readonly kind = "conflict";
+  constructor(
+    message: string,
+    readonly currentRevision: number,
+  ) {
+    super(message);
+  }
+}
+
+/** An item or a request is larger than DynamoDB accepts; `limitBytes` says the limit. */
+export class TooLargeError extends StoreError {
+  readonly kind = "too-large";
+  constructor(
+    message: string,
+    readonly limitBytes: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Well-formed but contradicting what is stored, e.g. an idempotency key reused with another body. */
+export class UnprocessableError extends StoreError {
+  readonly kind = "unprocessable";
+}
+
+/** DynamoDB kept throttling (or kept contending) after the SDK's and our retries. */
+export class ThrottledError extends StoreError {
+  readonly kind = "throttled";
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 1,
+  ) {
+    super(message);
+  }
+}

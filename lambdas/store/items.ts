@@ -1,0 +1,233 @@
+/**
+ * The storage model: every DynamoDB key, item shape, expression and condition of the store lives here.
+ * The rest of the store speaks in domain terms and asks this module for the commands it sends.
+ *
+ * Items (one table, see table-definition.ts):
+ *   event    pk = streamId, sk = revision (1, 2, …): streamType, eventType, eventId, payload (JSON text),
+ *            metadata (JSON text, optional), createdAt. Written once, with `attribute_not_exists(pk)`.
+ *   summary  pk = streamId, sk = 0: streamType, revision, updatedAt, listPk = `<type>#<shard>`,
+ *            listSk = `<updatedAt>#<streamId>`. Kept by the change feed; the only items in the listing index.
+ */
+import type {
+  PutCommandInput,
+  QueryCommandInput,
+  TransactWriteCommandInput,
+  UpdateCommandInput,
+} from "@aws-sdk/lib-dynamodb";
+import type { NewEvent, RecordedEvent, Stream } from "./model.ts";
+import { RawJson } from "./raw-json.ts";
+import { tableDefinition } from "./table-definition.ts";
+
+const pk = tableDefinition.partitionKey.name;
+const sk = tableDefinition.sortKey.name;
+const listing = tableDefinition.listingIndex;
+
+/** The sort key of a stream's summary item; events start at revision 1. */
+export const summarySortKey = 0;
+
+/** DynamoDB's item size limit (400 KB). */
+export const maxItemBytes = 400 * 1024;
+/** DynamoDB's limit on the total size of the items of one TransactWriteItems call (4 MB). */
+export const maxTransactionBytes = 4 * 1024 * 1024;
+
+export type Item = Record<string, unknown>;
+
+export type NewEventWithId = NewEvent & { eventId: string };
+
+export function eventItem(
+  streamType: string,
+  streamId: string,
+  revision: number,
+  event: NewEventWithId,
+  createdAt: string,
+): Item {
+  const item: Item = {
+    [pk]: streamId,
+    [sk]: revision,
+    streamType,
+    eventType: event.eventType,
+    eventId: event.eventId,
+    payload: event.payload.text,
+    createdAt,
+  };
+  if (event.metadata) item.metadata = event.metadata.text;
+  return item;
+}
+
+/** True for event items (the change feed also sees summary items). */
+export function isEventItem(item: Item): boolean {
+  return typeof item.eventId === "string" && Number(item[sk]) > summarySortKey;
+}
+
+export function recordedEvent(item: Item): RecordedEvent {
+  return {
+    streamId: String(item[pk]),
+    streamType: String(item.streamType),
+    revision: Number(item[sk]),
+    eventType: String(item.eventType),
+    payload: new RawJson(String(item.payload)),
+    eventId: String(item.eventId),
+    metadata: typeof item.metadata === "string" ? new RawJson(item.metadata) : undefined,
+    createdAt: String(item.createdAt),
+  };
+}
+
+export function streamFromSummary(item: Item): Stream {
+  return {
+    streamId: String(item[pk]),
+    streamType: String(item.streamType),
+    revision: Number(item.revision),
+    updatedAt: String(item.updatedAt),
+  };
+}
+
+/** Whether two event items hold the same event (the idempotency test of a retried append). */
+export function sameEvent(stored: Item, retried: Item): boolean {
+  return (
+    stored.eventId === retried.eventId &&
+    stored.eventType === retried.eventType &&
+    stored.payload === retried.payload &&
+    stored.metadata === retried.metadata &&
+    stored.streamType === retried.streamType
+  );
+}
+
+/** Size of an item as DynamoDB counts it: attribute names plus values (UTF-8 strings, numbers ≤ 21 bytes). */
+export function itemSizeBytes(item: Item): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(item)) {
+    bytes += Buffer.byteLength(name);
+    bytes += typeof value === "number" ? 21 : Buffer.byteLength(String(value));
+  }
+  return bytes;
+}
+
+/** Puts a new event item; fails if that revision exists, and then returns the item that is there. */
+export function putNewEvent(tableName: string, item: Item): PutCommandInput {
+  return {
+    TableName: tableName,
+    Item: item,
+    ConditionExpression: "attribute_not_exists(#pk)",
+    ExpressionAttributeNames: { "#pk": pk },
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+    ReturnConsumedCapacity: "INDEXES",
+  };
+}
+
+/** Puts several new event items atomically, each on the same condition as putNewEvent. */
+export function putNewEvents(tableName: string, items: Item[]): TransactWriteCommandInput {
+  return {
+    TransactItems: items.map((item) => {
+      const { ReturnConsumedCapacity: _perCall, ...put } = putNewEvent(tableName, item);
+      return { Put: { ...put, TableName: tableName, Item: item } };
+    }),
+    ReturnConsumedCapacity: "INDEXES",
+  };
+}
+
+/** The newest event of a stream (strongly consistent): its revision, type and time. */
+export function queryHead(tableName: string, streamId: string): QueryCommandInput {
+  return {
+    TableName: tableName,
+    KeyConditionExpression: "#pk = :streamId AND #sk > :summary",
+    ExpressionAttributeNames: { "#pk": pk, "#sk": sk },
+    ExpressionAttributeValues: { ":streamId": streamId, ":summary": summarySortKey },
+    ScanIndexForward: false,
+    Limit: 1,
+    ConsistentRead: true,
+    ReturnConsumedCapacity: "TOTAL",
+  };
+}
+
+/** Events of a stream in a revision range (strongly consistent), in either direction. */
+export function queryEvents(
+  tableName: string,
+  streamId: string,
+  range: { from: number; to: number },
+  forward: boolean,
+  limit: number,
+): QueryCommandInput {
+  return {
+    TableName: tableName,
+    KeyConditionExpression: "#pk = :streamId AND #sk BETWEEN :from AND :to",
+    ExpressionAttributeNames: { "#pk": pk, "#sk": sk },
+    ExpressionAttributeValues: { ":streamId": streamId, ":from": range.from, ":to": range.to },
+    ScanIndexForward: forward,
+    Limit: limit,
+    ConsistentRead: true,
+    ReturnConsumedCapacity: "TOTAL",
+  };
+}
+
+/** Largest revision a query range can name (DynamoDB numbers are exact up to this in JavaScript). */
+export const maxRevision = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Raises a stream's summary to `stream.revision`, or leaves it if it is already there or beyond: the change
+ * feed may deliver records again or out of order, and a summary never moves backwards.
+ */
+export function raiseSummary(tableName: string, stream: Stream): UpdateCommandInput {
+  return {
+    TableName: tableName,
+    Key: { [pk]: stream.streamId, [sk]: summarySortKey },
+    UpdateExpression:
+      "SET streamType = :streamType, revision = :revision, updatedAt = :updatedAt, #listPk = :listPk, #listSk = :listSk",
+    ConditionExpression: "attribute_not_exists(#pk) OR revision < :revision",
+    ExpressionAttributeNames: { "#pk": pk, "#listPk": listing.partitionKey.name, "#listSk": listing.sortKey.name },
+    ExpressionAttributeValues: {
+      ":streamType": stream.streamType,
+      ":revision": stream.revision,
+      ":updatedAt": stream.updatedAt,
+      ":listPk": listingPartition(stream.streamType, listingShard(stream.streamId)),
+      ":listSk": listingSortKey(stream.updatedAt, stream.streamId),
+    },
+    ReturnConsumedCapacity: "INDEXES",
+  };
+}
+
+/** The listing shard of a stream: a stable hash of its id, so a busy type is spread over partitions. */
+export function listingShard(streamId: string): number {
+  let hash = 0x811c9dc5; // FNV-1a: cheap, stable, spreads UUIDs of every version evenly
+  for (let i = 0; i < streamId.length; i++) {
+    hash ^= streamId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % tableDefinition.listingShards;
+}
+
+export function listingPartition(streamType: string, shard: number): string {
+  return `${streamType}#${shard}`;
+}
+
+/** ISO times of one width sort as they happen; the stream id breaks ties, so the order is total. */
+export function listingSortKey(updatedAt: string, streamId: string): string {
+  return `${updatedAt}#${streamId}`;
+}
+
+/** A listing sort key that is greater than every key of streams updated at `isoTime` or before. */
+export function listingSortKeyAfterTime(isoTime: string): string {
+  return `${isoTime}~`; // '~' sorts after '#' and after every character of a stream id
+}
+
+/** Streams of one listing shard whose sort key is greater than `afterSortKey`, oldest first. */
+export function queryListingShard(
+  tableName: string,
+  streamType: string,
+  shard: number,
+  afterSortKey: string,
+  limit: number,
+): QueryCommandInput {
+  return {
+    TableName: tableName,
+    IndexName: listing.name,
+    KeyConditionExpression: "#listPk = :listPk AND #listSk > :after",
+    ExpressionAttributeNames: { "#listPk": listing.partitionKey.name, "#listSk": listing.sortKey.name },
+    ExpressionAttributeValues: { ":listPk": listingPartition(streamType, shard), ":after": afterSortKey },
+    Limit: limit,
+    ReturnConsumedCapacity: "INDEXES",
+  };
+}
+
+export function listingSortKeyOf(item: Item): string {
+  return String(item[listing.sortKey.name]);
+}

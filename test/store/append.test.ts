@@ -1,0 +1,206 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { before, describe, it } from "node:test";
+import {
+  InvalidInputError,
+  StreamNotFoundError,
+  TooLargeError,
+  WrongExpectedRevisionError,
+} from "../../lambdas/store/errors.ts";
+import type { EventStore } from "../../lambdas/store/event-store.ts";
+import type { NewEvent } from "../../lambdas/store/model.ts";
+import { RawJson } from "../../lambdas/store/raw-json.ts";
+import { type CapacityLog, testEventStore } from "../support/event-store.ts";
+
+function event(eventType = "Happened", payload = '{"n":1}', eventId?: string): NewEvent {
+  return { eventType, payload: new RawJson(payload), eventId };
+}
+
+async function revisions(store: EventStore, streamType: string, streamId: string): Promise<number[]> {
+  const page = await store.readEvents(streamType, streamId, { direction: "forward", afterRevision: 0, limit: 1000 });
+  return page.events.map((recorded) => recorded.revision);
+}
+
+describe("append", () => {
+  let store: EventStore;
+  let capacity: CapacityLog;
+  before(async () => {
+    ({ store, capacity } = await testEventStore());
+  });
+
+  it("appends revision N+1 and answers the stream's new revision and time", async () => {
+    const id = randomUUID();
+    const first = await store.append("order", id, 0, [event()]);
+    const second = await store.append("order", id, 1, [event("Paid")]);
+    assert.equal(first.stream.revision, 1);
+    assert.equal(second.stream.revision, 2);
+    assert.deepEqual([second.firstRevision, second.lastRevision], [2, 2]);
+    const page = await store.readEvents("order", id, { direction: "forward", afterRevision: 0, limit: 10 });
+    assert.equal(
+      page.events[1]?.createdAt,
+      second.stream.updatedAt,
+      "createdAt of an event is the updatedAt its append returned",
+    );
+  });
+
+  it("refuses a stale revision with the current revision and writes nothing", async () => {
+    const id = randomUUID();
+    await store.append("order", id, "no-stream", [event(), event()]);
+    await assert.rejects(store.append("order", id, 1, [event("Late")]), (error: unknown) => {
+      assert.ok(error instanceof WrongExpectedRevisionError);
+      assert.equal(error.currentRevision, 2);
+      return true;
+    });
+    assert.deepEqual(await revisions(store, "order", id), [1, 2]);
+  });
+
+  it("refuses a revision beyond the next one, so revisions never have gaps", async () => {
+    const id = randomUUID();
+    await store.append("order", id, "no-stream", [event()]);
+    await assert.rejects(store.append("order", id, 5, [event()]), WrongExpectedRevisionError);
+    assert.deepEqual(await revisions(store, "order", id), [1]);
+  });
+
+  it("no-stream creates the stream and refuses when it exists", async () => {
+    const id = randomUUID();
+    const created = await store.append("order", id, "no-stream", [event()]);
+    assert.equal(created.stream.revision, 1);
+    await assert.rejects(store.append("order", id, "no-stream", [event()]), (error: unknown) => {
+      assert.ok(error instanceof WrongExpectedRevisionError);
+      assert.equal(error.currentRevision, 1);
+      return true;
+    });
+  });
+
+  it("stream-exists refuses a missing stream and appends to an existing one", async () => {
+    const id = randomUUID();
+    await assert.rejects(store.append("order", id, "stream-exists", [event()]), WrongExpectedRevisionError);
+    await store.append("order", id, "no-stream", [event()]);
+    const appended = await store.append("order", id, "stream-exists", [event(), event()]);
+    assert.deepEqual([appended.firstRevision, appended.lastRevision], [2, 3]);
+  });
+
+  it("any appends at the end whatever the revision, creating the stream if needed", async () => {
+    const id = randomUUID();
+    assert.equal((await store.append("order", id, "any", [event()])).stream.revision, 1);
+    assert.equal((await store.append("order", id, "any", [event()])).stream.revision, 2);
+  });
+
+  it("appends several events atomically: a conflicting batch writes none of them", async () => {
+    const id = randomUUID();
+    await store.append("order", id, "no-stream", [event()]);
+    await store.append("order", id, 1, [event()]);
+    await assert.rejects(
+      store.append("order", id, 1, [event("A"), event("B"), event("C")]),
+      WrongExpectedRevisionError,
+    );
+    assert.deepEqual(await revisions(store, "order", id), [1, 2]);
+    const batch = await store.append("order", id, 2, [event("A"), event("B"), event("C")]);
+    assert.deepEqual([batch.firstRevision, batch.lastRevision, batch.stream.revision], [3, 5, 5]);
+  });
+
+  it("a retry with the same eventIds at the same position returns the original result and writes nothing", async () => {
+    const id = randomUUID();
+    const events = [event("A", "1", randomUUID()), event("B", "2", randomUUID())];
+    const original = await store.append("order", id, "no-stream", events);
+    const retried = await store.append("order", id, "no-stream", events);
+    assert.deepEqual(retried, original);
+    const single = event("C", '"c"', randomUUID());
+    const appended = await store.append("order", id, 2, [single]);
+    await store.append("order", id, 3, [event("D")]); // someone else moves on
+    assert.deepEqual(await store.append("order", id, 2, [single]), appended, "a late retry still finds its event");
+    assert.deepEqual(await revisions(store, "order", id), [1, 2, 3, 4]);
+  });
+
+  it("the same eventId at another position is a conflict", async () => {
+    const id = randomUUID();
+    const single = event("A", "1", randomUUID());
+    await store.append("order", id, "no-stream", [single]);
+    await store.append("order", id, 1, [event("B")]);
+    await assert.rejects(store.append("order", id, 1, [single]), WrongExpectedRevisionError);
+  });
+
+  it("a retry with the same eventId but another content is a conflict", async () => {
+    const id = randomUUID();
+    const eventId = randomUUID();
+    await store.append("order", id, "no-stream", [event("A", "1", eventId)]);
+    await assert.rejects(
+      store.append("order", id, "no-stream", [event("A", "2", eventId)]),
+      WrongExpectedRevisionError,
+    );
+  });
+
+  it("a stream of another type is not found", async () => {
+    const id = randomUUID();
+    await store.append("order", id, "no-stream", [event()]);
+    await assert.rejects(store.append("invoice", id, 1, [event()]), StreamNotFoundError);
+    await assert.rejects(store.streamDetails("invoice", id), StreamNotFoundError);
+  });
+
+  it("refuses an event over DynamoDB's item size with the limit, and writes nothing", async () => {
+    const id = randomUUID();
+    const big = `"${"x".repeat(400 * 1024)}"`;
+    await assert.rejects(store.append("order", id, "no-stream", [event("Big", big)]), (error: unknown) => {
+      assert.ok(error instanceof TooLargeError);
+      assert.equal(error.limitBytes, 400 * 1024);
+      return true;
+    });
+    await assert.rejects(store.streamDetails("order", id), StreamNotFoundError);
+  });
+
+  it("refuses events that are 4 MB together (one transaction's limit)", async () => {
+    const chunk = `"${"x".repeat(300 * 1024)}"`;
+    const events = Array.from({ length: 15 }, () => event("Chunk", chunk));
+    await assert.rejects(store.append("order", randomUUID(), "no-stream", events), TooLargeError);
+  });
+
+  it("refuses a bad stream type, a bad id, no events, too many events and duplicate eventIds", async () => {
+    await assert.rejects(store.append("bad type", randomUUID(), "any", [event()]), InvalidInputError);
+    await assert.rejects(store.append("order", "not-a-uuid", "any", [event()]), InvalidInputError);
+    await assert.rejects(store.append("order", randomUUID(), "any", []), InvalidInputError);
+    const many = Array.from({ length: 101 }, () => event());
+    await assert.rejects(store.append("order", randomUUID(), "any", many), InvalidInputError);
+    const eventId = randomUUID();
+    await assert.rejects(
+      store.append("order", randomUUID(), "any", [event("A", "1", eventId), event("B", "2", eventId)]),
+      InvalidInputError,
+    );
+  });
+
+  it("stores the payload as the exact JSON text it was given", async () => {
+    const id = randomUUID();
+    const payloads = [
+      '{"b":1,"a":[1,2,{"z":null}],"big":12345678901234567890}',
+      '"a string"',
+      "42",
+      "null",
+      '{ "spaced" : true }',
+    ];
+    await store.append(
+      "order",
+      id,
+      "no-stream",
+      payloads.map((payload) => event("P", payload)),
+    );
+    const page = await store.readEvents("order", id, { direction: "forward", afterRevision: 0, limit: 10 });
+    assert.deepEqual(
+      page.events.map((recorded) => recorded.payload.text),
+      payloads,
+    );
+  });
+
+  it("an append of one small event costs one write unit and one strongly consistent read unit", async () => {
+    const id = randomUUID();
+    await store.append("order", id, "no-stream", [event()]);
+    capacity.clear();
+    await store.append("order", id, 1, [event("Paid", `{"note":"${"x".repeat(180)}"}`)]);
+    // The read (a Query of the newest event) reports its capacity as a total; the PutItem per table.
+    assert.deepEqual(
+      capacity.entries.map((entry) => [entry.capacity.CapacityUnits, entry.capacity.Table?.CapacityUnits]),
+      [
+        [1, undefined],
+        [1, 1],
+      ],
+    );
+  });
+});

@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { before, describe, it } from "node:test";
+import { InvalidInputError, StreamNotFoundError } from "../../lambdas/store/errors.ts";
+import type { EventStore } from "../../lambdas/store/event-store.ts";
+import { RawJson } from "../../lambdas/store/raw-json.ts";
+import { testEventStore, uniqueStreamType } from "../support/event-store.ts";
+
+const payload = new RawJson("{}");
+
+describe("reading a stream", () => {
+  let store: EventStore;
+  let id: string;
+  before(async () => {
+    ({ store } = await testEventStore());
+    id = randomUUID();
+    const events = Array.from({ length: 25 }, (_, index) => ({ eventType: `E${index + 1}`, payload }));
+    await store.append("order", id, "no-stream", events);
+  });
+
+  it("reads forward in pages until hasMore is false", async () => {
+    const seen: number[] = [];
+    let afterRevision = 0;
+    let pages = 0;
+    for (;;) {
+      const page = await store.readEvents("order", id, { direction: "forward", afterRevision, limit: 10 });
+      pages++;
+      seen.push(...page.events.map((event) => event.revision));
+      if (!page.hasMore) break;
+      afterRevision = page.lastEvaluatedRevision;
+    }
+    assert.equal(pages, 3);
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 25 }, (_, index) => index + 1),
+    );
+  });
+
+  it("a page that ends exactly at the end says hasMore false", async () => {
+    const page = await store.readEvents("order", id, { direction: "forward", afterRevision: 15, limit: 10 });
+    assert.equal(page.events.length, 10);
+    assert.equal(page.hasMore, false);
+    assert.equal(page.lastEvaluatedRevision, 25);
+  });
+
+  it("reading after the last revision gives an empty last page that keeps the position", async () => {
+    const page = await store.readEvents("order", id, { direction: "forward", afterRevision: 30, limit: 10 });
+    assert.deepEqual(page, { events: [], hasMore: false, lastEvaluatedRevision: 30 });
+  });
+
+  it("reads backward from the end or from a revision, newest first", async () => {
+    const fromEnd = await store.readEvents("order", id, { direction: "backward", limit: 3 });
+    assert.deepEqual(
+      fromEnd.events.map((event) => event.revision),
+      [25, 24, 23],
+    );
+    assert.equal(fromEnd.hasMore, true);
+    const fromFive = await store.readEvents("order", id, { direction: "backward", fromRevision: 5, limit: 10 });
+    assert.deepEqual(
+      fromFive.events.map((event) => event.revision),
+      [5, 4, 3, 2, 1],
+    );
+    assert.equal(fromFive.hasMore, false);
+  });
+
+  it("a missing stream or a stream of another type is not found", async () => {
+    await assert.rejects(
+      store.readEvents("order", randomUUID(), { direction: "forward", limit: 10 }),
+      StreamNotFoundError,
+    );
+    await assert.rejects(store.readEvents("invoice", id, { direction: "forward", limit: 10 }), StreamNotFoundError);
+    await assert.rejects(
+      store.readEvents("invoice", id, { direction: "forward", afterRevision: 100, limit: 10 }),
+      StreamNotFoundError,
+    );
+  });
+
+  it("details are the newest revision and its time", async () => {
+    const details = await store.streamDetails("order", id);
+    const newest = await store.readEvents("order", id, { direction: "backward", limit: 1 });
+    assert.deepEqual(details, {
+      streamId: id,
+      streamType: "order",
+      revision: 25,
+      updatedAt: newest.events[0]?.createdAt,
+    });
+  });
+});
+
+describe("listing streams by type", () => {
+  let store: EventStore;
+  before(async () => {
+    ({ store } = await testEventStore());
+  });
+
+  it("lists summaries of a type updated after a time, oldest first, across shards and pages", async () => {
+    const streamType = uniqueStreamType();
+    const base = Date.parse("2026-03-01T00:00:00.000Z");
+    const streams = Array.from({ length: 23 }, (_, index) => ({
+      streamId: randomUUID(),
+      streamType,
+      revision: index + 1,
+      updatedAt: new Date(base + (index % 5) * 1000).toISOString(), // ties on purpose
+    }));
+    await Promise.all(streams.map((stream) => store.raiseSummary(stream)));
+    await store.raiseSummary({ ...streams[0]!, streamType: uniqueStreamType(), streamId: randomUUID() });
+
+    const listed = [];
+    let pageKey: string | undefined;
+    let pages = 0;
+    do {
+      const page = await store.listStreams(streamType, { updatedAfter: base - 1, pageKey, limit: 5 });
+      listed.push(...page.streams);
+      pageKey = page.nextPageKey;
+      pages++;
+      assert.equal(page.hasMore, pageKey !== undefined);
+    } while (pageKey);
+    assert.equal(pages, 5);
+    const expected = [...streams].sort((a, b) =>
+      a.updatedAt === b.updatedAt ? (a.streamId < b.streamId ? -1 : 1) : a.updatedAt < b.updatedAt ? -1 : 1,
+    );
+    assert.deepEqual(listed, expected);
+
+    const later = await store.listStreams(streamType, { updatedAfter: base + 3000, limit: 100 });
+    assert.deepEqual(
+      later.streams.map((stream) => stream.updatedAt),
+      expected.filter((s) => s.updatedAt > new Date(base + 3000).toISOString()).map((s) => s.updatedAt),
+    );
+    assert.equal(later.hasMore, false);
+  });
+
+  it("a summary never moves backwards", async () => {
+    const streamType = uniqueStreamType();
+    const stream = { streamId: randomUUID(), streamType, revision: 5, updatedAt: "2026-03-01T00:00:05.000Z" };
+    await store.raiseSummary(stream);
+    await store.raiseSummary({ ...stream, revision: 3, updatedAt: "2026-03-01T00:00:03.000Z" });
+    await store.raiseSummary(stream);
+    const page = await store.listStreams(streamType, { updatedAfter: 0, limit: 10 });
+    assert.deepEqual(page.streams, [stream]);
+  });
+
+  it("refuses a page key it did not give out", async () => {
+    await assert.rejects(
+      store.listStreams("order", { updatedAfter: 0, pageKey: "garbage", limit: 10 }),
+      InvalidInputError,
+    );
+  });
+});

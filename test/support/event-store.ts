@@ -1,0 +1,114 @@
+/**
+ * Set-up shared by the store, API and change-feed tests: one table on the run's DynamoDB Local, the real
+ * EventStore over it, and function-URL events for the API handler.
+ */
+import { randomUUID } from "node:crypto";
+import type { ConsumedCapacity } from "@aws-sdk/client-dynamodb";
+import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
+import { createApi } from "../../lambdas/api/app.ts";
+import { createDocumentClient } from "../../lambdas/shared/aws-clients.ts";
+import { EventStore, type StoreOperation } from "../../lambdas/store/event-store.ts";
+import { testDynamoDb, testTable } from "./dynamodb.ts";
+
+/** The table the store, API and change-feed tests share (streams are told apart by their random ids). */
+export const eventsTable = "events-test";
+
+export interface CapacityLog {
+  entries: { operation: StoreOperation; capacity: ConsumedCapacity }[];
+  clear(): void;
+}
+
+export async function testEventStore(): Promise<{ store: EventStore; tableName: string; capacity: CapacityLog }> {
+  const { endpoint } = testDynamoDb();
+  const tableName = await testTable(eventsTable);
+  const entries: CapacityLog["entries"] = [];
+  const store = new EventStore({
+    client: createDocumentClient(endpoint),
+    tableName,
+    onConsumedCapacity: (operation, capacity) => entries.push({ operation, capacity }),
+  });
+  return { store, tableName, capacity: { entries, clear: () => entries.splice(0) } };
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** The body parsed as JSON (undefined when empty). `any`: tests read answers field by field. */
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  json: any;
+}
+
+export type CallApi = (
+  method: string,
+  path: string,
+  options?: { body?: unknown; query?: string; headers?: Record<string, string>; base64?: boolean },
+) => Promise<ApiResponse>;
+
+/** The API handler over the test table, called with function-URL events as Lambda would. */
+export async function testApi(): Promise<{ call: CallApi; store: EventStore; capacity: CapacityLog }> {
+  const { store, capacity } = await testEventStore();
+  const handle = createApi(store);
+  const call: CallApi = async (method, path, options = {}) => {
+    const text =
+      options.body === undefined
+        ? undefined
+        : typeof options.body === "string"
+          ? options.body
+          : JSON.stringify(options.body);
+    const event = functionUrlEvent(method, path, {
+      query: options.query ?? "",
+      headers: { ...(text !== undefined ? { "content-type": "application/json" } : {}), ...options.headers },
+      body: text !== undefined && options.base64 ? Buffer.from(text).toString("base64") : text,
+      base64: options.base64 ?? false,
+    });
+    const result = (await handle(event)) as Exclude<LambdaFunctionURLResult, string>;
+    const body = result.body ?? "";
+    return {
+      status: result.statusCode ?? 200,
+      headers: (result.headers ?? {}) as Record<string, string>,
+      body,
+      json: body ? JSON.parse(body) : undefined,
+    };
+  };
+  return { call, store, capacity };
+}
+
+export function functionUrlEvent(
+  method: string,
+  rawPath: string,
+  options: { query: string; headers: Record<string, string>; body: string | undefined; base64: boolean },
+): LambdaFunctionURLEvent {
+  const now = new Date();
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath,
+    rawQueryString: options.query,
+    headers: options.headers,
+    queryStringParameters: Object.fromEntries(new URLSearchParams(options.query)),
+    requestContext: {
+      accountId: "anonymous",
+      apiId: "test",
+      domainName: "test.lambda-url.us-east-1.on.aws",
+      domainPrefix: "test",
+      http: { method, path: rawPath, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "test" },
+      requestId: randomUUID(),
+      routeKey: "$default",
+      stage: "$default",
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    body: options.body,
+    isBase64Encoded: options.base64,
+  };
+}
+
+export function newEvent(eventType = "Happened", payload: unknown = { n: 1 }, eventId?: string) {
+  return { eventType, payload, ...(eventId ? { eventId } : {}) };
+}
+
+/** A stream type no other test uses, so listings see only this test's streams. */
+export function uniqueStreamType(prefix = "t"): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
