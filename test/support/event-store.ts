@@ -34,8 +34,7 @@ export interface ApiResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
-  /** The body parsed as JSON (undefined when empty). `any`: tests read answers field by field. */
-  // biome-ignore lint/suspicious/noExplicitAny: see above
+  /** The body parsed as JSON (undefined when empty); tests read it field by field. */
   json: any;
 }
 
