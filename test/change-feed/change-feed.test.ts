@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { before, describe, it } from "node:test";
+import type { DynamoDBRecord } from "aws-lambda";
+import { createChangeFeedHandler } from "../../lambdas/change-feed/change-feed.ts";
+import type { EventStore } from "../../lambdas/store/event-store.ts";
+import type { RecordedEvent, Stream } from "../../lambdas/store/model.ts";
+import { RawJson } from "../../lambdas/store/raw-json.ts";
+import { testTableStream } from "../support/dynamodb.ts";
+import { eventsTable, testEventStore, uniqueStreamType } from "../support/event-store.ts";
+import { readStreamRecords } from "../support/stream-records.ts";
+
+const payload = new RawJson("{}");
+
+describe("change-feed handler, fed real records from DynamoDB Local's stream", () => {
+  let store: EventStore;
+  let streamArn: string;
+  before(async () => {
+    ({ store } = await testEventStore());
+    streamArn = await testTableStream(eventsTable);
+  });
+
+  async function listed(streamType: string): Promise<Stream[]> {
+    return (await store.listStreams(streamType, { updatedAfter: 0, limit: 100 })).streams;
+  }
+
+  /** Appends events to new streams of a fresh type; returns the type, the ids and the records they made. */
+  async function appendAndRead(eventsPerStream: number[]) {
+    const streamType = uniqueStreamType("feed");
+    const ids = eventsPerStream.map(() => randomUUID());
+    for (const [index, count] of eventsPerStream.entries()) {
+      for (let revision = 1; revision <= count; revision++) {
+        await store.append(streamType, ids[index] as string, revision - 1, [{ eventType: `E${revision}`, payload }]);
+      }
+    }
+    const records = await readStreamRecords(streamArn, new Set(ids));
+    return { streamType, ids, records };
+  }
+
+  it("raises each stream's summary to its newest event, so the listing shows it", async () => {
+    const { streamType, ids, records } = await appendAndRead([3, 1]);
+    assert.equal(records.length, 4);
+    assert.ok(records.every((record) => record.eventName === "INSERT" && record.eventSourceARN === streamArn));
+    const handler = createChangeFeedHandler({ store });
+    assert.deepEqual(await handler({ Records: records }), { batchItemFailures: [] });
+    const streams = await listed(streamType);
+    const byId = new Map(streams.map((stream) => [stream.streamId, stream]));
+    assert.equal(byId.get(ids[0] as string)?.revision, 3);
+    assert.equal(byId.get(ids[1] as string)?.revision, 1);
+    const details = await store.streamDetails(streamType, ids[0] as string);
+    assert.deepEqual(byId.get(ids[0] as string), details, "the summary equals the stream's details");
+  });
+
+  it("redelivery and reordering never move a summary backwards", async () => {
+    const { streamType, records } = await appendAndRead([4]);
+    const handler = createChangeFeedHandler({ store });
+    await handler({ Records: records });
+    await handler({ Records: records.slice(0, 2) }); // an old batch again
+    await handler({ Records: [...records].reverse() });
+    const [stream] = await listed(streamType);
+    assert.equal(stream?.revision, 4);
+  });
+
+  it("ignores the summary items' own records", async () => {
+    const { ids, records } = await appendAndRead([1]);
+    const handler = createChangeFeedHandler({ store });
+    await handler({ Records: records });
+    const withSummaries = await readStreamRecords(streamArn, new Set(ids));
+    const summaryRecords = withSummaries.filter((record) => record.dynamodb?.Keys?.sk?.N === "0");
+    assert.ok(summaryRecords.length >= 1, "the summary write is in the feed too");
+    const published: RecordedEvent[] = [];
+    const counting = createChangeFeedHandler({ store, publish: async (events) => (published.push(...events), []) });
+    assert.deepEqual(await counting({ Records: summaryRecords }), { batchItemFailures: [] });
+    assert.equal(published.length, 0);
+  });
+
+  it("a stream whose summary upkeep fails reports its earliest record; other streams go on", async () => {
+    const { streamType, ids, records } = await appendAndRead([2, 2]);
+    const failing = ids[0] as string;
+    const handler = createChangeFeedHandler({
+      store: {
+        raiseSummary: async (stream) => {
+          if (stream.streamId === failing) throw new Error("provoked failure");
+          return store.raiseSummary(stream);
+        },
+      },
+    });
+    const firstOfFailing = records.find((record) => record.dynamodb?.Keys?.pk?.S === failing) as DynamoDBRecord;
+    assert.deepEqual(await handler({ Records: records }), {
+      batchItemFailures: [{ itemIdentifier: firstOfFailing.dynamodb?.SequenceNumber }],
+    });
+    assert.deepEqual(
+      (await listed(streamType)).map((stream) => stream.streamId),
+      [ids[1]],
+    );
+  });
+
+  it("events that could not be published report the earliest of them, after the summary is kept", async () => {
+    const { streamType, ids, records } = await appendAndRead([3]);
+    const handler = createChangeFeedHandler({
+      store,
+      publish: async (events) => events.filter((event) => event.revision >= 2),
+    });
+    const second = records.find((record) => record.dynamodb?.Keys?.sk?.N === "2") as DynamoDBRecord;
+    assert.deepEqual(await handler({ Records: records }), {
+      batchItemFailures: [{ itemIdentifier: second.dynamodb?.SequenceNumber }],
+    });
+    assert.equal((await listed(streamType))[0]?.streamId, ids[0]);
+  });
+});
