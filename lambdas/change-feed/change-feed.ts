@@ -2,9 +2,9 @@
  * The change feed: what happens after an event is stored. Records arrive from DynamoDB Streams (Lambda's event
  * source mapping in AWS, local/stream-poller.ts locally), in order per stream, at least once.
  *
- * For each stream in the batch: raise its summary (the listing entry) to the newest revision seen, then hand
- * its events on to the notification step. A stream whose step fails reports its earliest record as a batch item
- * failure: the event source then redelivers from there, so the stream's later records wait for it and order per
+ * For each stream in the batch: raise its summary (the listing entry) to the newest revision seen; then all
+ * events of the streams whose summary is kept go to the notification step together (so PublishBatch calls are
+ * full). A stream whose step fails reports its earliest failed record as a batch item failure: the event source then redelivers from there, so the stream's later records wait for it and order per
  * stream survives retries. Summaries never move backwards, so redelivery is harmless.
  */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
@@ -17,8 +17,8 @@ import type { RecordedEvent } from "../store/model.ts";
 export interface ChangeFeedDependencies {
   store: Pick<EventStore, "raiseSummary">;
   /**
-   * Publishes the events of one stream (in revision order) and returns those that could not be published.
-   * Absent: nothing is published. (The SNS fan-out plugs in here.)
+   * Publishes events (grouped by stream, each stream in revision order) and returns those it did not publish.
+   * Absent: nothing is published.
    */
   publish?: (events: RecordedEvent[]) => Promise<RecordedEvent[]>;
 }
@@ -32,14 +32,22 @@ export function createChangeFeedHandler(
   dependencies: ChangeFeedDependencies,
 ): (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse> {
   return async (event) => {
-    const streams = eventsByStream(event.Records);
-    const failures = await Promise.all([...streams.values()].map((batch) => handleStream(batch, dependencies)));
-    return { batchItemFailures: failures.flat().map((itemIdentifier) => ({ itemIdentifier })) };
+    const streams = [...eventsByStream(event.Records).values()];
+    const failures: string[] = [];
+    // Summaries first: a subscriber that reads the listing after a notification sees that revision.
+    const kept = await Promise.all(streams.map((batch) => keepSummary(batch, dependencies)));
+    const publishable = streams.filter((_, index) => kept[index]);
+    streams.forEach((batch, index) => {
+      if (!kept[index]) failures.push(batch.sequenceNumbers[0] as string);
+    });
+    if (dependencies.publish && publishable.length > 0) {
+      failures.push(...(await publishAll(publishable, dependencies.publish)));
+    }
+    return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }
 
-/** Handles one stream's events; returns the sequence numbers to report as failed (none, or the earliest). */
-async function handleStream(batch: StreamBatch, dependencies: ChangeFeedDependencies): Promise<string[]> {
+async function keepSummary(batch: StreamBatch, dependencies: ChangeFeedDependencies): Promise<boolean> {
   const newest = batch.events.at(-1) as RecordedEvent;
   try {
     await dependencies.store.raiseSummary({
@@ -48,21 +56,34 @@ async function handleStream(batch: StreamBatch, dependencies: ChangeFeedDependen
       revision: newest.revision,
       updatedAt: newest.createdAt,
     });
+    return true;
   } catch (error) {
     logFailure("summary upkeep failed", newest, error);
-    return [batch.sequenceNumbers[0] as string];
+    return false;
   }
-  if (!dependencies.publish) return [];
+}
+
+/** Publishes every stream's events in one go; returns the earliest unpublished record of each stream. */
+async function publishAll(
+  streams: StreamBatch[],
+  publish: NonNullable<ChangeFeedDependencies["publish"]>,
+): Promise<string[]> {
+  const events = streams.flatMap((batch) => batch.events);
+  let unpublished: Set<RecordedEvent>;
   try {
-    const unpublished = await dependencies.publish(batch.events);
-    if (unpublished.length === 0) return [];
-    const earliest = Math.min(...unpublished.map((event) => batch.events.indexOf(event)));
-    logFailure("publish failed", batch.events[earliest] as RecordedEvent, undefined);
-    return [batch.sequenceNumbers[earliest] as string];
+    unpublished = new Set(await publish(events));
   } catch (error) {
-    logFailure("publish failed", batch.events[0] as RecordedEvent, error);
-    return [batch.sequenceNumbers[0] as string];
+    logFailure("publish failed", events[0] as RecordedEvent, error);
+    unpublished = new Set(events);
   }
+  const failures: string[] = [];
+  for (const batch of streams) {
+    const earliest = batch.events.findIndex((event) => unpublished.has(event));
+    if (earliest < 0) continue;
+    logFailure("publish failed", batch.events[earliest] as RecordedEvent, undefined);
+    failures.push(batch.sequenceNumbers[earliest] as string);
+  }
+  return failures;
 }
 
 /** The batch's event inserts grouped by stream, each group in revision order. */
