@@ -2,6 +2,7 @@
  * The HTTP API as one function from a function-URL event (payload format 2.0) to its result: routing, input
  * parsing, the store call, the answer. Lambda (handler.ts) and local mode serve this same function.
  */
+import { randomUUID } from "node:crypto";
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
 import { uuidV5 } from "../shared/uuid.ts";
 import { UnprocessableError, WrongExpectedRevisionError } from "../store/errors.ts";
@@ -11,6 +12,7 @@ import { stringifyJson } from "../store/raw-json.ts";
 import {
   bodyMember,
   InputErrors,
+  parseEventMember,
   parseExpectedRevision,
   parseInteger,
   parseNewEvent,
@@ -108,23 +110,16 @@ async function createStream(request: Request, store: EventStore): Promise<Lambda
     errors.add("Idempotency-Key", "must be 1 to 255 visible ASCII characters");
   }
   const body = parseJsonBody(request.body, request.headers["content-type"]);
-  let initialEvent: NewEvent | undefined;
-  if (requireBodyObject(body, errors)) {
-    const member = bodyMember(body, "initialEvent");
-    initialEvent = member
-      ? parseNewEvent(body, member.value, member.node, "initialEvent", errors)
-      : errors.add("initialEvent", "is required: {eventType, payload}");
-  }
+  const event = parseEventMember(body, "initialEvent", errors);
   errors.done();
-  const event = initialEvent as NewEvent;
-  let streamId: string = crypto.randomUUID();
+  let streamId: string = randomUUID();
   if (idempotencyKey !== undefined) {
     // The key names the stream: a retry lands on the same id, and the store's idempotent append does the rest.
     streamId = uuidV5(`${streamType}\n${idempotencyKey}`, idempotencyNamespace);
-    event.eventId ??= uuidV5(`${streamType}\n${idempotencyKey}\ninitialEvent`, idempotencyNamespace);
+    (event as NewEvent).eventId ??= uuidV5(`${streamType}\n${idempotencyKey}\ninitialEvent`, idempotencyNamespace);
   }
   try {
-    const { stream } = await store.append(streamType, streamId, "no-stream", [event]);
+    const { stream } = await store.append(streamType, streamId, "no-stream", [event as NewEvent]);
     return json(201, { stream }, { location: streamLocation(stream) });
   } catch (error) {
     if (idempotencyKey !== undefined && error instanceof WrongExpectedRevisionError) {
@@ -142,13 +137,7 @@ async function appendAtRevision(request: Request, store: EventStore): Promise<La
   const { streamType, streamId } = streamPath(request, errors);
   const revision = parseInteger(request.params.revision, "revision", errors, { min: 1 });
   const body = parseJsonBody(request.body, request.headers["content-type"]);
-  let event: NewEvent | undefined;
-  if (requireBodyObject(body, errors)) {
-    const member = bodyMember(body, "event");
-    event = member
-      ? parseNewEvent(body, member.value, member.node, "event", errors)
-      : errors.add("event", "is required: {eventType, payload}");
-  }
+  const event = parseEventMember(body, "event", errors);
   errors.done();
   const { stream } = await store.append(streamType, streamId as string, (revision as number) - 1, [event as NewEvent]);
   return json(201, { stream });

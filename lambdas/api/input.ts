@@ -160,3 +160,11 @@ export function parseNewEvent(
     metadata: metadata !== undefined && metadataNode ? body.raw(metadataNode) : undefined,
   };
 }
+
+/** The body's member `name` (required) as a NewEvent. */
+export function parseEventMember(body: JsonBody, name: string, errors: InputErrors): NewEvent | undefined {
+  if (!requireBodyObject(body, errors)) return undefined;
+  const member = bodyMember(body, name);
+  if (!member) return errors.add(name, "is required: {eventType, payload}");
+  return parseNewEvent(body, member.value, member.node, name, errors);
+}
