@@ -22,10 +22,8 @@ import {
   requireBodyObject,
 } from "./input.ts";
 import { parseJsonBody } from "./json-body.ts";
+import { maxRequestBytes } from "./limits.ts";
 import { HttpProblem, problemResponse } from "./problem.ts";
-
-/** The function URL's request limit; local mode enforces the same. */
-export const maxRequestBytes = 6 * 1024 * 1024;
 
 /** Namespace of stream ids derived from Idempotency-Key headers (a fixed, random UUID). */
 const idempotencyNamespace = "9b5e2f0c-3f7d-4a51-9d4e-6c2a1b8e7f30";

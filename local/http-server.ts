@@ -1,0 +1,235 @@
+/**
+ * Local mode's stand-in for the Lambda function URL: a Node HTTP server that turns each request into the
+ * function-URL event (payload format 2.0) and writes the handler's result back, so the API handler runs
+ * unchanged on a laptop.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
+import { maxRequestBytes } from "../lambdas/api/limits.ts";
+
+/** The API Lambda handler's signature. */
+export type FunctionUrlHandler = (event: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult>;
+
+export interface HttpServerOptions {
+  /** TCP port; 0 picks a free one. */
+  port: number;
+  /** Interface to listen on (default 127.0.0.1: local mode has no authentication, keep it off the network). */
+  host?: string;
+  handler: FunctionUrlHandler;
+}
+
+export interface HttpServer {
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:3000`. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** A function URL refuses request payloads above 6 MB; the limit has one home, next to the API. */
+export const maxRequestBodyBytes = maxRequestBytes;
+
+/**
+ * Serves `handler` over HTTP as a Lambda function URL would.
+ *
+ * Throws an Error with a one-line message when the port is in use.
+ */
+export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const host = options.host ?? "127.0.0.1";
+  const server = createServer((request, response) => {
+    serve(request, response, options.handler).catch((error: unknown) => {
+      // Only reached when writing the answer itself failed (e.g. the client went away).
+      console.error(`local API: ${(error as Error).message}`);
+      response.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      reject(
+        new Error(
+          error.code === "EADDRINUSE"
+            ? `port ${options.port} is in use: pass --port or set PORT`
+            : `cannot listen on ${host}:${options.port}: ${error.message}`,
+        ),
+      );
+    });
+    server.listen(options.port, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Keep-alive connections would otherwise hold close() open until they time out.
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+async function serve(request: IncomingMessage, response: ServerResponse, handler: FunctionUrlHandler): Promise<void> {
+  const requestId = randomUUID();
+  const body = await readBody(request);
+  if (body === "too large") {
+    writeProblem(response, requestId, 413, "Content Too Large", {
+      detail: `the request body exceeds the ${maxRequestBodyBytes} bytes (6 MB) a Lambda function URL accepts`,
+      limitBytes: maxRequestBodyBytes,
+    });
+    return;
+  }
+  const event = toFunctionUrlEvent(request, body, requestId);
+  let result: LambdaFunctionURLResult;
+  try {
+    result = await handler(event);
+  } catch (error) {
+    // The caller sees what a failed function would give: a 500 with no internals. The log keeps the details.
+    console.error(`local API: the handler failed on ${event.requestContext.http.method} ${event.rawPath}:`, error);
+    writeProblem(response, requestId, 500, "Internal Server Error", {
+      detail: "the request could not be handled",
+    });
+    return;
+  }
+  writeResult(response, result);
+}
+
+/** Reads the whole body, or reports it too large (reading on, so that the client gets to see the answer). */
+async function readBody(request: IncomingMessage): Promise<Buffer | "too large"> {
+  const declared = Number(request.headers["content-length"] ?? 0);
+  let tooLarge = declared > maxRequestBodyBytes;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxRequestBodyBytes) tooLarge = true;
+    if (!tooLarge) chunks.push(chunk);
+  }
+  return tooLarge ? "too large" : Buffer.concat(chunks);
+}
+
+/**
+ * Builds the function-URL event (payload format 2.0) of a request, as Lambda does: lower-case headers with
+ * repeated ones joined by commas, cookies moved out of the headers, repeated query keys joined by commas, and
+ * a body that is text for textual content types and base64 otherwise.
+ */
+export function toFunctionUrlEvent(request: IncomingMessage, body: Buffer, requestId: string): LambdaFunctionURLEvent {
+  const target = request.url ?? "/";
+  const queryStart = target.indexOf("?");
+  const rawPath = queryStart === -1 ? target : target.slice(0, queryStart);
+  const rawQueryString = queryStart === -1 ? "" : target.slice(queryStart + 1);
+
+  const headers: Record<string, string> = {};
+  let cookies: string[] | undefined;
+  for (const [name, values] of Object.entries(request.headersDistinct)) {
+    if (!values) continue;
+    if (name === "cookie") {
+      cookies = values.flatMap((value) => value.split(";").map((cookie) => cookie.trim())).filter(Boolean);
+    } else {
+      headers[name] = values.join(",");
+    }
+  }
+  const sourceIp = (request.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
+  headers["x-forwarded-for"] ??= sourceIp;
+  headers["x-forwarded-proto"] ??= "http";
+  headers["x-forwarded-port"] ??= String(request.socket.localPort ?? "");
+
+  const queryStringParameters: Record<string, string> = {};
+  for (const [key, value] of new URLSearchParams(rawQueryString)) {
+    const previous = queryStringParameters[key];
+    queryStringParameters[key] = previous === undefined ? value : `${previous},${value}`;
+  }
+
+  const now = new Date();
+  const domainName = headers.host ?? "localhost";
+  const textual = isTextual(headers["content-type"]);
+  const event: LambdaFunctionURLEvent = {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath,
+    rawQueryString,
+    ...(cookies ? { cookies } : {}),
+    headers,
+    ...(rawQueryString ? { queryStringParameters } : {}),
+    requestContext: {
+      accountId: "anonymous",
+      apiId: "local",
+      domainName,
+      domainPrefix: domainName.split(".")[0]?.split(":")[0] ?? "local",
+      http: {
+        method: request.method ?? "GET",
+        path: rawPath,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp,
+        userAgent: headers["user-agent"] ?? "",
+      },
+      requestId,
+      routeKey: "$default",
+      stage: "$default",
+      time: formatRequestTime(now),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length > 0 ? { body: textual ? body.toString("utf8") : body.toString("base64") } : {}),
+    isBase64Encoded: body.length > 0 && !textual,
+  };
+  return event;
+}
+
+// Lambda passes these as text and everything else (including no content type) as base64.
+function isTextual(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const type = (contentType.split(";")[0] ?? "").trim().toLowerCase();
+  return (
+    type.startsWith("text/") ||
+    type.endsWith("+json") ||
+    type.endsWith("+xml") ||
+    [
+      "application/json",
+      "application/javascript",
+      "application/xml",
+      "application/yaml",
+      "application/x-www-form-urlencoded",
+      "application/graphql",
+    ].includes(type)
+  );
+}
+
+/** `12/Mar/2020:19:03:58 +0000`, the requestContext.time format. */
+function formatRequestTime(date: Date): string {
+  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(
+    date.getUTCHours(),
+  )}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+}
+
+function writeResult(response: ServerResponse, result: LambdaFunctionURLResult): void {
+  // As with a function URL, a result without statusCode is itself the JSON body of a 200.
+  if (typeof result === "string" || result === null || typeof result !== "object" || !("statusCode" in result)) {
+    const body = Buffer.from(typeof result === "string" ? result : JSON.stringify(result));
+    response.writeHead(200, { "content-type": "application/json", "content-length": body.length });
+    response.end(body);
+    return;
+  }
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  if (result.cookies?.length) headers["set-cookie"] = result.cookies;
+  // A function URL answers with a Content-Length, not a chunked body.
+  const body = Buffer.from(result.body ?? "", result.isBase64Encoded ? "base64" : "utf8");
+  headers["content-length"] = String(body.length);
+  response.writeHead(result.statusCode ?? 200, headers);
+  response.end(body);
+}
+
+function writeProblem(
+  response: ServerResponse,
+  requestId: string,
+  status: number,
+  title: string,
+  members: Record<string, unknown>,
+): void {
+  const body = Buffer.from(JSON.stringify({ type: "about:blank", title, status, ...members, requestId }));
+  response.writeHead(status, { "content-type": "application/problem+json", "content-length": body.length });
+  response.end(body);
+}

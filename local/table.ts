@@ -1,0 +1,49 @@
+/**
+ * Creates the event table in DynamoDB Local from the same definition the CDK stack uses, so local mode and the
+ * tests run against exactly the keys, index and stream that AWS will have.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from "@aws-sdk/client-dynamodb";
+import { createTableInput, tableDefinition } from "../lambdas/store/table-definition.ts";
+
+/**
+ * Makes sure the event table exists and is ACTIVE with its TTL attribute enabled; creates it when missing.
+ * Safe to call concurrently (several test files share a table by name) and on an existing table.
+ *
+ * @returns the table's LatestStreamArn, where the change feed reads from
+ */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<string> {
+  try {
+    await client.send(new CreateTableCommand(createTableInput(tableName)));
+  } catch (error) {
+    // Another caller created it first (or it was there already): fine, we only need it to exist.
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
+  await enableTimeToLive(client, tableName);
+
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const streamArn = Table?.LatestStreamArn;
+  if (!streamArn) throw new Error(`table ${tableName} has no stream; it must be created with a stream enabled`);
+  return streamArn;
+}
+
+async function enableTimeToLive(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: tableDefinition.timeToLiveAttribute, Enabled: true },
+      }),
+    );
+  } catch (error) {
+    // A second UpdateTimeToLive answers ValidationException "TimeToLive is already enabled"; that is the goal.
+    if (!(error instanceof Error && /already enabled/i.test(error.message))) throw error;
+  }
+}
