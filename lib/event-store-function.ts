@@ -1,0 +1,106 @@
+/**
+ * The defaults every function of the event store shares, in one place: runtime, architecture, bundling,
+ * JSON logs into a log group with a retention, tracing, and an execution role that starts with nothing
+ * but the right to write its own logs (no AWS managed policy).
+ */
+import { fileURLToPath } from "node:url";
+import { type Duration, type RemovalPolicy, Validations } from "aws-cdk-lib";
+import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+
+/** The newest Node.js runtime this aws-cdk-lib knows; cdk-nag (AwsSolutions-L1) flags anything older. */
+export const functionRuntime = Runtime.NODEJS_24_X;
+
+const projectRoot = fileURLToPath(new URL("..", import.meta.url));
+
+export interface EventStoreFunctionProps {
+  /** Handler module, relative to the project root, e.g. `lambdas/api/handler.ts`. It exports `handler`. */
+  readonly entry: string;
+  /** What the function does, shown in the Lambda console. */
+  readonly description: string;
+  /** Memory in MB; CPU grows with it. */
+  readonly memorySize: number;
+  /** Longest run of one invocation. */
+  readonly timeout: Duration;
+  /** Environment variables besides the shared ones. */
+  readonly environment: Record<string, string>;
+  /** How long the function's log group keeps log events. */
+  readonly logRetention: RetentionDays;
+  /** What happens to the log group when it leaves the stack. */
+  readonly logRemovalPolicy: RemovalPolicy;
+  /** Active X-Ray tracing. */
+  readonly tracing: boolean;
+}
+
+/** A NodejsFunction with the event store's defaults, its own log group and its own least-privilege role. */
+export class EventStoreFunction extends Construct {
+  /** The function. Grant it what it needs through `role` or the resource's `grant*` methods. */
+  readonly function: NodejsFunction;
+  /** The execution role: only log writing (and X-Ray when tracing) until a caller grants more. */
+  readonly role: Role;
+  /** The function's log group, with the configured retention. */
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: EventStoreFunctionProps) {
+    super(scope, id);
+
+    this.logGroup = new LogGroup(this, "Logs", {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
+    // A role of our own, because the default one carries the AWS managed AWSLambdaBasicExecutionRole policy,
+    // which may write to any log group of the account.
+    this.role = new Role(this, "Role", {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      description: `Execution role of ${props.description}`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, "Function", {
+      entry: `${projectRoot}${props.entry}`,
+      handler: "handler",
+      projectRoot,
+      depsLockFilePath: `${projectRoot}package-lock.json`,
+      description: props.description,
+      runtime: functionRuntime,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
+      environment: {
+        ...props.environment,
+        // Stack traces in the logs point into the TypeScript sources.
+        NODE_OPTIONS: "--enable-source-maps",
+      },
+      bundling: {
+        // The locally installed esbuild; never Docker, so synth works on any machine with `npm ci`.
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        // The esbuild target defaults to the runtime's Node.js version.
+        mainFields: ["module", "main"],
+        // The runtime provides the AWS SDK v3; bundling it would multiply the bundle size.
+        externalModules: ["@aws-sdk/*"],
+        // An ESM bundle has no `require`; a bundled CommonJS dependency that calls it still works.
+        banner:
+          "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+      },
+    });
+
+    if (props.tracing) {
+      Validations.of(this.role).acknowledge({
+        id: "AwsSolutions-IAM5[Resource::*]",
+        reason:
+          "X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so AWS requires Resource '*'.",
+      });
+    }
+  }
+}

@@ -1,0 +1,440 @@
+// The EventStore construct's template, property by property (bundling skipped; synth.test.ts bundles for real).
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Match } from "aws-cdk-lib/assertions";
+import { Runtime } from "aws-cdk-lib/aws-lambda";
+import { RetentionDays } from "aws-cdk-lib/aws-logs";
+import { Topic } from "aws-cdk-lib/aws-sns";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { changeFeedFilterPattern } from "../../lambdas/change-feed/filter.ts";
+import { environmentVariables } from "../../lambdas/shared/environment.ts";
+import { tableDefinition } from "../../lambdas/store/table-definition.ts";
+import { actionsOf, resourceId, roleStatements, type Statement, storeUnderTest } from "./support.ts";
+
+const defaults = storeUnderTest();
+const { template } = defaults;
+const tableId = resourceId(template, "AWS::DynamoDB::GlobalTable", "StoreTable");
+const topicId = resourceId(template, "AWS::SNS::Topic", "StoreTopic");
+const dlqId = resourceId(template, "AWS::SQS::Queue", "StoreChangeFeedDeadLetters");
+const apiId = resourceId(template, "AWS::Lambda::Function", "StoreApiFunction");
+const changeFeedId = resourceId(template, "AWS::Lambda::Function", "StoreChangeFeedFunction");
+const tableArn = { "Fn::GetAtt": [tableId, "Arn"] };
+
+function keySchema(partitionKey: { name: string }, sortKey: { name: string }) {
+  return [
+    { AttributeName: partitionKey.name, KeyType: "HASH" },
+    { AttributeName: sortKey.name, KeyType: "RANGE" },
+  ];
+}
+
+describe("table", () => {
+  const { partitionKey, sortKey, listingIndex } = tableDefinition;
+
+  it("has the keys and attribute types of the shared table definition, billed on demand", () => {
+    template.hasResourceProperties("AWS::DynamoDB::GlobalTable", {
+      KeySchema: keySchema(partitionKey, sortKey),
+      AttributeDefinitions: Match.arrayWith(
+        [partitionKey, sortKey, listingIndex.partitionKey, listingIndex.sortKey].map((key) => ({
+          AttributeName: key.name,
+          AttributeType: key.type,
+        })),
+      ),
+      BillingMode: "PAY_PER_REQUEST",
+    });
+  });
+
+  it("has the sharded listing index of the table definition, projecting its non-key attributes", () => {
+    template.hasResourceProperties("AWS::DynamoDB::GlobalTable", {
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: listingIndex.name,
+          KeySchema: keySchema(listingIndex.partitionKey, listingIndex.sortKey),
+          Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [...listingIndex.nonKeyAttributes] },
+        },
+      ],
+    });
+  });
+
+  it("streams new images and expires items by the TTL attribute", () => {
+    template.hasResourceProperties("AWS::DynamoDB::GlobalTable", {
+      StreamSpecification: { StreamViewType: tableDefinition.streamViewType },
+      TimeToLiveSpecification: { AttributeName: tableDefinition.timeToLiveAttribute, Enabled: true },
+    });
+  });
+
+  it("has point-in-time recovery and deletion protection, and is retained by default", () => {
+    template.hasResource("AWS::DynamoDB::GlobalTable", {
+      DeletionPolicy: "Retain",
+      UpdateReplacePolicy: "Retain",
+      Properties: Match.objectLike({
+        Replicas: [
+          Match.objectLike({
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+            DeletionProtectionEnabled: true,
+          }),
+        ],
+      }),
+    });
+  });
+
+  it("can be made deletable for development stacks, keeping point-in-time recovery", () => {
+    const dev = storeUnderTest({ removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false }).template;
+    dev.hasResource("AWS::DynamoDB::GlobalTable", {
+      DeletionPolicy: "Delete",
+      Properties: Match.objectLike({
+        Replicas: [
+          Match.objectLike({
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+            DeletionProtectionEnabled: false,
+          }),
+        ],
+      }),
+    });
+  });
+});
+
+describe("functions", () => {
+  it("run on the newest Node.js runtime aws-cdk-lib knows, on ARM64", () => {
+    const nodeVersions = Object.getOwnPropertyNames(Runtime)
+      .map((name) =>
+        /^nodejs(\d+)\.x$/.exec((Runtime as unknown as Record<string, { name?: string }>)[name]?.name ?? ""),
+      )
+      .flatMap((match) => (match ? [Number(match[1])] : []));
+    const newest = `nodejs${Math.max(...nodeVersions)}.x`;
+    for (const id of [apiId, changeFeedId]) {
+      const fn = template.toJSON().Resources[id];
+      assert.equal(fn.Properties.Runtime, newest);
+      assert.deepEqual(fn.Properties.Architectures, ["arm64"]);
+      assert.equal(fn.Properties.Handler, "index.handler");
+    }
+  });
+
+  it("log JSON to a log group of their own with a retention, and are traced with X-Ray", () => {
+    for (const prefix of ["StoreApi", "StoreChangeFeed"]) {
+      const logGroupId = resourceId(template, "AWS::Logs::LogGroup", `${prefix}Logs`);
+      template.hasResourceProperties("AWS::Lambda::Function", {
+        LoggingConfig: { LogFormat: "JSON", ApplicationLogLevel: "INFO", LogGroup: { Ref: logGroupId } },
+        TracingConfig: { Mode: "Active" },
+      });
+      const logGroup = template.toJSON().Resources[logGroupId];
+      assert.equal(logGroup.Properties.RetentionInDays, 30);
+      assert.equal(logGroup.DeletionPolicy, "Retain");
+    }
+  });
+
+  it("take memory sizes and log retention from the props", () => {
+    const custom = storeUnderTest({
+      apiMemorySize: 2048,
+      changeFeedMemorySize: 256,
+      logRetention: RetentionDays.ONE_WEEK,
+      tracing: false,
+    }).template;
+    custom.hasResourceProperties("AWS::Lambda::Function", {
+      Description: Match.stringLikeRegexp("API"),
+      MemorySize: 2048,
+    });
+    custom.hasResourceProperties("AWS::Lambda::Function", {
+      Description: Match.stringLikeRegexp("change feed"),
+      MemorySize: 256,
+    });
+    custom.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 7 });
+    custom.allResourcesProperties("AWS::Lambda::Function", { TracingConfig: Match.absent() });
+  });
+
+  it("get the table name and topic ARN in the shared environment variables", () => {
+    const resources = template.toJSON().Resources;
+    assert.deepEqual(resources[apiId].Properties.Environment.Variables[environmentVariables.tableName], {
+      Ref: tableId,
+    });
+    const changeFeedVariables = resources[changeFeedId].Properties.Environment.Variables;
+    assert.deepEqual(changeFeedVariables[environmentVariables.tableName], { Ref: tableId });
+    assert.deepEqual(changeFeedVariables[environmentVariables.topicArn], { Ref: topicId });
+  });
+});
+
+describe("function URL", () => {
+  it("uses AWS_IAM auth by default and grants nobody anything", () => {
+    template.hasResourceProperties("AWS::Lambda::Url", {
+      AuthType: "AWS_IAM",
+      TargetFunctionArn: { "Fn::GetAtt": [apiId, "Arn"] },
+    });
+    template.resourceCountIs("AWS::Lambda::Permission", 0);
+  });
+
+  it("is public (auth NONE) only when publicUrl is set, and then anybody may invoke it through the URL", () => {
+    const open = storeUnderTest({ publicUrl: true }).template;
+    open.hasResourceProperties("AWS::Lambda::Url", { AuthType: "NONE" });
+    open.hasResourceProperties("AWS::Lambda::Permission", {
+      Action: "lambda:InvokeFunctionUrl",
+      Principal: "*",
+      FunctionUrlAuthType: "NONE",
+    });
+    open.hasResourceProperties("AWS::Lambda::Permission", {
+      Action: "lambda:InvokeFunction",
+      Principal: "*",
+      InvokedViaFunctionUrl: true,
+    });
+  });
+
+  it("takes CORS options from the props", () => {
+    const withCors = storeUnderTest({ cors: { allowedOrigins: ["https://app.example.com"] } }).template;
+    withCors.hasResourceProperties("AWS::Lambda::Url", { Cors: { AllowOrigins: ["https://app.example.com"] } });
+    template.hasResourceProperties("AWS::Lambda::Url", { Cors: Match.absent() });
+  });
+});
+
+describe("change feed", () => {
+  it("reads the table's stream from the trim horizon with one poller per shard", () => {
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      EventSourceArn: { "Fn::GetAtt": [tableId, "StreamArn"] },
+      FunctionName: { Ref: changeFeedId },
+      StartingPosition: "TRIM_HORIZON",
+      ParallelizationFactor: 1,
+    });
+  });
+
+  it("is invoked only for records that pass the shared filter pattern", () => {
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify(changeFeedFilterPattern) }] },
+    });
+  });
+
+  it("bisects failing batches, takes partial batch responses, and bounds retries and record age", () => {
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 6 * 3600,
+    });
+    const custom = storeUnderTest({ changeFeedRetryAttempts: 3, changeFeedMaxRecordAge: Duration.hours(1) }).template;
+    custom.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      MaximumRetryAttempts: 3,
+      MaximumRecordAgeInSeconds: 3600,
+    });
+  });
+
+  it("sends what it gives up on to an encrypted SQS dead-letter queue that requires TLS", () => {
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      DestinationConfig: { OnFailure: { Destination: { "Fn::GetAtt": [dlqId, "Arn"] } } },
+    });
+    template.hasResourceProperties("AWS::SQS::Queue", { SqsManagedSseEnabled: true });
+    template.hasResourceProperties("AWS::SQS::QueuePolicy", {
+      Queues: [{ Ref: dlqId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe("topic", () => {
+  it("is a standard topic that refuses publishing without TLS", () => {
+    template.hasResourceProperties("AWS::SNS::Topic", { FifoTopic: Match.absent() });
+    template.hasResourceProperties("AWS::SNS::TopicPolicy", {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: "Deny",
+            Action: "sns:Publish",
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("is FIFO with content-based deduplication off when fifoTopic is set", () => {
+    const fifo = storeUnderTest({ fifoTopic: true }).template;
+    fifo.hasResourceProperties("AWS::SNS::Topic", {
+      FifoTopic: true,
+      ContentBasedDeduplication: false,
+      TopicName: Match.stringLikeRegexp("\\.fifo$"),
+      FifoThroughputScope: "MessageGroup",
+    });
+    fifo.hasResourceProperties("AWS::SNS::TopicPolicy", {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: "Deny", Action: "sns:Publish" })]) },
+    });
+  });
+});
+
+describe("permissions", () => {
+  const api = roleStatements(template, "StoreApiRole");
+  const changeFeed = roleStatements(template, "StoreChangeFeedRole");
+  const allowed = (statements: Statement[], resource: unknown) =>
+    statements
+      .filter((s) => s.Effect === "Allow" && JSON.stringify(s.Resource) === JSON.stringify(resource))
+      .flatMap(actionsOf)
+      .sort();
+
+  it("uses no managed policies", () => {
+    for (const role of Object.values(template.findResources("AWS::IAM::Role"))) {
+      assert.equal(role.Properties.ManagedPolicyArns, undefined);
+    }
+  });
+
+  it("uses Resource '*' only for X-Ray, which has no resource-level permissions", () => {
+    for (const policy of Object.values(template.findResources("AWS::IAM::Policy"))) {
+      for (const statement of policy.Properties.PolicyDocument.Statement as Statement[]) {
+        const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+        if (resources.includes("*")) {
+          assert.deepEqual(actionsOf(statement).sort(), ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]);
+        }
+      }
+    }
+  });
+
+  it("lets the API function read and append on the table and query only the listing index", () => {
+    assert.deepEqual(allowed(api, tableArn), [
+      "dynamodb:ConditionCheckItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ]);
+    const indexArn = { "Fn::Join": ["", [tableArn, `/index/${tableDefinition.listingIndex.name}`]] };
+    assert.deepEqual(allowed(api, indexArn), ["dynamodb:Query"]);
+    const dynamoActions = api.flatMap(actionsOf).filter((action) => action.startsWith("dynamodb:"));
+    assert.deepEqual([...new Set(dynamoActions)].sort(), allowed(api, tableArn));
+    assert.ok(!api.flatMap(actionsOf).some((action) => action.startsWith("sns:")));
+  });
+
+  it("lets the change feed read the stream, update stream summaries, publish to the topic, and dead-letter", () => {
+    assert.deepEqual(allowed(changeFeed, tableArn), ["dynamodb:UpdateItem"]);
+    assert.deepEqual(allowed(changeFeed, { "Fn::GetAtt": [tableId, "StreamArn"] }), [
+      "dynamodb:DescribeStream",
+      "dynamodb:GetRecords",
+      "dynamodb:GetShardIterator",
+      "dynamodb:ListStreams",
+    ]);
+    assert.deepEqual(allowed(changeFeed, { Ref: topicId }), ["sns:Publish"]);
+    assert.deepEqual(allowed(changeFeed, { "Fn::GetAtt": [dlqId, "Arn"] }), [
+      "sqs:GetQueueAttributes",
+      "sqs:GetQueueUrl",
+      "sqs:SendMessage",
+    ]);
+  });
+
+  it("lets each function write only to its own log group", () => {
+    for (const [prefix, statements] of [
+      ["StoreApi", api],
+      ["StoreChangeFeed", changeFeed],
+    ] as const) {
+      const logGroupArn = { "Fn::GetAtt": [resourceId(template, "AWS::Logs::LogGroup", `${prefix}Logs`), "Arn"] };
+      assert.deepEqual(allowed(statements, logGroupArn), ["logs:CreateLogStream", "logs:PutLogEvents"]);
+      const logActions = statements.flatMap(actionsOf).filter((action) => action.startsWith("logs:"));
+      assert.equal(logActions.length, 2);
+    }
+  });
+
+  it("grants sns:Publish to the change feed only", () => {
+    const publishers = Object.entries(template.findResources("AWS::IAM::Policy")).filter(([, policy]) =>
+      (policy.Properties.PolicyDocument.Statement as Statement[]).some((s) => actionsOf(s).includes("sns:Publish")),
+    );
+    assert.equal(publishers.length, 1);
+    assert.deepEqual(publishers[0]?.[1].Properties.Roles, [
+      { Ref: resourceId(template, "AWS::IAM::Role", "StoreChangeFeedRole") },
+    ]);
+  });
+});
+
+describe("alarms", () => {
+  const alarmOn = (metricName: string, dimension: unknown) =>
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: metricName,
+      Dimensions: [dimension],
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+    });
+
+  it("watch dead letters, iterator age, and errors and throttles of both functions", () => {
+    alarmOn("ApproximateNumberOfMessagesVisible", { Name: "QueueName", Value: { "Fn::GetAtt": [dlqId, "QueueName"] } });
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "IteratorAge",
+      Dimensions: [{ Name: "FunctionName", Value: { Ref: changeFeedId } }],
+      Statistic: "Maximum",
+      Threshold: 5 * 60 * 1000,
+    });
+    for (const id of [apiId, changeFeedId]) {
+      alarmOn("Errors", { Name: "FunctionName", Value: { Ref: id } });
+      alarmOn("Throttles", { Name: "FunctionName", Value: { Ref: id } });
+    }
+    template.resourceCountIs("AWS::CloudWatch::Alarm", 6);
+    assert.equal(defaults.store.alarms.length, 6);
+  });
+
+  it("have no actions unless an alarm topic is given, and then all notify it", () => {
+    template.allResourcesProperties("AWS::CloudWatch::Alarm", { AlarmActions: Match.absent() });
+    const alarmed = storeUnderTest((stack) => ({ alarmTopic: new Topic(stack, "Alarms") })).template;
+    const alarmTopicId = resourceId(alarmed, "AWS::SNS::Topic", "Alarms");
+    alarmed.resourceCountIs("AWS::CloudWatch::Alarm", 6);
+    alarmed.allResourcesProperties("AWS::CloudWatch::Alarm", { AlarmActions: [{ Ref: alarmTopicId }] });
+  });
+
+  it("take the iterator-age threshold from the props", () => {
+    const custom = storeUnderTest({ iteratorAgeAlarmThreshold: Duration.seconds(30) }).template;
+    custom.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "IteratorAge", Threshold: 30_000 });
+  });
+});
+
+describe("subscribeQueue", () => {
+  it("subscribes a queue with a filter policy on the streamType attribute and lets the topic send to it", () => {
+    const { template: subscribed } = storeUnderTest(undefined, (store, stack) => {
+      store.subscribeQueue(new Queue(stack, "Orders", { encryption: QueueEncryption.SQS_MANAGED }), {
+        streamTypes: ["order", "invoice", "order"],
+      });
+    });
+    const ordersId = resourceId(subscribed, "AWS::SQS::Queue", "Orders");
+    const storeTopicId = resourceId(subscribed, "AWS::SNS::Topic", "StoreTopic");
+    subscribed.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "sqs",
+      TopicArn: { Ref: storeTopicId },
+      Endpoint: { "Fn::GetAtt": [ordersId, "Arn"] },
+      FilterPolicy: { streamType: ["order", "invoice"] },
+      RawMessageDelivery: false,
+    });
+    subscribed.hasResourceProperties("AWS::SQS::QueuePolicy", {
+      Queues: [{ Ref: ordersId }],
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Effect: "Allow",
+            Action: "sqs:SendMessage",
+            Principal: { Service: "sns.amazonaws.com" },
+            Condition: { ArnEquals: { "aws:SourceArn": { Ref: storeTopicId } } },
+          }),
+        ],
+      },
+    });
+  });
+
+  it("turns on raw message delivery when asked", () => {
+    const { template: raw } = storeUnderTest(undefined, (store, stack) => {
+      store.subscribeQueue(new Queue(stack, "Raw"), { streamTypes: ["order"], rawMessageDelivery: true });
+    });
+    raw.hasResourceProperties("AWS::SNS::Subscription", { RawMessageDelivery: true });
+  });
+
+  it("subscribes a FIFO queue to a FIFO topic", () => {
+    const { template: fifo } = storeUnderTest({ fifoTopic: true }, (store, stack) => {
+      store.subscribeQueue(new Queue(stack, "Ordered", { fifo: true }), { streamTypes: ["order"] });
+    });
+    fifo.hasResourceProperties("AWS::SNS::Subscription", { FilterPolicy: { streamType: ["order"] } });
+  });
+
+  it("refuses no stream types, invalid stream types, and a queue of the other kind than the topic", () => {
+    storeUnderTest(undefined, (store, stack) => {
+      const queue = new Queue(stack, "Queue");
+      assert.throws(() => store.subscribeQueue(queue, { streamTypes: [] }), /1 to 150 stream types/);
+      assert.throws(() => store.subscribeQueue(queue, { streamTypes: ["order#1"] }), /not a stream type: order#1/);
+      const fifoQueue = new Queue(stack, "FifoQueue", { fifo: true });
+      assert.throws(() => store.subscribeQueue(fifoQueue, { streamTypes: ["order"] }), /standard queue/);
+    });
+    storeUnderTest({ fifoTopic: true }, (store, stack) => {
+      assert.throws(() => store.subscribeQueue(new Queue(stack, "Queue"), { streamTypes: ["order"] }), /FIFO queue/);
+    });
+  });
+});

@@ -1,0 +1,106 @@
+// cdk-nag's AwsSolutions checks: no finding may stay unacknowledged, and every acknowledgment says why.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { Topic } from "aws-cdk-lib/aws-sns";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { AwsSolutionsChecks } from "cdk-nag";
+import type { IConstruct } from "constructs";
+import type { EventStoreProps } from "../../lib/event-store.ts";
+import { EventStoreStack } from "../../lib/event-store-stack.ts";
+import { testApp } from "./support.ts";
+
+interface Variant {
+  readonly name: string;
+  readonly props?: (stack: Stack) => EventStoreProps;
+  readonly subscribe?: boolean;
+}
+
+const variants: Variant[] = [
+  { name: "the default stack" },
+  { name: "a public URL with CORS", props: () => ({ publicUrl: true, cors: { allowedOrigins: ["*"] } }) },
+  {
+    name: "a FIFO topic, alarm topic, deletable table and no tracing",
+    props: (stack) => ({
+      fifoTopic: true,
+      alarmTopic: new Topic(stack, "Alarms", { enforceSSL: true }),
+      removalPolicy: RemovalPolicy.DESTROY,
+      deletionProtection: false,
+      tracing: false,
+    }),
+  },
+  { name: "a subscribed queue", subscribe: true },
+];
+
+function build(variant: Variant) {
+  const app = testApp();
+  // The props factory needs a scope before the stack exists: a scratch stack holds what the props refer to.
+  const shared = new Stack(app, "Shared");
+  const stack = new EventStoreStack(app, "EventStore-test", { stage: "test", eventStore: variant.props?.(shared) });
+  if (variant.subscribe) {
+    const deadLetters = new Queue(stack, "ReadModelDeadLetters", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(deadLetters).acknowledge({ id: "AwsSolutions-SQS3", reason: "It is the dead-letter queue." });
+    const queue = new Queue(stack, "ReadModel", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: 5 },
+    });
+    stack.eventStore.subscribeQueue(queue, { streamTypes: ["order"] });
+  }
+  return app;
+}
+
+/** Every acknowledgment recorded under `scope`: construct path, rule id and reason. */
+function acknowledgments(scope: IConstruct): Array<{ path: string; id: string; reason: string }> {
+  return scope.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          path: construct.node.path,
+          id,
+          reason,
+        })),
+      ),
+  );
+}
+
+describe("cdk-nag AwsSolutions", () => {
+  for (const variant of variants) {
+    it(`finds nothing unacknowledged in ${variant.name}`, () => {
+      const app = build(variant);
+      const report = new AwsSolutionsChecks(app).validateScope(app);
+      const findings = report.violations.map(
+        (violation) =>
+          `${violation.ruleName} at ${violation.violatingResources.map((resource) => resource.templatePath).join(", ")}: ${violation.description}`,
+      );
+      assert.deepEqual(findings, []);
+      assert.equal(report.success, true);
+    });
+  }
+
+  it("would report a finding that is not acknowledged", () => {
+    const app = testApp();
+    new Queue(new Stack(app, "Careless"), "PlainQueue");
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+    assert.deepEqual(report.violations.map((violation) => violation.ruleName).sort(), [
+      "AwsSolutions-SQS3",
+      "AwsSolutions-SQS4",
+    ]);
+  });
+
+  it("acknowledges only the dead-letter queue's SQS3 and X-Ray's Resource '*', each with a reason", () => {
+    const app = build(variants[0] as Variant);
+    const found = acknowledgments(app.node.findChild("EventStore-test"));
+    assert.deepEqual(found.map(({ path, id }) => `${path} ${id}`).sort(), [
+      "EventStore-test/EventStore/Api/Role Annotation::AwsSolutions-IAM5[Resource::*]",
+      "EventStore-test/EventStore/ChangeFeed/Role Annotation::AwsSolutions-IAM5[Resource::*]",
+      "EventStore-test/EventStore/ChangeFeedDeadLetters Annotation::AwsSolutions-SQS3",
+    ]);
+    for (const { reason } of found) assert.ok(reason.length >= 40, `a reason that explains: ${reason}`);
+  });
+});
