@@ -9,6 +9,9 @@ import { localAwsClientConfig } from "./aws-local.ts";
 
 export const localTopicName = "event-store-notifications";
 
+/** Where `npm start` serves SNS+SQS unless told otherwise, so that `npm run tail` finds it without asking. */
+export const defaultSnsPort = 9911;
+
 export interface LocalNotifications {
   /** SNS and SQS endpoint, e.g. http://127.0.0.1:4566. */
   endpoint: string;

@@ -8,9 +8,10 @@ import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { environmentVariables } from "../lambdas/shared/environment.ts";
-import { localAwsClientConfig, localAwsEnvironment } from "./aws-local.ts";
+import { localAwsClientConfig, localAwsEnvironment, localRegion } from "./aws-local.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb-local.ts";
 import { type FunctionUrlHandler, type HttpServer, startHttpServer } from "./http-server.ts";
+import { defaultSnsPort, startLocalNotifications } from "./notifications.ts";
 import { type StreamPoller, startStreamPoller } from "./stream-poller.ts";
 import { ensureTable } from "./table.ts";
 
@@ -27,6 +28,8 @@ Options:
                       (default: ${defaultDataDir}/)
   --in-memory         keep nothing: the data is gone when the process stops
   --dynamodb-port N   port of DynamoDB Local (default: a free port)
+  --sns-port N        port of the local SNS/SQS endpoint (default: $SNS_PORT or ${defaultSnsPort};
+                      npm run tail finds it there)
   --help              show this help
 
 Needs Java 17+ for DynamoDB Local.`;
@@ -36,6 +39,7 @@ interface StartOptions {
   /** Undefined in memory. */
   dataDir: string | undefined;
   dynamoDbPort: number;
+  snsPort: number;
 }
 
 /** Parses the command line; undefined means --help was asked for. Throws one-line errors for bad input. */
@@ -47,6 +51,7 @@ function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv = process.env)
       "data-dir": { type: "string" },
       "in-memory": { type: "boolean", default: false },
       "dynamodb-port": { type: "string" },
+      "sns-port": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -57,6 +62,10 @@ function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv = process.env)
     port: parsePort(values.port ?? env.PORT ?? "3000", values.port ? "--port" : env.PORT ? "PORT" : "default port"),
     dataDir: values["in-memory"] ? undefined : resolve(values["data-dir"] ?? defaultDataDir),
     dynamoDbPort: parsePort(values["dynamodb-port"] ?? "0", "--dynamodb-port"),
+    snsPort: parsePort(
+      values["sns-port"] ?? env.SNS_PORT ?? String(defaultSnsPort),
+      values["sns-port"] ? "--sns-port" : "SNS_PORT",
+    ),
   };
 }
 
@@ -66,20 +75,24 @@ function parsePort(text: string, source: string): number {
   return port;
 }
 
-/** What a notifications back end gives local mode: variables the handlers read, and how to stop it. */
-interface LocalNotifications {
+/** What the notifications back end gives local mode: variables the handlers read, and how to stop it. */
+interface NotificationsBackEnd {
   environment: Record<string, string>;
   describe: string;
   stop(): Promise<void>;
 }
 
-/**
- * Hook for the notifications step: start the local SNS/SQS emulator here, create the topic, and return
- * SNS_ENDPOINT and EVENT_TOPIC_ARN (`environmentVariables.snsEndpoint` / `.topicArn`). They are set before the
- * handlers are imported. Until then publishing is off (the change-feed handler sees no topic ARN).
- */
-async function startNotifications(): Promise<LocalNotifications | undefined> {
-  return undefined;
+/** Local SNS+SQS with the notification topic; the change-feed handler publishes there as it does to SNS. */
+async function startNotifications(port: number): Promise<NotificationsBackEnd> {
+  const local = await startLocalNotifications({ port });
+  return {
+    environment: {
+      [environmentVariables.snsEndpoint]: local.endpoint,
+      [environmentVariables.topicArn]: local.topicArn,
+    },
+    describe: `${local.endpoint} (SNS + SQS, region ${localRegion}), topic ${local.topicArn}`,
+    stop: local.stop,
+  };
 }
 
 async function main(): Promise<void> {
@@ -99,7 +112,7 @@ async function main(): Promise<void> {
 
   let server: HttpServer | undefined;
   let dynamoDb: DynamoDbLocal | undefined;
-  let notifications: LocalNotifications | undefined;
+  let notifications: NotificationsBackEnd | undefined;
   let poller: StreamPoller | undefined;
   let stopping = false;
 
@@ -140,8 +153,8 @@ async function main(): Promise<void> {
       [environmentVariables.tableName]: tableName,
       [environmentVariables.dynamoDbEndpoint]: dynamoDb.endpoint,
     });
-    notifications = await startNotifications();
-    Object.assign(process.env, notifications?.environment);
+    notifications = await startNotifications(options.snsPort);
+    Object.assign(process.env, notifications.environment);
 
     // Imported only now: handlers read their configuration from the environment when their module loads.
     const [api, changeFeed] = await Promise.all([
@@ -165,7 +178,7 @@ async function main(): Promise<void> {
         apiUrl: server.url,
         dynamoDbEndpoint: dynamoDb.endpoint,
         dataDir: options.dataDir,
-        notifications: notifications?.describe,
+        notifications: notifications.describe,
         seconds: (Date.now() - startedAt) / 1000,
       }),
     );
@@ -185,7 +198,7 @@ function banner(info: {
   apiUrl: string;
   dynamoDbEndpoint: string;
   dataDir: string | undefined;
-  notifications: string | undefined;
+  notifications: string;
   seconds: number;
 }): string {
   const curl = `curl -s -X POST ${info.apiUrl}/streams/order -H 'content-type: application/json' -d '{"initialEvent":{"eventType":"OrderPlaced","payload":{"total":42}}}'`;
@@ -195,10 +208,12 @@ function banner(info: {
     `  DynamoDB Local  ${info.dynamoDbEndpoint}  (table "${tableName}")`,
     `  Data            ${info.dataDir ?? "in memory (nothing is kept)"}`,
     `  Change feed     table stream → lambdas/change-feed/handler.ts`,
-    `  Notifications   ${info.notifications ?? "off (no local SNS yet)"}`,
+    `  Notifications   ${info.notifications}`,
     "",
     "Create a stream of type order:",
     `  ${curl}`,
+    "Watch notifications of type order (in another terminal):",
+    "  npm run tail -- --stream-type order",
     "",
     "Ctrl-C stops everything.",
   ].join("\n");

@@ -1,6 +1,8 @@
 /** A local SNS/SQS endpoint for notification tests, and queues subscribed to its topic with filter policies. */
+
+import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import { ListTopicsCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -9,7 +11,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { localAwsClientConfig } from "../../local/aws-local.ts";
-import { type LocalNotifications, startLocalNotifications } from "../../local/notifications.ts";
+import { type LocalNotifications, localTopicName, startLocalNotifications } from "../../local/notifications.ts";
 
 export interface Notification {
   /** The SNS message body, parsed. */
@@ -27,8 +29,21 @@ export interface TestNotifications extends LocalNotifications {
   receive(queueUrl: string, count: number, timeoutMs?: number): Promise<Notification[]>;
 }
 
+/** A local SNS/SQS endpoint of its own, with the notification topic. */
 export async function testNotifications(options: { fifo?: boolean } = {}): Promise<TestNotifications> {
-  const local = await startLocalNotifications(options);
+  return subscriberClients(await startLocalNotifications(options), options);
+}
+
+/** Subscriber clients for the endpoint a running `npm start` serves (it owns the topic and stops it). */
+export async function testNotificationsAt(endpoint: string): Promise<TestNotifications> {
+  const sns = new SNSClient(localAwsClientConfig(endpoint));
+  const { Topics = [] } = await sns.send(new ListTopicsCommand({}));
+  const topicArn = Topics.find((topic) => topic.TopicArn?.endsWith(`:${localTopicName}`))?.TopicArn;
+  assert.ok(topicArn, `no ${localTopicName} topic at ${endpoint}`);
+  return subscriberClients({ endpoint, topicArn, stop: async () => {} }, {});
+}
+
+function subscriberClients(local: LocalNotifications, options: { fifo?: boolean }): TestNotifications {
   const sns = new SNSClient(localAwsClientConfig(local.endpoint));
   const sqs = new SQSClient(localAwsClientConfig(local.endpoint));
   return {
