@@ -173,7 +173,11 @@ export class EventStore {
       ? { from: (options.afterRevision ?? 0) + 1, to: maxRevision }
       : { from: 1, to: options.fromRevision ?? maxRevision };
     // One item more than the page tells whether another page exists without a second round trip.
-    const output = await this.query("read", queryEvents(this.tableName, streamId, range, forward, options.limit + 1));
+    // A range past the largest revision (after-revision at the very top) is empty without asking DynamoDB.
+    const output: Pick<QueryCommandOutput, "Items" | "LastEvaluatedKey"> =
+      range.from <= range.to
+        ? await this.query("read", queryEvents(this.tableName, streamId, range, forward, options.limit + 1))
+        : {};
     const items = output.Items ?? [];
     if (items.length === 0) {
       const head = await this.readHead(streamId, "read");

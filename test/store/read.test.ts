@@ -46,6 +46,9 @@ describe("reading a stream", () => {
   it("reading after the last revision gives an empty last page that keeps the position", async () => {
     const page = await store.readEvents("order", id, { direction: "forward", afterRevision: 30, limit: 10 });
     assert.deepEqual(page, { events: [], hasMore: false, lastEvaluatedRevision: 30 });
+    const last = Number.MAX_SAFE_INTEGER;
+    const atTheEdge = await store.readEvents("order", id, { direction: "forward", afterRevision: last, limit: 10 });
+    assert.deepEqual(atTheEdge, { events: [], hasMore: false, lastEvaluatedRevision: last });
   });
 
   it("reads backward from the end or from a revision, newest first", async () => {
