@@ -69,7 +69,13 @@ describe("change-feed handler, fed real records from DynamoDB Local's stream", (
     const summaryRecords = withSummaries.filter((record) => record.dynamodb?.Keys?.sk?.N === "0");
     assert.ok(summaryRecords.length >= 1, "the summary write is in the feed too");
     const published: RecordedEvent[] = [];
-    const counting = createChangeFeedHandler({ store, publish: async (events) => (published.push(...events), []) });
+    const counting = createChangeFeedHandler({
+      store,
+      publish: async (events) => {
+        published.push(...events);
+        return [];
+      },
+    });
     assert.deepEqual(await counting({ Records: summaryRecords }), { batchItemFailures: [] });
     assert.equal(published.length, 0);
   });
