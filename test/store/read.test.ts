@@ -106,7 +106,11 @@ describe("listing streams by type", () => {
       updatedAt: new Date(base + (index % 5) * 1000).toISOString(), // ties on purpose
     }));
     await Promise.all(streams.map((stream) => store.raiseSummary(stream)));
-    await store.raiseSummary({ ...streams[0]!, streamType: uniqueStreamType(), streamId: randomUUID() });
+    await store.raiseSummary({
+      ...(streams[0] as (typeof streams)[number]),
+      streamType: uniqueStreamType(),
+      streamId: randomUUID(),
+    });
 
     const listed = [];
     let pageKey: string | undefined;
