@@ -23,6 +23,7 @@ import {
 } from "./input.ts";
 import { parseJsonBody } from "./json-body.ts";
 import { maxRequestBytes } from "./limits.ts";
+import { openApiDocument } from "./openapi.ts";
 import { HttpProblem, problemResponse } from "./problem.ts";
 
 /** Namespace of stream ids derived from Idempotency-Key headers (a fixed, random UUID). */
@@ -42,7 +43,7 @@ interface Request {
 
 type Endpoint = (request: Request, store: EventStore) => Promise<LambdaFunctionURLResult>;
 
-interface Route {
+export interface Route {
   /** Path segments; `:name` captures one. */
   pattern: string[];
   methods: Record<string, Endpoint>;
@@ -86,8 +87,10 @@ export function createApi(store: EventStore): (event: LambdaFunctionURLEvent) =>
   };
 }
 
-const routes: Route[] = [
+/** Every route of the API; openapi.ts documents exactly these (a test checks it). */
+export const routes: Route[] = [
   { pattern: ["liveness-check"], methods: { GET: livenessCheck } },
+  { pattern: ["openapi.json"], methods: { GET: openApi } },
   { pattern: ["streams", ":streamType"], methods: { GET: listStreams, POST: createStream } },
   { pattern: ["streams", ":streamType", ":streamId"], methods: { GET: streamDetails } },
   { pattern: ["streams", ":streamType", ":streamId", "details"], methods: { GET: streamDetails } },
@@ -97,6 +100,10 @@ const routes: Route[] = [
 
 async function livenessCheck(): Promise<LambdaFunctionURLResult> {
   return json(200, { status: "ok", at: new Date().toISOString() });
+}
+
+async function openApi(): Promise<LambdaFunctionURLResult> {
+  return json(200, openApiDocument);
 }
 
 /** POST /streams/{type} {"initialEvent"}: a new stream; with Idempotency-Key, the same stream on every retry. */

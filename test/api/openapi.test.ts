@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { before, describe, it } from "node:test";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import { routes } from "../../lambdas/api/app.ts";
+import { openApiDocument } from "../../lambdas/api/openapi.ts";
+import { type ApiResponse, type CallApi, newEvent, testApi } from "../support/event-store.ts";
+
+type Operation = { responses: Record<string, { content?: Record<string, unknown> }> };
+
+/** Checks an answer against the document's schema for that path, method and status. */
+function validator() {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  ajv.addSchema(openApiDocument, "openapi");
+  return (path: string, method: string, response: ApiResponse) => {
+    const paths = openApiDocument.paths as unknown as Record<string, Record<string, Operation>>;
+    const operation = paths[path]?.[method];
+    assert.ok(operation, `${method} ${path} is documented`);
+    const documented = operation.responses[String(response.status)];
+    assert.ok(documented, `${method} ${path} documents status ${response.status}`);
+    const [mediaType] = Object.keys(documented.content ?? {});
+    assert.equal(response.headers["content-type"], mediaType);
+    // The schema by its JSON pointer in the document, so that its own $refs resolve against the document.
+    const pointer = [
+      "paths",
+      path,
+      method,
+      "responses",
+      String(response.status),
+      "content",
+      mediaType as string,
+      "schema",
+    ]
+      .map((token) => token.replaceAll("~", "~0").replaceAll("/", "~1"))
+      .join("/");
+    const validate = ajv.compile({ $ref: `openapi#/${pointer}` });
+    assert.ok(validate(response.json), `${method} ${path} ${response.status}: ${ajv.errorsText(validate.errors)}`);
+  };
+}
+
+describe("GET /openapi.json", () => {
+  let call: CallApi;
+  before(async () => {
+    ({ call } = await testApi());
+  });
+
+  it("documents exactly the routes the API serves", () => {
+    const served = routes.flatMap((route) => {
+      const path = `/${route.pattern.map((part) => (part.startsWith(":") ? `{${part.slice(1)}}` : part)).join("/")}`;
+      return Object.keys(route.methods).map((method) => `${method.toLowerCase()} ${path}`);
+    });
+    const documented = Object.entries(openApiDocument.paths).flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((key) => key !== "parameters")
+        .map((method) => `${method} ${path}`),
+    );
+    assert.deepEqual(documented.sort(), served.sort());
+  });
+
+  it("is served as JSON and is OpenAPI 3.1", async () => {
+    const response = await call("GET", "/openapi.json");
+    assert.equal(response.status, 200);
+    assert.equal(response.json.openapi, "3.1.0");
+  });
+
+  it("real answers match their documented schemas", async () => {
+    const check = validator();
+    check("/liveness-check", "get", await call("GET", "/liveness-check"));
+    const created = await call("POST", "/streams/order", { body: { initialEvent: newEvent("Placed", { a: 1 }) } });
+    check("/streams/{streamType}", "post", created);
+    const id = created.json.stream.streamId;
+    check(
+      "/streams/{streamType}/{streamId}/events/{revision}",
+      "put",
+      await call("PUT", `/streams/order/${id}/events/2`, { body: { event: newEvent() } }),
+    );
+    const batch = {
+      expectedRevision: 2,
+      events: [{ eventType: "M", payload: "x", metadata: { by: "test" }, eventId: randomUUID() }],
+    };
+    check(
+      "/streams/{streamType}/{streamId}/events",
+      "post",
+      await call("POST", `/streams/order/${id}/events`, { body: batch }),
+    );
+    check("/streams/{streamType}/{streamId}/events", "get", await call("GET", `/streams/order/${id}/events`));
+    check("/streams/{streamType}/{streamId}/details", "get", await call("GET", `/streams/order/${id}/details`));
+    check("/streams/{streamType}/{streamId}", "get", await call("GET", `/streams/order/${id}`));
+    check("/streams/{streamType}", "get", await call("GET", "/streams/order", { query: "limit=2" }));
+    check(
+      "/streams/{streamType}/{streamId}/events/{revision}",
+      "put",
+      await call("PUT", `/streams/order/${id}/events/2`, { body: { event: newEvent() } }),
+    );
+    check(
+      "/streams/{streamType}/{streamId}/events",
+      "get",
+      await call("GET", `/streams/order/${id}/events`, { query: "limit=0" }),
+    );
+    check(
+      "/streams/{streamType}/{streamId}/details",
+      "get",
+      await call("GET", `/streams/order/${randomUUID()}/details`),
+    );
+  });
+});
