@@ -45,6 +45,7 @@ import {
   sameEvent,
   streamFromSummary,
 } from "./items.ts";
+import { KnownHeads, type StreamHead } from "./known-heads.ts";
 import {
   type AppendResult,
   type EventPage,
@@ -89,6 +90,7 @@ export class EventStore {
   private readonly tableName: string;
   private readonly now: () => number;
   private readonly onConsumedCapacity: EventStoreOptions["onConsumedCapacity"];
+  private readonly knownHeads = new KnownHeads();
 
   constructor(options: EventStoreOptions) {
     this.client = options.client;
@@ -115,10 +117,9 @@ export class EventStore {
     const exactRevision = expected === "no-stream" ? 0 : typeof expected === "number" ? expected : undefined;
 
     for (let attempt = 1; ; attempt++) {
-      // "no-stream" needs no read: the condition on revision 1 is the whole check.
-      const head = exactRevision === 0 ? undefined : await this.readHead(streamId, "append");
+      const head = await this.headForAppend(streamId, exactRevision, attempt);
       if (head && head.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
-      const current = head ? Number(head[tableDefinition.sortKey.name]) : 0;
+      const current = head?.revision ?? 0;
 
       if (exactRevision !== undefined && current !== exactRevision) {
         const original =
@@ -136,13 +137,15 @@ export class EventStore {
 
       const firstRevision = current + 1;
       // Never earlier than the predecessor, so updatedAt only grows even if clocks of writers disagree.
-      const createdAt = laterTime(isoTime(this.now()), head ? recordedEvent(head).createdAt : undefined);
+      const createdAt = laterTime(isoTime(this.now()), head?.createdAt);
       const items = events.map((event, index) =>
         eventItem(streamType, streamId, firstRevision + index, event, createdAt),
       );
       const outcome = await this.writeNewEvents(items);
       if (outcome.kind === "written") {
         const lastRevision = firstRevision + items.length - 1;
+        const newest = events.at(-1) as NewEventWithId;
+        this.knownHeads.remember(streamId, { revision: lastRevision, streamType, createdAt, eventId: newest.eventId });
         return {
           stream: { streamId, streamType, revision: lastRevision, updatedAt: createdAt },
           firstRevision,
@@ -156,13 +159,29 @@ export class EventStore {
       }
       if (exactRevision !== undefined && outcome.kind === "occupied") {
         const latest = await this.readHead(streamId, "append");
-        throw wrongRevision(streamId, latest ? Number(latest[tableDefinition.sortKey.name]) : 0, expected);
+        throw wrongRevision(streamId, latest?.revision ?? 0, expected);
       }
       if (attempt >= maxContendedAttempts) {
         throw new ThrottledError(`stream ${streamId} is contended by other writers; retry shortly`);
       }
       await sleep(Math.random() * Math.min(100, 2 ** attempt));
     }
+  }
+
+  /**
+   * What the append builds on. "no-stream" needs nothing: the condition on revision 1 is the whole check. An exact
+   * expectation that this process already saw as the stream's newest revision needs no read either (see
+   * KnownHeads). Everything else reads the newest event, strongly consistent.
+   */
+  private async headForAppend(
+    streamId: string,
+    exactRevision: number | undefined,
+    attempt: number,
+  ): Promise<StreamHead | undefined> {
+    if (exactRevision === 0) return undefined;
+    const known = this.knownHeads.get(streamId);
+    if (attempt === 1 && known && known.revision === exactRevision) return known;
+    return this.readHead(streamId, "append");
   }
 
   /** Events of a stream in revision order (forward) or newest first (backward); strongly consistent. */
@@ -187,11 +206,17 @@ export class EventStore {
     }
     if (items[0]?.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
     const page = items.slice(0, options.limit).map(recordedEvent);
-    return {
-      events: page,
-      hasMore: items.length > options.limit || output.LastEvaluatedKey !== undefined,
-      lastEvaluatedRevision: page.at(-1)?.revision ?? 0,
-    };
+    const hasMore = items.length > options.limit || output.LastEvaluatedKey !== undefined;
+    // Reading to the end is how a writer loads a stream before appending to it: remember where it ends.
+    const newest = forward
+      ? hasMore
+        ? undefined
+        : page.at(-1)
+      : options.fromRevision === undefined
+        ? page[0]
+        : undefined;
+    if (newest) this.knownHeads.remember(streamId, newest);
+    return { events: page, hasMore, lastEvaluatedRevision: page.at(-1)?.revision ?? 0 };
   }
 
   /** The stream's type, revision and time of its last event; strongly consistent. */
@@ -199,8 +224,7 @@ export class EventStore {
     validateStreamKey(streamType, streamId);
     const head = await this.readHead(streamId, "details");
     if (!head || head.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
-    const newest = recordedEvent(head);
-    return { streamId, streamType, revision: newest.revision, updatedAt: newest.createdAt };
+    return { streamId, streamType, revision: head.revision, updatedAt: head.createdAt };
   }
 
   /**
@@ -255,9 +279,19 @@ export class EventStore {
     }
   }
 
-  private async readHead(streamId: string, operation: StoreOperation): Promise<Item | undefined> {
+  private async readHead(streamId: string, operation: StoreOperation): Promise<StreamHead | undefined> {
     const output = await this.query(operation, queryHead(this.tableName, streamId));
-    return output.Items?.[0];
+    const item = output.Items?.[0];
+    if (!item) return undefined;
+    const newest = recordedEvent(item);
+    const head = {
+      revision: newest.revision,
+      streamType: newest.streamType,
+      createdAt: newest.createdAt,
+      eventId: newest.eventId,
+    };
+    this.knownHeads.remember(streamId, head);
+    return head;
   }
 
   /**

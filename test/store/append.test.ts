@@ -189,18 +189,36 @@ describe("append", () => {
     );
   });
 
-  it("an append of one small event costs one write unit and one strongly consistent read unit", async () => {
+  it("an append of one small event costs one write unit and at most one strongly consistent read unit", async () => {
     const id = randomUUID();
     await store.append("order", id, "no-stream", [event()]);
-    capacity.clear();
-    await store.append("order", id, 1, [event("Paid", `{"note":"${"x".repeat(180)}"}`)]);
-    // The read (a Query of the newest event) reports its capacity as a total; the PutItem per table.
-    assert.deepEqual(
-      capacity.entries.map((entry) => [entry.capacity.CapacityUnits, entry.capacity.Table?.CapacityUnits]),
-      [
-        [1, undefined],
-        [1, 1],
-      ],
-    );
+    const small = () => event("Paid", `{"note":"${"x".repeat(180)}"}`);
+    // A process that has not seen the stream reads its newest event (a total) and puts (per table).
+    const other = await testEventStore();
+    await other.store.append("order", id, 1, [small()]);
+    const units = (log: CapacityLog) =>
+      log.entries.map((entry) => [entry.operation, entry.capacity.CapacityUnits, entry.capacity.Table?.CapacityUnits]);
+    assert.deepEqual(units(other.capacity), [
+      ["append", 1, undefined],
+      ["append", 1, 1],
+    ]);
+    // The process that wrote revision n knows it exists: appending n+1 is the put alone.
+    other.capacity.clear();
+    await other.store.append("order", id, 2, [small()]);
+    assert.deepEqual(units(other.capacity), [["append", 1, 1]]);
+  });
+
+  it("a process that missed others' appends gets a conflict from its stale knowledge, never a gap", async () => {
+    const id = randomUUID();
+    const other = (await testEventStore()).store;
+    await store.append("order", id, "no-stream", [event()]); // store knows revision 1
+    await other.append("order", id, 1, [event()]); // the stream moves on to 2 elsewhere
+    await assert.rejects(store.append("order", id, 1, [event("Stale")]), (error: unknown) => {
+      assert.ok(error instanceof WrongExpectedRevisionError);
+      assert.equal(error.currentRevision, 2);
+      return true;
+    });
+    await store.append("order", id, 2, [event()]);
+    assert.deepEqual(await revisions(store, "order", id), [1, 2, 3]);
   });
 });
