@@ -208,14 +208,9 @@ export class EventStore {
     const page = items.slice(0, options.limit).map(recordedEvent);
     const hasMore = items.length > options.limit || output.LastEvaluatedKey !== undefined;
     // Reading to the end is how a writer loads a stream before appending to it: remember where it ends.
-    const newest = forward
-      ? hasMore
-        ? undefined
-        : page.at(-1)
-      : options.fromRevision === undefined
-        ? page[0]
-        : undefined;
-    if (newest) this.knownHeads.remember(streamId, newest);
+    const sawNewest = forward ? !hasMore : options.fromRevision === undefined;
+    const newest = forward ? page.at(-1) : page[0];
+    if (sawNewest && newest) this.knownHeads.remember(streamId, newest);
     return { events: page, hasMore, lastEvaluatedRevision: page.at(-1)?.revision ?? 0 };
   }
 
