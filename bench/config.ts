@@ -1,0 +1,96 @@
+/**
+ * Sizes of every part of the bench. `full` is `npm run bench` (under five minutes on two cores); `smoke` is
+ * `npm run bench:smoke`, the same code paths with tiny sizes, so that CI can keep the bench from rotting.
+ */
+
+export interface BenchConfig {
+  mode: "full" | "smoke";
+  /** Where the JSON report goes, relative to the project root. */
+  resultFile: string;
+  capacity: {
+    /** Streams of one type that exist when one listing page is read. */
+    listingStreams: number;
+    /** Page size of that listing. */
+    listingPageSize: number;
+    /** Events in the stream that is read in one page. */
+    readStreamEvents: number;
+  };
+  /**
+   * DynamoDB Local runs on a JVM limited to its first compiler tier: its throughput roughly doubles during the
+   * first ten or twenty seconds of load. Before the timed parts, load runs in one-second slices until the rate
+   * settles (the mean of the last three slices within 10 % of the three before), for at least `minSeconds` and
+   * at most `maxSeconds`.
+   */
+  warmUp: { minSeconds: number; maxSeconds: number };
+  throughput: {
+    concurrencies: number[];
+    /** Variants of one comparison run in turns of this length, so drift hits them alike. */
+    sliceMs: number;
+    turns: number;
+    /** Untimed load on every variant first, so that each code path is compiled before its clock starts. */
+    warmUpMs: number;
+    /** Streams each worker appends to in turn ("many streams"). */
+    streamsPerWorker: number;
+    /** Events in each stream that the read comparisons read as one page. */
+    readStreamEvents: number;
+    readStreams: number;
+  };
+  http: {
+    connections: number[];
+    durationSeconds: number;
+    warmUpSeconds: number;
+  };
+  fanOut: {
+    /** Events of the subscribed stream type; each yields one delay sample. */
+    events: number;
+    /** One event of another stream type after every this many, to check that the filter holds them back. */
+    otherTypeEvery: number;
+    streams: number;
+    /** Pause between appends: the feed is measured under a steady trickle, not a backlog. */
+    intervalMs: number;
+    /** How long to wait for the last notifications. */
+    drainTimeoutMs: number;
+  };
+  bundles: {
+    /** Fresh Node processes per bundle for the cold-init median. */
+    coldStarts: number;
+  };
+}
+
+export const fullConfig: BenchConfig = {
+  mode: "full",
+  resultFile: "bench/results/latest.json",
+  capacity: { listingStreams: 200, listingPageSize: 100, readStreamEvents: 100 },
+  warmUp: { minSeconds: 8, maxSeconds: 30 },
+  throughput: {
+    concurrencies: [1, 8],
+    sliceMs: 500,
+    turns: 6,
+    warmUpMs: 1_500,
+    streamsPerWorker: 16,
+    readStreamEvents: 20,
+    readStreams: 32,
+  },
+  http: { connections: [1, 8], durationSeconds: 3, warmUpSeconds: 2 },
+  fanOut: { events: 240, otherTypeEvery: 4, streams: 10, intervalMs: 20, drainTimeoutMs: 10_000 },
+  bundles: { coldStarts: 12 },
+};
+
+export const smokeConfig: BenchConfig = {
+  mode: "smoke",
+  resultFile: "bench/results/smoke.json",
+  capacity: { listingStreams: 20, listingPageSize: 10, readStreamEvents: 100 },
+  warmUp: { minSeconds: 0.3, maxSeconds: 0.3 },
+  throughput: {
+    concurrencies: [1, 8],
+    sliceMs: 150,
+    turns: 1,
+    warmUpMs: 100,
+    streamsPerWorker: 2,
+    readStreamEvents: 20,
+    readStreams: 4,
+  },
+  http: { connections: [8], durationSeconds: 0.5, warmUpSeconds: 0 },
+  fanOut: { events: 12, otherTypeEvery: 4, streams: 2, intervalMs: 20, drainTimeoutMs: 5_000 },
+  bundles: { coldStarts: 2 },
+};

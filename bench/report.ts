@@ -1,0 +1,209 @@
+/** Renders the bench's results as the text table `npm run bench` prints (and docs/performance.md quotes). */
+import type { BundlesResult } from "./bundles.ts";
+import type { CapacityResult } from "./capacity.ts";
+import { totalWrite, type Units } from "./capacity-meter.ts";
+import type { FanOutResult } from "./fan-out.ts";
+import type { HttpRow } from "./http.ts";
+import { dynamoDbUsdPerMillion, prices } from "./prices.ts";
+import { ratio } from "./stats.ts";
+import type { ThroughputRow, WarmUpResult } from "./throughput.ts";
+
+export interface BenchResults {
+  mode: "full" | "smoke";
+  date: string;
+  seconds: number;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; os: string };
+  versions: { node: string; java: string; dynamoDbLocal: string };
+  capacity: CapacityResult;
+  /** How long DynamoDB Local was loaded before the timed parts, and the rates it went through. */
+  warmUp: WarmUpResult;
+  storeThroughput: ThroughputRow[];
+  http: (HttpRow & { storePerSecond?: number; httpToStore?: number })[];
+  fanOut: FanOutResult;
+  bundles: BundlesResult;
+  /** Budgets of SPEC section 7, each with the figure it was judged on. */
+  budgets: { name: string; budget: string; value: string; met: boolean }[];
+}
+
+export function renderReport(results: BenchResults): string {
+  const { machine, versions } = results;
+  const lines = [
+    `Event store bench (${results.mode}) — ${results.date}, ${results.seconds} s`,
+    `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.os}`,
+    `Node ${versions.node}, ${versions.java}, DynamoDB Local ${versions.dynamoDbLocal}`,
+    "",
+    "1. Capacity per operation (request units DynamoDB reports; baseline = the Go project's access pattern)",
+    table(
+      [
+        "operation",
+        "timing",
+        "ours RRU",
+        "ours WRU (table+index)",
+        "base RRU",
+        "base WRU (table+index)",
+        "WRU ratio",
+        "cost ratio",
+      ],
+      results.capacity.rows.map((row) => [
+        row.operation,
+        row.timing,
+        num(row.ours.read),
+        writeUnits(row.ours),
+        num(row.baseline.read),
+        row.note && totalWrite(row.baseline) === 0 ? "— (in its sync write)" : writeUnits(row.baseline),
+        fixed(ratio(totalWrite(row.ours), totalWrite(row.baseline)), 2),
+        fixed(ratio(cost(row.ours), cost(row.baseline)), 2),
+      ]),
+    ),
+    "",
+    `Cost per million single-event appends, USD (${prices.region} on-demand: $${prices.writeRequestUnitsPerMillion}/M WRU, $${prices.readRequestUnitsPerMillion}/M RRU, SNS $${prices.snsRequestsPerMillion}/M requests)`,
+    table(
+      [
+        "design",
+        "sync writes",
+        "async writes",
+        "reads",
+        "stream reads",
+        "DynamoDB",
+        "SNS (1 → 10 msgs/request)",
+        "total (max)",
+      ],
+      results.capacity.costPerMillionAppends.map((c) => [
+        c.design,
+        usd(c.synchronousWritesUsd),
+        usd(c.asynchronousWritesUsd),
+        usd(c.readsUsd),
+        usd(c.streamReadsUsd),
+        usd(c.dynamoDbUsd),
+        `${usd(c.snsUsdOneMessagePerRequest)} → ${usd(c.snsUsdTenMessagesPerRequest)}`,
+        usd(c.totalUsd),
+      ]),
+    ),
+    "",
+    `2. Store throughput over DynamoDB Local (ops/s; raw = the store's own command in a bare loop, same run; after ${results.warmUp.seconds} s of warm-up;`,
+    "   head read = a fresh store per append, as a process that has not seen the stream: read the head, then put)",
+    table(
+      [
+        "operation",
+        "conc",
+        "store/s",
+        "p50 ms",
+        "p99 ms",
+        "raw/s",
+        "store/raw",
+        "head read/s",
+        "head read/raw",
+        "conflicts",
+      ],
+      results.storeThroughput.map((row) => [
+        row.operation,
+        String(row.concurrency),
+        fixed(row.store.perSecond, 0),
+        fixed(row.store.p50Ms, 1),
+        fixed(row.store.p99Ms, 1),
+        fixed(row.raw.perSecond, 0),
+        percent(row.storeToRaw),
+        row.storeHeadRead ? fixed(row.storeHeadRead.perSecond, 0) : "",
+        row.storeHeadReadToRaw === undefined ? "" : percent(row.storeHeadReadToRaw),
+        row.id === "append-hot" ? String(row.store.conflicts) : "",
+      ]),
+    ),
+    "",
+    "3. HTTP, local mode (autocannon; API process apart, change feed stopped; store/s from part 2)",
+    table(
+      ["request", "conn", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "store/s", "http/store"],
+      results.http.map((row) => [
+        row.request,
+        String(row.connections),
+        fixed(row.requestsPerSecond, 0),
+        fixed(row.p50Ms, 1),
+        fixed(row.p99Ms, 1),
+        Object.keys(row.non2xx).length === 0
+          ? "0"
+          : Object.entries(row.non2xx)
+              .map(([status, count]) => `${count}×${status}`)
+              .join(" "),
+        String(row.errors + row.timeouts),
+        row.storePerSecond === undefined ? "" : fixed(row.storePerSecond, 0),
+        row.httpToStore === undefined ? "" : percent(row.httpToStore),
+      ]),
+    ),
+    "",
+    `4. Fan-out delay, local mode (201 of the append → message on a filtered SQS queue), ${results.fanOut.events} events`,
+    `   p50 ${results.fanOut.p50Ms} ms, p90 ${results.fanOut.p90Ms} ms, p99 ${results.fanOut.p99Ms} ms, max ${results.fanOut.maxMs} ms; received ${results.fanOut.received}/${results.fanOut.events}; other-type events through the filter ${results.fanOut.otherTypeReceived}/${results.fanOut.otherTypeAppended}; duplicates ${results.fanOut.duplicates}`,
+    "",
+    `5. Lambda bundles (esbuild as the CDK construct runs it, target ${results.bundles.target}; cold init = import + first event in a fresh process)`,
+    table(
+      [
+        "bundle",
+        "minified",
+        "source map",
+        "with AWS SDK",
+        "init median",
+        "init p90",
+        "from process start",
+        "× hello world",
+      ],
+      results.bundles.bundles.map((b) => [
+        b.name,
+        kib(b.bytes),
+        kib(b.sourceMapBytes),
+        b.bytesWithSdk === undefined ? "" : kib(b.bytesWithSdk),
+        `${fixed(b.coldInit.medianMs, 1)} ms`,
+        `${fixed(b.coldInit.p90Ms, 1)} ms`,
+        `${fixed(b.coldInit.medianSinceProcessStartMs, 1)} ms`,
+        b.coldInit.toHelloWorld === undefined ? "" : fixed(b.coldInit.toHelloWorld, 2),
+      ]),
+    ),
+    ...results.bundles.bundles
+      .filter((b) => b.name === "api" || b.name === "change-feed")
+      .map((b) => `   top inputs of ${b.name}: ${b.topInputs.map((i) => `${i.path} ${kib(i.bytes)}`).join(", ")}`),
+    "",
+    "Budgets (SPEC section 7)",
+    table(
+      ["budget", "limit", "measured", "verdict"],
+      results.budgets.map((b) => [b.name, b.budget, b.value, b.met ? "met" : "MISSED"]),
+    ),
+  ];
+  return lines.join("\n");
+}
+
+function cost(units: Units): number {
+  return dynamoDbUsdPerMillion(units.read, totalWrite(units));
+}
+
+function writeUnits(units: Units): string {
+  return `${num(totalWrite(units))} (${num(units.tableWrite)}+${num(units.indexWrite)})`;
+}
+
+function num(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+}
+
+function fixed(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : "—";
+}
+
+function percent(value: number): string {
+  return Number.isFinite(value) ? `${Math.round(value * 100)} %` : "—";
+}
+
+function usd(value: number): string {
+  return `$${value.toFixed(2)}`;
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+/** Columns padded to their widest cell; the first column left-aligned, the others right-aligned. */
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
+  const line = (cells: string[]) =>
+    `  ${cells
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0)))
+      .join("  ")}`.trimEnd();
+  return [line(headers), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n");
+}

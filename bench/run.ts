@@ -1,0 +1,246 @@
+/**
+ * `npm run bench` (`-- --smoke` or `npm run bench:smoke` for the ten-second version): cost, speed and size of the
+ * event store, each figure next to a baseline measured in the same run, since these machines are shared and
+ * noisy. Starts its own in-memory DynamoDB Local on a free port (one stream-enabled table in it, plus the
+ * baseline's table without a stream), prints a table and writes bench/results/latest.json (smoke: smoke.json).
+ *
+ * Parts, in the order they run (the heaviest DynamoDB load last, so the earlier parts see a small table):
+ *   5. Lambda bundles and cold init — before Java starts, on a quiet machine
+ *   1. capacity per operation, ours against the Go project's access pattern
+ *   4. fan-out delay in local mode (HTTP append → filtered SQS queue)
+ *   3. HTTP throughput and latency of local mode (change feed stopped)
+ *   2. store throughput against raw DynamoDB calls
+ * Budgets (SPEC section 7) are reported, never asserted: the exit code says only whether the bench ran.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
+import { createDocumentClient } from "../lambdas/shared/aws-clients.ts";
+import { EventStore } from "../lambdas/store/event-store.ts";
+import { createTableInput } from "../lambdas/store/table-definition.ts";
+import { localAwsClientConfig, localAwsEnvironment } from "../local/aws-local.ts";
+import { startDynamoDbLocal } from "../local/dynamodb-local.ts";
+import { ensureTable } from "../local/table.ts";
+import { baselineCreateTableInput, baselineTableName } from "./baseline-store.ts";
+import { measureBundles } from "./bundles.ts";
+import { measureCapacity } from "./capacity.ts";
+import { CapacityMeter, twinTableName } from "./capacity-meter.ts";
+import { type BenchConfig, fullConfig, smokeConfig } from "./config.ts";
+import { machine, versions } from "./environment.ts";
+import { measureFanOut } from "./fan-out.ts";
+import { measureHttp } from "./http.ts";
+import { startLocalMode } from "./local-mode.ts";
+import { prices } from "./prices.ts";
+import { type BenchResults, renderReport } from "./report.ts";
+import { ratio, round } from "./stats.ts";
+import {
+  measureStoreThroughput,
+  prepareReadStreams,
+  type ThroughputRow,
+  type WarmUpResult,
+  warmUpDynamoDbLocal,
+} from "./throughput.ts";
+
+const projectRoot = fileURLToPath(new URL("..", import.meta.url));
+const eventsTable = "events";
+
+async function main(): Promise<void> {
+  const config: BenchConfig = process.argv.includes("--smoke") ? smokeConfig : fullConfig;
+  // The lockfile keeps the SDK on versions that run on Node 20; its "Node 22 needed from 2027" notice is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  // Every client of this process and of its children talks to local emulators only.
+  Object.assign(process.env, localAwsEnvironment());
+  const started = performance.now();
+  const progress = (message: string) =>
+    console.error(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}`);
+
+  progress("5. Lambda bundles and cold init");
+  const bundles = await measureBundles({ coldStarts: config.bundles.coldStarts });
+
+  progress("starting DynamoDB Local (in memory)");
+  const dynamoDb = await startDynamoDbLocal({ port: 0, inMemory: true });
+  let partial: Omit<BenchResults, "mode" | "date" | "seconds" | "machine" | "versions" | "bundles" | "budgets">;
+  try {
+    const admin = new DynamoDBClient(localAwsClientConfig(dynamoDb.endpoint));
+    await ensureTable(admin, eventsTable);
+    // The baseline's table and the twins the capacity meter replays transactions on carry no DynamoDB stream:
+    // capacity does not depend on it, and DynamoDB Local slows down with every stream-enabled table.
+    const { StreamSpecification: _stream, ...eventsTwin } = createTableInput(twinTableName(eventsTable));
+    for (const input of [
+      baselineCreateTableInput(baselineTableName),
+      baselineCreateTableInput(twinTableName(baselineTableName)),
+      eventsTwin,
+    ]) {
+      await admin.send(new CreateTableCommand(input));
+      await waitUntilTableExists({ client: admin, maxWaitTime: 60 }, { TableName: input.TableName });
+    }
+
+    progress("1. capacity per operation");
+    const meter = new CapacityMeter({ client: admin, twinOf: twinTableName });
+    const meteredClient = createDocumentClient(dynamoDb.endpoint);
+    meter.attach(meteredClient);
+    const capacity = await measureCapacity({
+      client: meteredClient,
+      meter,
+      tableName: eventsTable,
+      baselineTableName,
+      config: config.capacity,
+    });
+
+    // A client without the meter for the load parts, so that both sides of every comparison run the same stack.
+    const client = createDocumentClient(dynamoDb.endpoint);
+    const store = new EventStore({ client, tableName: eventsTable });
+    const readStreamIds = await prepareReadStreams(store, config.throughput);
+
+    progress("starting local mode (API server, change feed, local SNS/SQS) in a child process");
+    const localMode = await startLocalMode({ dynamoDbEndpoint: dynamoDb.endpoint, tableName: eventsTable });
+    let fanOut: BenchResults["fanOut"];
+    let warmUp: WarmUpResult;
+    let http: Awaited<ReturnType<typeof measureHttp>>;
+    try {
+      progress("4. fan-out delay");
+      fanOut = await measureFanOut({
+        apiUrl: localMode.url,
+        snsEndpoint: localMode.snsEndpoint,
+        topicArn: localMode.topicArn,
+        config: config.fanOut,
+      });
+      await localMode.stopChangeFeed();
+      progress("warming DynamoDB Local up until its throughput settles");
+      warmUp = await warmUpDynamoDbLocal(store, readStreamIds, config.warmUp);
+      progress(`3. HTTP throughput and latency (warm-up took ${warmUp.seconds} s)`);
+      http = await measureHttp({
+        url: localMode.url,
+        readStreamIds,
+        connections: config.http.connections,
+        durationSeconds: config.http.durationSeconds,
+        warmUpSeconds: config.http.warmUpSeconds,
+      });
+    } finally {
+      await localMode.stop();
+    }
+
+    progress("2. store throughput against raw DynamoDB calls");
+    const storeThroughput = await measureStoreThroughput({
+      client,
+      store,
+      tableName: eventsTable,
+      readStreamIds,
+      config: config.throughput,
+    });
+    client.destroy();
+    meteredClient.destroy();
+    admin.destroy();
+
+    partial = {
+      warmUp,
+      capacity,
+      storeThroughput,
+      http: http.map((row) => {
+        const storeRow = storeThroughput.find((s) => s.id === row.id && s.concurrency === row.connections);
+        return storeRow
+          ? {
+              ...row,
+              storePerSecond: storeRow.store.perSecond,
+              httpToStore: round(ratio(row.requestsPerSecond, storeRow.store.perSecond), 3),
+            }
+          : row;
+      }),
+      fanOut,
+    };
+  } finally {
+    progress("stopping DynamoDB Local");
+    await dynamoDb.stop();
+  }
+
+  const results: BenchResults = {
+    mode: config.mode,
+    date: new Date().toISOString(),
+    seconds: round((performance.now() - started) / 1000, 1),
+    machine: machine(),
+    versions: versions(),
+    ...partial,
+    bundles,
+    budgets: [],
+  };
+  results.budgets = budgets(results);
+  const report = renderReport(results);
+  console.log(report);
+
+  const file = join(projectRoot, config.resultFile);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ schema: 1, ...results, prices, config }, null, 2)}\n`);
+  console.error(`\nwrote ${config.resultFile}`);
+}
+
+function budgets(results: BenchResults): BenchResults["budgets"] {
+  const { singleAppendSync, singleAppendAllIn } = results.capacity.budgets;
+  const throughput = (id: ThroughputRow["id"], name: string) => {
+    const rows = results.storeThroughput.filter((row) => row.id === id);
+    return {
+      name: `store ${name} / raw loop`,
+      budget: "≥ 80 %",
+      value: rows
+        .map((row) => {
+          const headRead =
+            row.storeHeadReadToRaw === undefined ? "" : ` (head read ${Math.round(row.storeHeadReadToRaw * 100)} %)`;
+          return `c${row.concurrency}: ${Math.round(row.storeToRaw * 100)} %${headRead}`;
+        })
+        .join(", "),
+      met: rows.every((row) => row.storeToRaw >= 0.8),
+    };
+  };
+  const api = results.bundles.bundles.find((bundle) => bundle.name === "api");
+  const coldInit = results.bundles.bundles.filter((bundle) => bundle.name === "api" || bundle.name === "change-feed");
+  const unexpected = results.http.reduce(
+    (sum, row) => sum + Object.values(row.non2xx).reduce((a, b) => a + b, 0) + row.errors + row.timeouts,
+    0,
+  );
+  return [
+    {
+      name: "single append, synchronous",
+      budget: "1 WRU + ≤ 1 RRU",
+      value: `${singleAppendSync.writeUnits} WRU + ${singleAppendSync.readUnits} RRU`,
+      met: singleAppendSync.met,
+    },
+    {
+      name: "single append, all in",
+      budget: "≤ 4 WRU",
+      value: `${singleAppendAllIn.writeUnits} WRU`,
+      met: singleAppendAllIn.met,
+    },
+    throughput("append", "appends, many streams"),
+    throughput("read", "reads of a page"),
+    throughput("details", "details"),
+    {
+      name: "HTTP answers",
+      budget: "0 non-2xx, 0 errors",
+      value: String(unexpected),
+      met: unexpected === 0,
+    },
+    {
+      name: "fan-out delay p50",
+      budget: "≤ 500 ms",
+      value: `${results.fanOut.p50Ms} ms (${results.fanOut.received}/${results.fanOut.events} received)`,
+      met: results.fanOut.met,
+    },
+    {
+      name: "API bundle, SDK from the runtime",
+      budget: "≤ 250 KiB",
+      value: api ? `${(api.bytes / 1024).toFixed(1)} KiB` : "missing",
+      met: results.bundles.budgets.apiBytes.met,
+    },
+    {
+      name: "cold init (import + first event)",
+      budget: "aim < 150 ms",
+      value: coldInit.map((bundle) => `${bundle.name} ${bundle.coldInit.medianMs} ms`).join(", "),
+      met: results.bundles.budgets.coldInitMs.met,
+    },
+  ];
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});
