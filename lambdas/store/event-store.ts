@@ -233,33 +233,57 @@ export class EventStore {
     const after = options.pageKey
       ? decodeListingPageKey(options.pageKey)
       : listingSortKeyAfterTime(isoTime(options.updatedAfter));
-    const shards = Array.from({ length: tableDefinition.listingShards }, (_, shard) => shard);
-    const outputs = await Promise.all(
-      shards.map((shard) =>
-        this.query("list", queryListingShard(this.tableName, streamType, shard, after, options.limit + 1)),
-      ),
-    );
-    // A shard that stopped early (limit or 1 MB) has unseen keys beyond its last one: merge only up to there.
-    let bound: string | undefined;
-    for (const output of outputs) {
-      const last = output.Items?.at(-1);
-      if (output.LastEvaluatedKey && last) {
-        const key = listingSortKeyOf(last);
-        if (bound === undefined || key < bound) bound = key;
-      }
-    }
-    const merged = outputs
-      .flatMap((output) => output.Items ?? [])
-      .filter((item) => bound === undefined || listingSortKeyOf(item) <= bound)
-      .sort((a, b) => (listingSortKeyOf(a) < listingSortKeyOf(b) ? -1 : 1));
+    const complete = await this.readListingShards(streamType, after, options.limit);
+    const merged = complete.items.sort((a, b) => (listingSortKeyOf(a) < listingSortKeyOf(b) ? -1 : 1));
     const page = merged.slice(0, options.limit);
-    const hasMore = merged.length > options.limit || outputs.some((output) => output.LastEvaluatedKey);
+    const hasMore = merged.length > options.limit;
     const last = page.at(-1);
     return {
       streams: page.map(streamFromSummary),
       hasMore,
       ...(hasMore && last ? { nextPageKey: encodeListingPageKey(listingSortKeyOf(last)) } : {}),
     };
+  }
+
+  /**
+   * Reads the listing shards after `after` until the items known complete — those up to the smallest last key
+   * of any shard that has more — number more than `limit` (so another page exists), or no shard has more. Streams spread evenly over
+   * the shards, so a first round asks each shard for its share of a page (with a margin) and only a skewed
+   * listing needs a second round: a page costs about one page of reads, not one per shard.
+   */
+  private async readListingShards(streamType: string, after: string, limit: number): Promise<{ items: Item[] }> {
+    const shards = Array.from({ length: tableDefinition.listingShards }, (_, shard) => ({
+      shard,
+      items: [] as Item[],
+      after,
+      hasMore: true,
+    }));
+    let perShardLimit = Math.ceil(((limit + 1) / shards.length) * 1.25) + 1;
+    for (;;) {
+      await Promise.all(
+        shards
+          .filter((read) => read.hasMore)
+          .map(async (read) => {
+            const output = await this.query(
+              "list",
+              queryListingShard(this.tableName, streamType, read.shard, read.after, perShardLimit),
+            );
+            const items = output.Items ?? [];
+            read.items.push(...items);
+            read.hasMore = output.LastEvaluatedKey !== undefined;
+            const last = items.at(-1);
+            if (last) read.after = listingSortKeyOf(last);
+          }),
+      );
+      // A shard with more has unseen keys beyond its last one: only keys up to the smallest such are complete.
+      const unfinished = shards.filter((read) => read.hasMore).map((read) => read.after);
+      const bound = unfinished.sort()[0]; // string order, the index's order
+      const items = shards
+        .flatMap((read) => read.items)
+        .filter((item) => bound === undefined || listingSortKeyOf(item) <= bound);
+      if (bound === undefined || items.length > limit) return { items };
+      perShardLimit = limit + 1;
+    }
   }
 
   /**

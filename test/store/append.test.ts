@@ -23,9 +23,8 @@ async function revisions(store: EventStore, streamType: string, streamId: string
 
 describe("append", () => {
   let store: EventStore;
-  let capacity: CapacityLog;
   before(async () => {
-    ({ store, capacity } = await testEventStore());
+    ({ store } = await testEventStore());
   });
 
   it("appends revision N+1 and answers the stream's new revision and time", async () => {
