@@ -248,8 +248,8 @@ export class EventStore {
   /**
    * Reads the listing shards after `after` until the items known complete — those up to the smallest last key
    * of any shard that has more — number more than `limit` (so another page exists), or no shard has more. Streams spread evenly over
-   * the shards, so a first round asks each shard for its share of a page (with a margin) and only a skewed
-   * listing needs a second round: a page costs about one page of reads, not one per shard.
+   * the shards, so each round asks each unfinished shard for its share of what is missing (with a margin): a page
+   * costs about one page of reads plus DynamoDB's rounding per shard, not a page per shard.
    */
   private async readListingShards(streamType: string, after: string, limit: number): Promise<{ items: Item[] }> {
     const shards = Array.from({ length: tableDefinition.listingShards }, (_, shard) => ({
@@ -258,7 +258,10 @@ export class EventStore {
       after,
       hasMore: true,
     }));
-    let perShardLimit = Math.ceil(((limit + 1) / shards.length) * 1.25) + 1;
+    // Each shard's share of what is missing, with a margin for uneven spread; DynamoDB bills a query by 4 KB
+    // (about 20 summaries), so the margin is nearly free while a second round costs a query per shard.
+    const share = (missing: number, among: number) => Math.ceil((missing / among) * 1.5) + 1;
+    let perShardLimit = share(limit + 1, shards.length);
     for (;;) {
       await Promise.all(
         shards
@@ -282,7 +285,7 @@ export class EventStore {
         .flatMap((read) => read.items)
         .filter((item) => bound === undefined || listingSortKeyOf(item) <= bound);
       if (bound === undefined || items.length > limit) return { items };
-      perShardLimit = limit + 1;
+      perShardLimit = share(limit + 1 - items.length, unfinished.length);
     }
   }
 
