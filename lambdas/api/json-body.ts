@@ -45,56 +45,76 @@ export function parseJsonBody(body: string | undefined, contentType: string | un
 }
 
 /**
- * Finds the position of every value in text that JSON.parse has accepted. Duplicate keys resolve as in
- * JSON.parse: the last one wins.
+ * Finds the positions of the values in text that JSON.parse has accepted, down to `depth` levels of members
+ * and elements (deeper values are skipped over without recursion, so no nesting can exhaust the stack).
+ * Duplicate keys resolve as in JSON.parse: the last one wins.
  */
-export function scanJson(text: string): JsonNode {
+export function scanJson(text: string, depth = 3): JsonNode {
   let at = 0;
   const skipWhitespace = () => {
     while (at < text.length && (text[at] === " " || text[at] === "\t" || text[at] === "\n" || text[at] === "\r")) at++;
   };
-  const readString = (): string => {
-    const start = at++;
+  const skipString = () => {
+    at++;
     while (text[at] !== '"') at += text[at] === "\\" ? 2 : 1;
     at++;
+  };
+  const readString = (): string => {
+    const start = at;
+    skipString();
     return JSON.parse(text.slice(start, at)) as string;
   };
-  const readValue = (): JsonNode => {
+  /** Moves past one value of any depth, counting brackets instead of recursing. */
+  const skipValue = () => {
+    let open = 0;
+    do {
+      skipWhitespace();
+      const char = text[at];
+      if (char === '"') {
+        skipString();
+      } else if (char === "{" || char === "[") {
+        open++;
+        at++;
+      } else if (char === "}" || char === "]") {
+        open--;
+        at++;
+      } else if (char === "," || char === ":") {
+        at++;
+      } else {
+        while (at < text.length && !",:]} \t\n\r".includes(text[at] as string)) at++;
+      }
+    } while (open > 0);
+  };
+  const readValue = (level: number): JsonNode => {
     skipWhitespace();
     const start = at;
     const first = text[at];
+    if (level >= depth || (first !== "{" && first !== "[")) {
+      skipValue();
+      return { start, end: at };
+    }
+    at++;
+    skipWhitespace();
     if (first === "{") {
-      at++;
       const members = new Map<string, JsonNode>();
-      skipWhitespace();
       if (text[at] === "}") return { start, end: ++at, members };
       for (;;) {
         skipWhitespace();
         const key = readString();
         skipWhitespace();
         at++; // ':'
-        members.set(key, readValue());
+        members.set(key, readValue(level + 1));
         skipWhitespace();
         if (text[at++] === "}") return { start, end: at, members };
       }
     }
-    if (first === "[") {
-      at++;
-      const elements: JsonNode[] = [];
+    const elements: JsonNode[] = [];
+    if (text[at] === "]") return { start, end: ++at, elements };
+    for (;;) {
+      elements.push(readValue(level + 1));
       skipWhitespace();
-      if (text[at] === "]") return { start, end: ++at, elements };
-      for (;;) {
-        elements.push(readValue());
-        skipWhitespace();
-        if (text[at++] === "]") return { start, end: at, elements };
-      }
+      if (text[at++] === "]") return { start, end: at, elements };
     }
-    if (first === '"') {
-      readString();
-      return { start, end: at };
-    }
-    while (at < text.length && !",]} \t\n\r".includes(text[at] as string)) at++;
-    return { start, end: at };
   };
-  return readValue();
+  return readValue(0);
 }

@@ -245,6 +245,17 @@ describe("beyond the compatible set", () => {
     assert.ok(read.body.includes(`"metadata":{"b":true,"a":null}`));
   });
 
+  it("a deeply nested payload (100,000 levels) is stored exactly, not refused and not a 500", async () => {
+    const id = randomUUID();
+    const deep = `${"[".repeat(100_000)}{"a":"]}"}${"]".repeat(100_000)}`;
+    const body = `{"expectedRevision":"no-stream","events":[{"eventType":"Deep","payload":${deep},"metadata":{"m":[[[1]]]}}]}`;
+    const response = await call("POST", `/streams/order/${id}/events`, { body });
+    assert.equal(response.status, 201, response.body);
+    const read = await call("GET", `/streams/order/${id}/events`);
+    assert.ok(read.body.includes(`"payload":${deep},`), "the payload comes back as it was sent");
+    assert.deepEqual(read.json.eventPage.events[0].metadata, { m: [[[1]]] });
+  });
+
   it("accepts a base64-encoded body, as function URLs deliver some", async () => {
     const response = await call("POST", "/streams/order", { body: { initialEvent: newEvent() }, base64: true });
     assert.equal(response.status, 201);
