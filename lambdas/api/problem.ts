@@ -26,7 +26,11 @@ export class HttpProblem extends Error {
   }
 }
 
-const problemTypeBase = "https://github.com/event-store/docs/problems#";
+/**
+ * Problem types are tag URIs (RFC 4151), which RFC 9457 suggests for types not meant to be dereferenced:
+ * stable names a client can switch on, e.g. `tag:event-store,2026:problem:wrong-expected-revision`.
+ */
+const problemTypeBase = "tag:event-store,2026:problem:";
 
 export function problemResponse(error: unknown, requestId: string): LambdaFunctionURLResult {
   const problem = toProblem(error);
