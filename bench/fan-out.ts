@@ -5,16 +5,7 @@
  * change-feed handler (summary upkeep, then PublishBatch through the real SNS publisher) and fauxqs.
  * Events of another stream type are mixed in; the filter must hold every one of them back.
  */
-import { randomUUID } from "node:crypto";
-import { SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
-import { localAwsClientConfig } from "../local/aws-local.ts";
+import { subscribeLocalQueue } from "../local/subscription.ts";
 import type { BenchConfig } from "./config.ts";
 import { appendRequestBody, newStreamId } from "./events.ts";
 import { percentile, round } from "./stats.ts";
@@ -46,33 +37,25 @@ export async function measureFanOut(options: {
   config: BenchConfig["fanOut"];
 }): Promise<FanOutResult> {
   const { config } = options;
-  const sns = new SNSClient(localAwsClientConfig(options.snsEndpoint));
-  const sqs = new SQSClient(localAwsClientConfig(options.snsEndpoint));
+  const subscription = await subscribeLocalQueue({
+    endpoint: options.snsEndpoint,
+    topicArn: options.topicArn,
+    filterPolicy: { streamType: [subscribedType] },
+    namePrefix: "bench",
+  });
   try {
-    const queueUrl = await subscribedQueue(sns, sqs, options.topicArn, { streamType: [subscribedType] });
     const receivedAt = new Map<string, number>();
     const arrivals: { key: string; type: string }[] = [];
     let receiving = true;
     // Two long-polling receivers, so that one receive in flight never holds back the next message.
     const receivers = [0, 1].map(async () => {
       while (receiving) {
-        const { Messages = [] } = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-        );
+        const notifications = await subscription.receive();
         const now = performance.now();
-        for (const message of Messages) {
-          const body = JSON.parse(JSON.parse(message.Body as string).Message) as Record<string, string>;
+        for (const { body } of notifications) {
           const key = `${body.StreamId}:${body.StreamRevision}`;
           arrivals.push({ key, type: String(body.StreamType) });
           if (!receivedAt.has(key)) receivedAt.set(key, now);
-        }
-        if (Messages.length > 0) {
-          await sqs.send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: queueUrl,
-              Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
-            }),
-          );
         }
       }
     });
@@ -127,8 +110,7 @@ export async function measureFanOut(options: {
       met: delays.length === acknowledgedAt.size && p50Ms <= budgetP50Ms,
     };
   } finally {
-    sns.destroy();
-    sqs.destroy();
+    await subscription.close();
   }
 }
 
@@ -148,25 +130,6 @@ function appender(apiUrl: string) {
     stream.revision = revision;
     return { key: `${stream.id}:${revision}`, at };
   };
-}
-
-async function subscribedQueue(
-  sns: SNSClient,
-  sqs: SQSClient,
-  topicArn: string,
-  filterPolicy: Record<string, unknown>,
-): Promise<string> {
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `bench-${randomUUID().slice(0, 8)}` }));
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
-  await sns.send(
-    new SubscribeCommand({
-      TopicArn: topicArn,
-      Protocol: "sqs",
-      Endpoint: Attributes?.QueueArn,
-      Attributes: { FilterPolicy: JSON.stringify(filterPolicy) },
-    }),
-  );
-  return QueueUrl as string;
 }
 
 /** Polls `done` until it holds; throws after `timeoutMs` when `what` names the wait, else just returns. */

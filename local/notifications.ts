@@ -3,7 +3,7 @@
  * feed publishes to. The change feed's publisher talks to it with the same @aws-sdk/client-sns calls it makes
  * in AWS; subscribers are local SQS queues with filter policies (see scripts/tail.ts).
  */
-import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
+import { CreateTopicCommand, ListTopicsCommand, SNSClient } from "@aws-sdk/client-sns";
 import { startFauxqs } from "fauxqs";
 import { localAwsClientConfig } from "./aws-local.ts";
 
@@ -45,4 +45,24 @@ export async function startLocalNotifications(
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name, Attributes: attributes }));
   sns.destroy();
   return { endpoint, topicArn: TopicArn as string, stop: () => server.stop() };
+}
+
+/** The notification topic of the local endpoint a running `npm start` serves (it creates the topic). */
+export async function findLocalTopicArn(endpoint: string): Promise<string> {
+  const sns = new SNSClient(localAwsClientConfig(endpoint));
+  try {
+    let topics: { TopicArn?: string }[];
+    try {
+      topics = (await sns.send(new ListTopicsCommand({}))).Topics ?? [];
+    } catch {
+      throw new Error(`no local SNS at ${endpoint}: start the store first (npm start), or give its endpoint`);
+    }
+    const pattern = new RegExp(`:${localTopicName}(\\.fifo)?$`);
+    const topic = topics.find((candidate) => pattern.test(candidate.TopicArn ?? ""));
+    if (!topic?.TopicArn)
+      throw new Error(`no topic ${localTopicName} at ${endpoint}: is this the endpoint npm start printed?`);
+    return topic.TopicArn;
+  } finally {
+    sns.destroy();
+  }
 }
