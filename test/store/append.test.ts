@@ -10,15 +10,10 @@ import {
 import type { EventStore } from "../../lambdas/store/event-store.ts";
 import type { NewEvent } from "../../lambdas/store/model.ts";
 import { RawJson } from "../../lambdas/store/raw-json.ts";
-import { type CapacityLog, testEventStore } from "../support/event-store.ts";
+import { type CapacityLog, storedRevisions, testEventStore } from "../support/event-store.ts";
 
 function event(eventType = "Happened", payload = '{"n":1}', eventId?: string): NewEvent {
   return { eventType, payload: new RawJson(payload), eventId };
-}
-
-async function revisions(store: EventStore, streamType: string, streamId: string): Promise<number[]> {
-  const page = await store.readEvents(streamType, streamId, { direction: "forward", afterRevision: 0, limit: 1000 });
-  return page.events.map((recorded) => recorded.revision);
 }
 
 describe("append", () => {
@@ -50,14 +45,14 @@ describe("append", () => {
       assert.equal(error.currentRevision, 2);
       return true;
     });
-    assert.deepEqual(await revisions(store, "order", id), [1, 2]);
+    assert.deepEqual(await storedRevisions(store, "order", id), [1, 2]);
   });
 
   it("refuses a revision beyond the next one, so revisions never have gaps", async () => {
     const id = randomUUID();
     await store.append("order", id, "no-stream", [event()]);
     await assert.rejects(store.append("order", id, 5, [event()]), WrongExpectedRevisionError);
-    assert.deepEqual(await revisions(store, "order", id), [1]);
+    assert.deepEqual(await storedRevisions(store, "order", id), [1]);
   });
 
   it("no-stream creates the stream and refuses when it exists", async () => {
@@ -93,7 +88,7 @@ describe("append", () => {
       store.append("order", id, 1, [event("A"), event("B"), event("C")]),
       WrongExpectedRevisionError,
     );
-    assert.deepEqual(await revisions(store, "order", id), [1, 2]);
+    assert.deepEqual(await storedRevisions(store, "order", id), [1, 2]);
     const batch = await store.append("order", id, 2, [event("A"), event("B"), event("C")]);
     assert.deepEqual([batch.firstRevision, batch.lastRevision, batch.stream.revision], [3, 5, 5]);
   });
@@ -108,7 +103,7 @@ describe("append", () => {
     const appended = await store.append("order", id, 2, [single]);
     await store.append("order", id, 3, [event("D")]); // someone else moves on
     assert.deepEqual(await store.append("order", id, 2, [single]), appended, "a late retry still finds its event");
-    assert.deepEqual(await revisions(store, "order", id), [1, 2, 3, 4]);
+    assert.deepEqual(await storedRevisions(store, "order", id), [1, 2, 3, 4]);
   });
 
   it("the same eventId at another position is a conflict", async () => {
@@ -218,6 +213,6 @@ describe("append", () => {
       return true;
     });
     await store.append("order", id, 2, [event()]);
-    assert.deepEqual(await revisions(store, "order", id), [1, 2, 3]);
+    assert.deepEqual(await storedRevisions(store, "order", id), [1, 2, 3]);
   });
 });

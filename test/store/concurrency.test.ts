@@ -4,20 +4,9 @@ import { before, describe, it } from "node:test";
 import { WrongExpectedRevisionError } from "../../lambdas/store/errors.ts";
 import type { EventStore } from "../../lambdas/store/event-store.ts";
 import { RawJson } from "../../lambdas/store/raw-json.ts";
-import { testEventStore } from "../support/event-store.ts";
+import { storedRevisions, testEventStore } from "../support/event-store.ts";
 
 const payload = new RawJson('{"n":1}');
-
-async function allRevisions(store: EventStore, streamId: string): Promise<number[]> {
-  const revisions: number[] = [];
-  let afterRevision = 0;
-  for (;;) {
-    const page = await store.readEvents("race", streamId, { direction: "forward", afterRevision, limit: 1000 });
-    revisions.push(...page.events.map((event) => event.revision));
-    if (!page.hasMore) return revisions;
-    afterRevision = page.lastEvaluatedRevision;
-  }
-}
 
 describe("concurrent appends to one stream", () => {
   let store: EventStore;
@@ -49,7 +38,7 @@ describe("concurrent appends to one stream", () => {
       }
     };
     await Promise.all(Array.from({ length: writers }, (_, index) => writer(index)));
-    const revisions = await allRevisions(store, id);
+    const revisions = await storedRevisions(store, "race", id);
     assert.equal(revisions.length, writers * appendsPerWriter + 1);
     assert.equal(written, revisions.length);
     assert.deepEqual(
@@ -80,7 +69,7 @@ describe("concurrent appends to one stream", () => {
         return ranges;
       }),
     );
-    const revisions = await allRevisions(store, id);
+    const revisions = await storedRevisions(store, "race", id);
     assert.equal(revisions.length, writers * batchesPerWriter * batchSize);
     assert.deepEqual(
       revisions,

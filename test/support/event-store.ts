@@ -111,3 +111,15 @@ export function newEvent(eventType = "Happened", payload: unknown = { n: 1 }, ev
 export function uniqueStreamType(prefix = "t"): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
+
+/** Every revision stored in a stream, read forward page by page through the store. */
+export async function storedRevisions(store: EventStore, streamType: string, streamId: string): Promise<number[]> {
+  const revisions: number[] = [];
+  let afterRevision = 0;
+  for (;;) {
+    const page = await store.readEvents(streamType, streamId, { direction: "forward", afterRevision, limit: 1000 });
+    revisions.push(...page.events.map((event) => event.revision));
+    if (!page.hasMore) return revisions;
+    afterRevision = page.lastEvaluatedRevision;
+  }
+}
