@@ -30,7 +30,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
-import type { NewEvent, Stream } from "../lambdas/store/model.ts";
+import type { NewEvent, Stream } from "#store/model.ts";
 import { newStreamId } from "./events.ts";
 
 export const baselineTableName = "baseline-go-layout";

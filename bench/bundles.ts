@@ -11,8 +11,8 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BuildOptions, build, type Metafile } from "esbuild";
-import { environmentVariables } from "../lambdas/shared/environment.ts";
-import { localAwsEnvironment } from "../local/aws-local.ts";
+import { localAwsEnvironment } from "#local/aws-local.ts";
+import { environmentVariables } from "#shared/environment.ts";
 import { median, percentile, round } from "./stats.ts";
 
 const projectRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -52,7 +52,7 @@ export interface BundlesResult {
 
 export async function measureBundles(options: { coldStarts: number }): Promise<BundlesResult> {
   // The target follows the runtime the stack deploys (NodejsFunction derives it the same way).
-  const { functionRuntime } = await import("../lib/event-store-function.ts");
+  const { functionRuntime } = await import("#lib/event-store-function.ts");
   const target = functionRuntime.name.replace(/^nodejs(\d+).*$/, "node$1");
   rmSync(outRoot, { recursive: true, force: true });
   const helloEntry = join(outRoot, "hello-world.ts");

@@ -4,7 +4,7 @@
  */
 import type { ConsumedCapacity } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { EventStore, type StoreOperation } from "../lambdas/store/event-store.ts";
+import { type StoreOperation, StreamStore } from "#store/stream-store.ts";
 import { BaselineStore } from "./baseline-store.ts";
 import { addUnits, type CapacityMeter, noUnits, totalWrite, type Units } from "./capacity-meter.ts";
 import type { BenchConfig } from "./config.ts";
@@ -67,7 +67,7 @@ export async function measureCapacity(options: {
   const hook = (operation: StoreOperation, capacity: ConsumedCapacity) => {
     byOperation[operation] = (byOperation[operation] ?? 0) + (capacity.CapacityUnits ?? 0);
   };
-  const store = new EventStore({ client, tableName: options.tableName, onConsumedCapacity: hook });
+  const store = new StreamStore({ client, tableName: options.tableName, onConsumedCapacity: hook });
   const baseline = new BaselineStore(client, options.baselineTableName);
   const measure = async <T>(work: () => Promise<T>) => {
     for (const key of Object.keys(byOperation)) delete byOperation[key as StoreOperation];
@@ -82,7 +82,7 @@ export async function measureCapacity(options: {
   const firstSummary = await measure(() => store.raiseSummary(create.result.stream));
   const warm = await measure(() => store.append(capacityStreamType, streamId, 1, [newEvent()]));
   await store.raiseSummary(warm.result.stream);
-  const freshProcess = new EventStore({ client, tableName: options.tableName, onConsumedCapacity: hook });
+  const freshProcess = new StreamStore({ client, tableName: options.tableName, onConsumedCapacity: hook });
   const cold = await measure(() => freshProcess.append(capacityStreamType, streamId, 2, [newEvent()]));
   const singleSummary = await measure(() => store.raiseSummary(cold.result.stream));
   const batch = await measure(() => freshProcess.append(capacityStreamType, streamId, 3, newEvents(10)));

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { dynamoDbLocalDir } from "../scripts/fetch-dynamodb-local.mjs";
+import { dynamoDbLocalDir } from "#local/fetch-dynamodb-local.mjs";
 import { round } from "./stats.ts";
 
 const projectRoot = fileURLToPath(new URL("..", import.meta.url));

@@ -1,7 +1,7 @@
 /** The events the bench writes: one shape everywhere, so capacity, store and HTTP figures describe the same data. */
 import { randomUUID } from "node:crypto";
-import type { NewEvent } from "../lambdas/store/model.ts";
-import { RawJson } from "../lambdas/store/raw-json.ts";
+import type { NewEvent } from "#store/model.ts";
+import { RawJson } from "#store/raw-json.ts";
 
 /** Payload size of the "200-byte event" (the JSON text as the client sends it). */
 export const payloadBytes = 200;

@@ -5,7 +5,7 @@
  * change-feed handler (summary upkeep, then PublishBatch through the real SNS publisher) and fauxqs.
  * Events of another stream type are mixed in; the filter must hold every one of them back.
  */
-import { subscribeLocalQueue } from "../local/subscription.ts";
+import { subscribeLocalQueue } from "#local/subscription.ts";
 import type { BenchConfig } from "./config.ts";
 import { appendRequestBody, newStreamId } from "./events.ts";
 import { percentile, round } from "./stats.ts";

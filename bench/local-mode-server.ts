@@ -12,12 +12,12 @@
 import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
-import { environmentVariables } from "../lambdas/shared/environment.ts";
-import { localAwsClientConfig, localAwsEnvironment } from "../local/aws-local.ts";
-import { startHttpServer } from "../local/http-server.ts";
-import { startLocalNotifications } from "../local/notifications.ts";
-import { type StreamPoller, startStreamPoller } from "../local/stream-poller.ts";
-import { ensureTable } from "../local/table.ts";
+import { localAwsClientConfig, localAwsEnvironment } from "#local/aws-local.ts";
+import { startHttpServer } from "#local/http-server.ts";
+import { startLocalNotifications } from "#local/notifications.ts";
+import { type StreamPoller, startStreamPoller } from "#local/stream-poller.ts";
+import { ensureTable } from "#local/table.ts";
+import { environmentVariables } from "#shared/environment.ts";
 
 export type LocalModeMessage =
   | { type: "ready"; url: string; snsEndpoint: string; topicArn: string }
@@ -45,10 +45,7 @@ async function main(): Promise<void> {
     [environmentVariables.topicArn]: notifications.topicArn,
   });
   // Imported only now: the handlers read their configuration from the environment when their modules load.
-  const [api, changeFeed] = await Promise.all([
-    import("../lambdas/api/handler.ts"),
-    import("../lambdas/change-feed/handler.ts"),
-  ]);
+  const [api, changeFeed] = await Promise.all([import("#api/handler.ts"), import("#change-feed/handler.ts")]);
   const server = await startHttpServer({ port: 0, handler: api.handler });
   let poller: StreamPoller | undefined = startStreamPoller({
     streamsClient: new DynamoDBStreamsClient(clientConfig),

@@ -16,12 +16,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
-import { createDocumentClient } from "../lambdas/shared/aws-clients.ts";
-import { EventStore } from "../lambdas/store/event-store.ts";
-import { createTableInput } from "../lambdas/store/table-definition.ts";
-import { localAwsClientConfig, localAwsEnvironment } from "../local/aws-local.ts";
-import { startDynamoDbLocal } from "../local/dynamodb-local.ts";
-import { ensureTable } from "../local/table.ts";
+import { localAwsClientConfig, localAwsEnvironment } from "#local/aws-local.ts";
+import { startDynamoDbLocal } from "#local/dynamodb-local.ts";
+import { ensureTable } from "#local/table.ts";
+import { createDocumentClient } from "#shared/aws-clients.ts";
+import { StreamStore } from "#store/stream-store.ts";
+import { createTableInput } from "#store/table.ts";
 import { baselineCreateTableInput, baselineTableName } from "./baseline-store.ts";
 import { measureBundles } from "./bundles.ts";
 import { measureCapacity } from "./capacity.ts";
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
 
     // A client without the meter for the load parts, so that both sides of every comparison run the same stack.
     const client = createDocumentClient(dynamoDb.endpoint);
-    const store = new EventStore({ client, tableName: eventsTable });
+    const store = new StreamStore({ client, tableName: eventsTable });
     const readStreamIds = await prepareReadStreams(store, config.throughput);
 
     progress("starting local mode (API server, change feed, local SNS/SQS) in a child process");

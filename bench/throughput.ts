@@ -3,13 +3,13 @@
  * run: the very command the store sends (a conditional PutItem of the same event item, a Query of the same
  * page), sent in a bare loop. Appends run twice through the store: as a long-lived process runs them (it knows
  * the heads of the streams it wrote, so an append is one conditional put) and as a process that has never seen
- * the stream runs them (a fresh EventStore per append: read the newest event, then put).
+ * the stream runs them (a fresh StreamStore per append: read the newest event, then put).
  */
 import { randomUUID } from "node:crypto";
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { WrongExpectedRevisionError } from "../lambdas/store/errors.ts";
-import { EventStore, isoTime } from "../lambdas/store/event-store.ts";
-import { eventItem, maxRevision, putNewEvent, queryEvents, queryHead } from "../lambdas/store/items.ts";
+import { WrongExpectedRevisionError } from "#store/errors.ts";
+import { eventItem, maxRevision, putNewEvent, queryEvents, queryHead } from "#store/items.ts";
+import { isoTime, StreamStore } from "#store/stream-store.ts";
 import type { BenchConfig } from "./config.ts";
 import { benchEventType, newEvent, newEvents, newStreamId } from "./events.ts";
 import { compareInTurns, inParallel, type LoadFigures, type Operation, type Variant } from "./load.ts";
@@ -48,7 +48,7 @@ class StreamPool {
 }
 
 /** Streams of `readStreamEvents` events each, read by part 2 and by the HTTP part. */
-export async function prepareReadStreams(store: EventStore, config: BenchConfig["throughput"]): Promise<string[]> {
+export async function prepareReadStreams(store: StreamStore, config: BenchConfig["throughput"]): Promise<string[]> {
   const ids = Array.from({ length: config.readStreams }, newStreamId);
   await inParallel(ids.length, 8, async (index) => {
     await store.append(readStreamType, ids[index] as string, "no-stream", newEvents(config.readStreamEvents));
@@ -67,7 +67,7 @@ export interface WarmUpResult {
  * a second until the rate settles; see BenchConfig.warmUp.
  */
 export async function warmUpDynamoDbLocal(
-  store: EventStore,
+  store: StreamStore,
   readStreamIds: string[],
   config: BenchConfig["warmUp"],
 ): Promise<WarmUpResult> {
@@ -109,7 +109,7 @@ export async function warmUpDynamoDbLocal(
 
 export async function measureStoreThroughput(options: {
   client: DynamoDBDocumentClient;
-  store: EventStore;
+  store: StreamStore;
   tableName: string;
   readStreamIds: string[];
   config: BenchConfig["throughput"];
@@ -163,7 +163,7 @@ export async function measureStoreThroughput(options: {
       name: "storeHeadRead",
       operation: async (worker) => {
         const stream = (headReadPools[worker] as StreamPool).next();
-        const freshProcess = new EventStore({ client, tableName });
+        const freshProcess = new StreamStore({ client, tableName });
         const result = await freshProcess.append(appendStreamType, stream.id, stream.revision, [newEvent()]);
         stream.revision = result.lastRevision;
         return "ok";

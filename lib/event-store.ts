@@ -29,10 +29,10 @@ import { FifoThroughputScope, type ITopic, type Subscription, SubscriptionFilter
 import { SqsSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import { type IQueue, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { changeFeedFilterPattern } from "../lambdas/change-feed/filter.ts";
-import { environmentVariables } from "../lambdas/shared/environment.ts";
-import { streamTypePattern } from "../lambdas/store/model.ts";
-import { type KeyAttribute, tableDefinition } from "../lambdas/store/table-definition.ts";
+import { changeFeedFilterPattern } from "#change-feed/filter.ts";
+import { environmentVariables } from "#shared/environment.ts";
+import { streamTypePattern } from "#store/model.ts";
+import { type KeyAttribute, tableDefinition } from "#store/table.ts";
 import { EventStoreFunction } from "./event-store-function.ts";
 
 /** The message attribute the change feed sets on every notification, and the one subscriptions filter on. */

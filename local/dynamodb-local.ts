@@ -7,8 +7,8 @@ import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
-import { ensureDynamoDbLocal } from "../scripts/fetch-dynamodb-local.mjs";
 import { localAwsClientConfig } from "./aws-local.ts";
+import { ensureDynamoDbLocal } from "./fetch-dynamodb-local.mjs";
 
 export interface DynamoDbLocalOptions {
   /** TCP port; 0 (the default) picks a free one. */

@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
-import { environmentVariables } from "../lambdas/shared/environment.ts";
+import { environmentVariables } from "#shared/environment.ts";
 import { localAwsClientConfig, localAwsEnvironment, localRegion } from "./aws-local.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb-local.ts";
 import { type FunctionUrlHandler, type HttpServer, startHttpServer } from "./http-server.ts";
@@ -157,10 +157,7 @@ async function main(): Promise<void> {
     Object.assign(process.env, notifications.environment);
 
     // Imported only now: handlers read their configuration from the environment when their module loads.
-    const [api, changeFeed] = await Promise.all([
-      import("../lambdas/api/handler.ts"),
-      import("../lambdas/change-feed/handler.ts"),
-    ]);
+    const [api, changeFeed] = await Promise.all([import("#api/handler.ts"), import("#change-feed/handler.ts")]);
     poller = startStreamPoller({
       streamsClient: new DynamoDBStreamsClient(clientConfig),
       streamArn,

@@ -28,7 +28,7 @@ import type {
   DynamoDBStreamEvent,
   AttributeValue as LambdaAttributeValue,
 } from "aws-lambda";
-import { changeFeedFilterPattern } from "../lambdas/change-feed/filter.ts";
+import { changeFeedFilterPattern } from "#change-feed/filter.ts";
 import { type FilterPattern, matchesFilterPattern } from "./event-filter.ts";
 
 /** The change-feed Lambda handler's signature (partial batch responses enabled). */

@@ -10,7 +10,7 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
-import { createTableInput, tableDefinition } from "../lambdas/store/table-definition.ts";
+import { createTableInput, tableDefinition } from "#store/table.ts";
 
 /**
  * Makes sure the event table exists and is ACTIVE with its TTL attribute enabled; creates it when missing.

@@ -13,9 +13,9 @@ import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { environmentVariables } from "../lambdas/shared/environment.ts";
-import { localAwsEnvironment } from "../local/aws-local.ts";
-import { startDynamoDbLocal } from "../local/dynamodb-local.ts";
+import { localAwsEnvironment } from "#local/aws-local.ts";
+import { startDynamoDbLocal } from "#local/dynamodb-local.ts";
+import { environmentVariables } from "#shared/environment.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 

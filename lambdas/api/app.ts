@@ -4,11 +4,11 @@
  */
 import { randomUUID } from "node:crypto";
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
-import { uuidV5 } from "../shared/uuid.ts";
-import { UnprocessableError, WrongExpectedRevisionError } from "../store/errors.ts";
-import type { EventStore } from "../store/event-store.ts";
-import type { ExpectedRevision, NewEvent, RecordedEvent, Stream } from "../store/model.ts";
-import { stringifyJson } from "../store/raw-json.ts";
+import { uuidV5 } from "#shared/uuid.ts";
+import { UnprocessableError, WrongExpectedRevisionError } from "#store/errors.ts";
+import type { ExpectedRevision, NewEvent, RecordedEvent, Stream } from "#store/model.ts";
+import { stringifyJson } from "#store/raw-json.ts";
+import type { StreamStore } from "#store/stream-store.ts";
 import {
   bodyMember,
   InputErrors,
@@ -41,7 +41,7 @@ interface Request {
   requestId: string;
 }
 
-type Endpoint = (request: Request, store: EventStore) => Promise<LambdaFunctionURLResult>;
+type Endpoint = (request: Request, store: StreamStore) => Promise<LambdaFunctionURLResult>;
 
 export interface Route {
   /** Path segments; `:name` captures one. */
@@ -49,7 +49,7 @@ export interface Route {
   methods: Record<string, Endpoint>;
 }
 
-export function createApi(store: EventStore): (event: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult> {
+export function createApi(store: StreamStore): (event: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult> {
   return async (event) => {
     const requestId = event.requestContext?.requestId ?? "unknown";
     try {
@@ -107,7 +107,7 @@ async function openApi(): Promise<LambdaFunctionURLResult> {
 }
 
 /** POST /streams/{type} {"initialEvent"}: a new stream; with Idempotency-Key, the same stream on every retry. */
-async function createStream(request: Request, store: EventStore): Promise<LambdaFunctionURLResult> {
+async function createStream(request: Request, store: StreamStore): Promise<LambdaFunctionURLResult> {
   const errors = new InputErrors();
   const streamType = request.params.streamType as string;
   const idempotencyKey = request.headers["idempotency-key"];
@@ -137,7 +137,7 @@ async function createStream(request: Request, store: EventStore): Promise<Lambda
 }
 
 /** PUT /streams/{type}/{id}/events/{revision} {"event"}: exactly the next revision (the Go client's append). */
-async function appendAtRevision(request: Request, store: EventStore): Promise<LambdaFunctionURLResult> {
+async function appendAtRevision(request: Request, store: StreamStore): Promise<LambdaFunctionURLResult> {
   const errors = new InputErrors();
   const { streamType, streamId } = streamPath(request, errors);
   const revision = parseInteger(request.params.revision, "revision", errors, { min: 1 });
@@ -149,7 +149,7 @@ async function appendAtRevision(request: Request, store: EventStore): Promise<La
 }
 
 /** POST /streams/{type}/{id}/events {"expectedRevision", "events"}: 1–100 events, atomically. */
-async function appendEvents(request: Request, store: EventStore): Promise<LambdaFunctionURLResult> {
+async function appendEvents(request: Request, store: StreamStore): Promise<LambdaFunctionURLResult> {
   const errors = new InputErrors();
   const { streamType, streamId } = streamPath(request, errors);
   const body = parseJsonBody(request.body, request.headers["content-type"]);
@@ -174,7 +174,7 @@ async function appendEvents(request: Request, store: EventStore): Promise<Lambda
 }
 
 /** GET /streams/{type}/{id}/events: forward after a revision (default), or backward from one. */
-async function readEvents(request: Request, store: EventStore): Promise<LambdaFunctionURLResult> {
+async function readEvents(request: Request, store: StreamStore): Promise<LambdaFunctionURLResult> {
   const errors = new InputErrors();
   const { streamType, streamId } = streamPath(request, errors);
   const direction = request.query.get("direction") ?? "forward";
@@ -206,7 +206,7 @@ async function readEvents(request: Request, store: EventStore): Promise<LambdaFu
   return json(200, { eventPage: { ...page, events: page.events.map(eventBody) } });
 }
 
-async function streamDetails(request: Request, store: EventStore): Promise<LambdaFunctionURLResult> {
+async function streamDetails(request: Request, store: StreamStore): Promise<LambdaFunctionURLResult> {
   const errors = new InputErrors();
   const { streamType, streamId } = streamPath(request, errors);
   errors.done();
@@ -214,7 +214,7 @@ async function streamDetails(request: Request, store: EventStore): Promise<Lambd
 }
 
 /** GET /streams/{type}?updated-after=T: streams of a type by time of their last event (lags the feed). */
-async function listStreams(request: Request, store: EventStore): Promise<LambdaFunctionURLResult> {
+async function listStreams(request: Request, store: StreamStore): Promise<LambdaFunctionURLResult> {
   const errors = new InputErrors();
   const streamType = request.params.streamType as string;
   const updatedAfterText = request.query.get("updated-after");

@@ -2,8 +2,8 @@
  * Turning HTTP inputs (path segments, query parameters, JSON bodies) into domain values. Every problem found
  * is collected per field, so one 400 answer tells the caller everything that is wrong at once.
  */
-import { InvalidInputError } from "../store/errors.ts";
-import type { ExpectedRevision, NewEvent } from "../store/model.ts";
+import { InvalidInputError } from "#store/errors.ts";
+import type { ExpectedRevision, NewEvent } from "#store/model.ts";
 import type { JsonBody, JsonNode } from "./json-body.ts";
 
 export const defaultPageSize = 100;

@@ -2,7 +2,7 @@
  * Request bodies: decoding, JSON parsing, and where each value sits in the text. The positions let the API
  * keep a payload as the exact text the client sent (see RawJson) instead of re-serialising a parsed value.
  */
-import { RawJson } from "../store/raw-json.ts";
+import { RawJson } from "#store/raw-json.ts";
 import { HttpProblem } from "./problem.ts";
 
 /** Where a JSON value sits in the body text, with its members or elements when it is an object or array. */

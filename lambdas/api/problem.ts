@@ -11,7 +11,7 @@ import {
   TooLargeError,
   UnprocessableError,
   WrongExpectedRevisionError,
-} from "../store/errors.ts";
+} from "#store/errors.ts";
 
 /** An error found by the HTTP layer itself, with the status it answers. */
 export class HttpProblem extends Error {

@@ -10,12 +10,12 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
-import type { EventStore } from "../store/event-store.ts";
-import { isEventItem, recordedEvent } from "../store/items.ts";
-import type { RecordedEvent } from "../store/model.ts";
+import { isEventItem, recordedEvent } from "#store/items.ts";
+import type { RecordedEvent } from "#store/model.ts";
+import type { StreamStore } from "#store/stream-store.ts";
 
 export interface ChangeFeedDependencies {
-  store: Pick<EventStore, "raiseSummary">;
+  store: Pick<StreamStore, "raiseSummary">;
   /**
    * Publishes events (grouped by stream, each stream in revision order) and returns those it did not publish.
    * Absent: nothing is published.

@@ -8,7 +8,7 @@
  * later events are held back, so the event source redelivers them in order after it.
  */
 import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from "@aws-sdk/client-sns";
-import type { RecordedEvent } from "../store/model.ts";
+import type { RecordedEvent } from "#store/model.ts";
 
 /** The body subscribers receive; field names and the revision as a string are the Go project's. */
 export function notificationBody(event: RecordedEvent): string {

@@ -16,7 +16,7 @@ import type {
 } from "@aws-sdk/lib-dynamodb";
 import type { NewEvent, RecordedEvent, Stream } from "./model.ts";
 import { RawJson } from "./raw-json.ts";
-import { tableDefinition } from "./table-definition.ts";
+import { tableDefinition } from "./table.ts";
 
 const pk = tableDefinition.partitionKey.name;
 const sk = tableDefinition.sortKey.name;

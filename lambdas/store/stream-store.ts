@@ -59,14 +59,14 @@ import {
   type StreamPage,
   streamTypePattern,
 } from "./model.ts";
-import { tableDefinition } from "./table-definition.ts";
+import { tableDefinition } from "./table.ts";
 
 export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The store's logical operations, as the capacity hook names them. */
 export type StoreOperation = "append" | "read" | "details" | "list" | "summary";
 
-export interface EventStoreOptions {
+export interface StreamStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
   /** Milliseconds since the epoch; tests and the bench may pin it. */
@@ -85,14 +85,14 @@ type WriteOutcome =
   /** A concurrent transaction touched the same items; nothing was written. */
   | { kind: "contended" };
 
-export class EventStore {
+export class StreamStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly now: () => number;
-  private readonly onConsumedCapacity: EventStoreOptions["onConsumedCapacity"];
+  private readonly onConsumedCapacity: StreamStoreOptions["onConsumedCapacity"];
   private readonly knownHeads = new KnownHeads();
 
-  constructor(options: EventStoreOptions) {
+  constructor(options: StreamStoreOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
     this.now = options.now ?? Date.now;

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { before, describe, it } from "node:test";
-import type { EventStore } from "../../lambdas/store/event-store.ts";
-import { type CallApi, newEvent, testApi, uniqueStreamType } from "../support/event-store.ts";
+import type { StreamStore } from "#store/stream-store.ts";
+import { type CallApi, newEvent, testApi, uniqueStreamType } from "#test/support/store.ts";
 
 let call: CallApi;
-let store: EventStore;
+let store: StreamStore;
 
 before(async () => {
   ({ call, store } = await testApi());

@@ -3,9 +3,9 @@ import { randomUUID } from "node:crypto";
 import { before, describe, it } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import { routes } from "../../lambdas/api/app.ts";
-import { openApiDocument } from "../../lambdas/api/openapi.ts";
-import { type ApiResponse, type CallApi, newEvent, testApi } from "../support/event-store.ts";
+import { routes } from "#api/app.ts";
+import { openApiDocument } from "#api/openapi.ts";
+import { type ApiResponse, type CallApi, newEvent, testApi } from "#test/support/store.ts";
 
 type Operation = { responses: Record<string, { content?: Record<string, unknown> }> };
 

@@ -2,21 +2,21 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { before, describe, it } from "node:test";
 import type { DynamoDBRecord } from "aws-lambda";
-import { createChangeFeedHandler } from "../../lambdas/change-feed/change-feed.ts";
-import type { EventStore } from "../../lambdas/store/event-store.ts";
-import type { RecordedEvent, Stream } from "../../lambdas/store/model.ts";
-import { RawJson } from "../../lambdas/store/raw-json.ts";
-import { testTableStream } from "../support/dynamodb.ts";
-import { eventsTable, testEventStore, uniqueStreamType } from "../support/event-store.ts";
-import { readStreamRecords } from "../support/stream-records.ts";
+import { createChangeFeedHandler } from "#change-feed/change-feed.ts";
+import type { RecordedEvent, Stream } from "#store/model.ts";
+import { RawJson } from "#store/raw-json.ts";
+import type { StreamStore } from "#store/stream-store.ts";
+import { testTableStream } from "#test/support/dynamodb.ts";
+import { eventsTable, testStreamStore, uniqueStreamType } from "#test/support/store.ts";
+import { readStreamRecords } from "#test/support/stream-records.ts";
 
 const payload = new RawJson("{}");
 
 describe("change-feed handler, fed real records from DynamoDB Local's stream", () => {
-  let store: EventStore;
+  let store: StreamStore;
   let streamArn: string;
   before(async () => {
-    ({ store } = await testEventStore());
+    ({ store } = await testStreamStore());
     streamArn = await testTableStream(eventsTable);
   });
 

@@ -3,14 +3,14 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { PublishBatchCommand, SNSClient } from "@aws-sdk/client-sns";
 import type { DynamoDBRecord } from "aws-lambda";
-import { createChangeFeedHandler } from "../../lambdas/change-feed/change-feed.ts";
-import { createSnsPublisher } from "../../lambdas/change-feed/notifications.ts";
-import type { EventStore } from "../../lambdas/store/event-store.ts";
-import { RawJson } from "../../lambdas/store/raw-json.ts";
-import { testTableStream } from "../support/dynamodb.ts";
-import { eventsTable, testEventStore, uniqueStreamType } from "../support/event-store.ts";
-import { type TestNotifications, testNotifications } from "../support/notifications.ts";
-import { readStreamRecords } from "../support/stream-records.ts";
+import { createChangeFeedHandler } from "#change-feed/change-feed.ts";
+import { createSnsPublisher } from "#change-feed/notifications.ts";
+import { RawJson } from "#store/raw-json.ts";
+import type { StreamStore } from "#store/stream-store.ts";
+import { testTableStream } from "#test/support/dynamodb.ts";
+import { type TestNotifications, testNotifications } from "#test/support/notifications.ts";
+import { eventsTable, testStreamStore, uniqueStreamType } from "#test/support/store.ts";
+import { readStreamRecords } from "#test/support/stream-records.ts";
 
 /** The real SNS client of the local endpoint, with a count of PublishBatch calls and a way to interfere. */
 function instrumentedSns(sns: SNSClient, interfere: (command: PublishBatchCommand, call: number) => void = () => {}) {
@@ -27,11 +27,11 @@ function instrumentedSns(sns: SNSClient, interfere: (command: PublishBatchComman
 }
 
 describe("notifications: the change feed publishes every event to SNS", () => {
-  let store: EventStore;
+  let store: StreamStore;
   let streamArn: string;
   let local: TestNotifications;
   before(async () => {
-    ({ store } = await testEventStore());
+    ({ store } = await testStreamStore());
     streamArn = await testTableStream(eventsTable);
     local = await testNotifications();
   });

@@ -7,9 +7,9 @@ import { Runtime } from "aws-cdk-lib/aws-lambda";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
-import { changeFeedFilterPattern } from "../../lambdas/change-feed/filter.ts";
-import { environmentVariables } from "../../lambdas/shared/environment.ts";
-import { tableDefinition } from "../../lambdas/store/table-definition.ts";
+import { changeFeedFilterPattern } from "#change-feed/filter.ts";
+import { environmentVariables } from "#shared/environment.ts";
+import { tableDefinition } from "#store/table.ts";
 import { actionsOf, resourceId, roleStatements, type Statement, storeUnderTest } from "./support.ts";
 
 const defaults = storeUnderTest();

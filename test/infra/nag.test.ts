@@ -6,8 +6,8 @@ import { Topic } from "aws-cdk-lib/aws-sns";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
-import type { EventStoreProps } from "../../lib/event-store.ts";
-import { EventStoreStack } from "../../lib/event-store-stack.ts";
+import type { EventStoreProps } from "#lib/event-store.ts";
+import { EventStoreStack } from "#lib/event-store-stack.ts";
 import { testApp } from "./support.ts";
 
 interface Variant {

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { App, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
-import { EventStore, type EventStoreProps } from "../../lib/event-store.ts";
+import { EventStore, type EventStoreProps } from "#lib/event-store.ts";
 
 const cdkJson = JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")) as {
   context: Record<string, unknown>;

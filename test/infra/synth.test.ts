@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Token } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
-import { addEventStoreStack } from "../../lib/event-store-app.ts";
+import { addEventStoreStack } from "#lib/event-store-app.ts";
 import { testApp } from "./support.ts";
 
 describe("CDK app", () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
-import { type HttpServer, maxRequestBodyBytes, startHttpServer } from "../../local/http-server.ts";
+import { type HttpServer, maxRequestBodyBytes, startHttpServer } from "#local/http-server.ts";
 
 describe("local function URL adapter", () => {
   let server: HttpServer;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { after, before, describe, it } from "node:test";
-import { type TestNotifications, testNotificationsAt } from "../support/notifications.ts";
+import { type TestNotifications, testNotificationsAt } from "#test/support/notifications.ts";
 
 /** `npm start` as a user runs it (in memory, free ports), with the URLs its banner prints. */
 async function startLocalMode(): Promise<{ child: ChildProcess; apiUrl: string; snsEndpoint: string }> {

@@ -1,25 +1,20 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { before, describe, it } from "node:test";
-import {
-  InvalidInputError,
-  StreamNotFoundError,
-  TooLargeError,
-  WrongExpectedRevisionError,
-} from "../../lambdas/store/errors.ts";
-import type { EventStore } from "../../lambdas/store/event-store.ts";
-import type { NewEvent } from "../../lambdas/store/model.ts";
-import { RawJson } from "../../lambdas/store/raw-json.ts";
-import { type CapacityLog, storedRevisions, testEventStore } from "../support/event-store.ts";
+import { InvalidInputError, StreamNotFoundError, TooLargeError, WrongExpectedRevisionError } from "#store/errors.ts";
+import type { NewEvent } from "#store/model.ts";
+import { RawJson } from "#store/raw-json.ts";
+import type { StreamStore } from "#store/stream-store.ts";
+import { type CapacityLog, storedRevisions, testStreamStore } from "#test/support/store.ts";
 
 function event(eventType = "Happened", payload = '{"n":1}', eventId?: string): NewEvent {
   return { eventType, payload: new RawJson(payload), eventId };
 }
 
 describe("append", () => {
-  let store: EventStore;
+  let store: StreamStore;
   before(async () => {
-    ({ store } = await testEventStore());
+    ({ store } = await testStreamStore());
   });
 
   it("appends revision N+1 and answers the stream's new revision and time", async () => {
@@ -188,7 +183,7 @@ describe("append", () => {
     await store.append("order", id, "no-stream", [event()]);
     const small = () => event("Paid", `{"note":"${"x".repeat(180)}"}`);
     // A process that has not seen the stream reads its newest event (a total) and puts (per table).
-    const other = await testEventStore();
+    const other = await testStreamStore();
     await other.store.append("order", id, 1, [small()]);
     const units = (log: CapacityLog) =>
       log.entries.map((entry) => [entry.operation, entry.capacity.CapacityUnits, entry.capacity.Table?.CapacityUnits]);
@@ -204,7 +199,7 @@ describe("append", () => {
 
   it("a process that missed others' appends gets a conflict from its stale knowledge, never a gap", async () => {
     const id = randomUUID();
-    const other = (await testEventStore()).store;
+    const other = (await testStreamStore()).store;
     await store.append("order", id, "no-stream", [event()]); // store knows revision 1
     await other.append("order", id, 1, [event()]); // the stream moves on to 2 elsewhere
     await assert.rejects(store.append("order", id, 1, [event("Stale")]), (error: unknown) => {

@@ -1,17 +1,17 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { before, describe, it } from "node:test";
-import { WrongExpectedRevisionError } from "../../lambdas/store/errors.ts";
-import type { EventStore } from "../../lambdas/store/event-store.ts";
-import { RawJson } from "../../lambdas/store/raw-json.ts";
-import { storedRevisions, testEventStore } from "../support/event-store.ts";
+import { WrongExpectedRevisionError } from "#store/errors.ts";
+import { RawJson } from "#store/raw-json.ts";
+import type { StreamStore } from "#store/stream-store.ts";
+import { storedRevisions, testStreamStore } from "#test/support/store.ts";
 
 const payload = new RawJson('{"n":1}');
 
 describe("concurrent appends to one stream", () => {
-  let store: EventStore;
+  let store: StreamStore;
   before(async () => {
-    ({ store } = await testEventStore());
+    ({ store } = await testStreamStore());
   });
 
   it("many writers with exact revisions: every revision once, no gap, losers get a conflict", async () => {

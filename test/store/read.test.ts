@@ -1,19 +1,19 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { before, describe, it } from "node:test";
-import { InvalidInputError, StreamNotFoundError } from "../../lambdas/store/errors.ts";
-import type { EventStore } from "../../lambdas/store/event-store.ts";
-import { listingShard } from "../../lambdas/store/items.ts";
-import { RawJson } from "../../lambdas/store/raw-json.ts";
-import { testEventStore, uniqueStreamType } from "../support/event-store.ts";
+import { InvalidInputError, StreamNotFoundError } from "#store/errors.ts";
+import { listingShard } from "#store/items.ts";
+import { RawJson } from "#store/raw-json.ts";
+import type { StreamStore } from "#store/stream-store.ts";
+import { testStreamStore, uniqueStreamType } from "#test/support/store.ts";
 
 const payload = new RawJson("{}");
 
 describe("reading a stream", () => {
-  let store: EventStore;
+  let store: StreamStore;
   let id: string;
   before(async () => {
-    ({ store } = await testEventStore());
+    ({ store } = await testStreamStore());
     id = randomUUID();
     const events = Array.from({ length: 25 }, (_, index) => ({ eventType: `E${index + 1}`, payload }));
     await store.append("order", id, "no-stream", events);
@@ -92,9 +92,9 @@ describe("reading a stream", () => {
 });
 
 describe("listing streams by type", () => {
-  let store: EventStore;
+  let store: StreamStore;
   before(async () => {
-    ({ store } = await testEventStore());
+    ({ store } = await testStreamStore());
   });
 
   it("lists summaries of a type updated after a time, oldest first, across shards and pages", async () => {

@@ -5,9 +5,9 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
-import { environmentVariables } from "../../lambdas/shared/environment.ts";
-import { localAwsClientConfig } from "../../local/aws-local.ts";
-import { ensureTable } from "../../local/table.ts";
+import { localAwsClientConfig } from "#local/aws-local.ts";
+import { ensureTable } from "#local/table.ts";
+import { environmentVariables } from "#shared/environment.ts";
 
 export interface TestDynamoDb {
   client: DynamoDBClient;

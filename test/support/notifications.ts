@@ -1,8 +1,8 @@
 /** A local SNS/SQS endpoint for notification tests, and filtered subscriptions to its topic. */
 import { SNSClient } from "@aws-sdk/client-sns";
-import { localAwsClientConfig } from "../../local/aws-local.ts";
-import { findLocalTopicArn, type LocalNotifications, startLocalNotifications } from "../../local/notifications.ts";
-import { type LocalSubscription, type Notification, subscribeLocalQueue } from "../../local/subscription.ts";
+import { localAwsClientConfig } from "#local/aws-local.ts";
+import { findLocalTopicArn, type LocalNotifications, startLocalNotifications } from "#local/notifications.ts";
+import { type LocalSubscription, type Notification, subscribeLocalQueue } from "#local/subscription.ts";
 
 export interface TestNotifications extends LocalNotifications {
   sns: SNSClient;

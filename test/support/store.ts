@@ -1,13 +1,13 @@
 /**
  * Set-up shared by the store, API and change-feed tests: one table on the run's DynamoDB Local, the real
- * EventStore over it, and function-URL events for the API handler.
+ * StreamStore over it, and function-URL events for the API handler.
  */
 import { randomUUID } from "node:crypto";
 import type { ConsumedCapacity } from "@aws-sdk/client-dynamodb";
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
-import { createApi } from "../../lambdas/api/app.ts";
-import { createDocumentClient } from "../../lambdas/shared/aws-clients.ts";
-import { EventStore, type StoreOperation } from "../../lambdas/store/event-store.ts";
+import { createApi } from "#api/app.ts";
+import { createDocumentClient } from "#shared/aws-clients.ts";
+import { type StoreOperation, StreamStore } from "#store/stream-store.ts";
 import { testDynamoDb, testTable } from "./dynamodb.ts";
 
 /** The table the store, API and change-feed tests share (streams are told apart by their random ids). */
@@ -18,11 +18,11 @@ export interface CapacityLog {
   clear(): void;
 }
 
-export async function testEventStore(): Promise<{ store: EventStore; tableName: string; capacity: CapacityLog }> {
+export async function testStreamStore(): Promise<{ store: StreamStore; tableName: string; capacity: CapacityLog }> {
   const { endpoint } = testDynamoDb();
   const tableName = await testTable(eventsTable);
   const entries: CapacityLog["entries"] = [];
-  const store = new EventStore({
+  const store = new StreamStore({
     client: createDocumentClient(endpoint),
     tableName,
     onConsumedCapacity: (operation, capacity) => entries.push({ operation, capacity }),
@@ -45,8 +45,8 @@ export type CallApi = (
 ) => Promise<ApiResponse>;
 
 /** The API handler over the test table, called with function-URL events as Lambda would. */
-export async function testApi(): Promise<{ call: CallApi; store: EventStore; capacity: CapacityLog }> {
-  const { store, capacity } = await testEventStore();
+export async function testApi(): Promise<{ call: CallApi; store: StreamStore; capacity: CapacityLog }> {
+  const { store, capacity } = await testStreamStore();
   const handle = createApi(store);
   const call: CallApi = async (method, path, options = {}) => {
     const text =
@@ -113,7 +113,7 @@ export function uniqueStreamType(prefix = "t"): string {
 }
 
 /** Every revision stored in a stream, read forward page by page through the store. */
-export async function storedRevisions(store: EventStore, streamType: string, streamId: string): Promise<number[]> {
+export async function storedRevisions(store: StreamStore, streamType: string, streamId: string): Promise<number[]> {
   const revisions: number[] = [];
   let afterRevision = 0;
   for (;;) {
