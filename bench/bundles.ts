@@ -72,8 +72,8 @@ export async function measureBundles(options: { coldStarts: number }): Promise<B
   );
 
   const entries = [
-    { name: "api", entry: "lambdas/api/handler.ts", event: livenessCheckEvent() },
-    { name: "change-feed", entry: "lambdas/change-feed/handler.ts", event: { Records: [] } },
+    { name: "api", entry: "lambdas/api/lambda.ts", event: livenessCheckEvent() },
+    { name: "change-feed", entry: "lambdas/change-feed/lambda.ts", event: { Records: [] } },
     { name: "sdk-clients-only", entry: sdkEntry, event: livenessCheckEvent() },
     { name: "hello-world", entry: helloEntry, event: livenessCheckEvent() },
   ] as const;

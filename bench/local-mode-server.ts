@@ -1,5 +1,5 @@
 /**
- * Child process of the bench: local mode composed from the local/ modules, as `npm start` composes it, but on
+ * Child process of the bench: local mode composed by local/compose.ts, as `npm start` composes it, but on
  * the bench's own DynamoDB Local and table: the API handler behind the local function-URL server, the change
  * feed handler driven by the stream poller, and the local SNS/SQS endpoint it publishes to. It runs apart from
  * the load generator so that autocannon and the server do not share one event loop.
@@ -10,14 +10,8 @@
  * Usage (by bench/local-mode.ts): node --import tsx bench/local-mode-server.ts --dynamodb-endpoint URL --table T
  */
 import { parseArgs } from "node:util";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
-import { localAwsClientConfig, localAwsEnvironment } from "#local/aws-local.ts";
+import { composeLocalMode } from "#local/compose.ts";
 import { startHttpServer } from "#local/http-server.ts";
-import { startLocalNotifications } from "#local/notifications.ts";
-import { type StreamPoller, startStreamPoller } from "#local/stream-poller.ts";
-import { ensureTable } from "#local/table.ts";
-import { environmentVariables } from "#shared/environment.ts";
 
 export type LocalModeMessage =
   | { type: "ready"; url: string; snsEndpoint: string; topicArn: string }
@@ -31,46 +25,30 @@ async function main(): Promise<void> {
     strict: true,
   });
   const dynamoDbEndpoint = values["dynamodb-endpoint"];
-  const table = values.table;
-  if (!dynamoDbEndpoint || !table) throw new Error("--dynamodb-endpoint and --table are required");
+  const tableName = values.table;
+  if (!dynamoDbEndpoint || !tableName) throw new Error("--dynamodb-endpoint and --table are required");
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
-  const clientConfig = localAwsClientConfig(dynamoDbEndpoint);
-  const streamArn = await ensureTable(new DynamoDBClient(clientConfig), table);
-  const notifications = await startLocalNotifications();
-  Object.assign(process.env, localAwsEnvironment(), {
-    [environmentVariables.tableName]: table,
-    [environmentVariables.dynamoDbEndpoint]: dynamoDbEndpoint,
-    [environmentVariables.snsEndpoint]: notifications.endpoint,
-    [environmentVariables.topicArn]: notifications.topicArn,
+  const local = await composeLocalMode({
+    dynamoDbEndpoint,
+    tableName,
+    onChangeFeedError: (error) => console.error(`bench local mode, change feed: ${error.message}`),
   });
-  // Imported only now: the handlers read their configuration from the environment when their modules load.
-  const [api, changeFeed] = await Promise.all([import("#api/handler.ts"), import("#change-feed/handler.ts")]);
-  const server = await startHttpServer({ port: 0, handler: api.handler });
-  let poller: StreamPoller | undefined = startStreamPoller({
-    streamsClient: new DynamoDBStreamsClient(clientConfig),
-    streamArn,
-    handler: changeFeed.handler,
-    maxRetryAttempts: 10,
-    onError: (error) => console.error(`bench local mode, change feed: ${error.message}`),
-  });
+  const server = await startHttpServer({ port: 0, handler: local.api });
 
   const shutdown = async () => {
     await server.close().catch(() => {});
-    await poller?.stop().catch(() => {});
-    await notifications.stop().catch(() => {});
+    await local.stop();
     process.exit(0);
   };
   process.on("disconnect", () => void shutdown());
   process.on("message", (command: LocalModeCommand) => {
     if (command.type === "exit") void shutdown();
-    if (command.type === "stop-change-feed") {
-      const stopping = poller?.stop() ?? Promise.resolve();
-      poller = undefined;
-      void stopping.then(() => send({ type: "change-feed-stopped" }));
-    }
+    if (command.type === "stop-change-feed")
+      void local.stopChangeFeed().then(() => send({ type: "change-feed-stopped" }));
   });
-  send({ type: "ready", url: server.url, snsEndpoint: notifications.endpoint, topicArn: notifications.topicArn });
+  const { endpoint, topicArn } = local.notifications;
+  send({ type: "ready", url: server.url, snsEndpoint: endpoint, topicArn });
 }
 
 function send(message: LocalModeMessage): void {

@@ -78,7 +78,7 @@ async function main(): Promise<void> {
 
     progress("1. capacity per operation");
     const meter = new CapacityMeter({ client: admin, twinOf: twinTableName });
-    const meteredClient = createDocumentClient(dynamoDb.endpoint);
+    const meteredClient = createDocumentClient(localAwsClientConfig(dynamoDb.endpoint));
     meter.attach(meteredClient);
     const capacity = await measureCapacity({
       client: meteredClient,
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     });
 
     // A client without the meter for the load parts, so that both sides of every comparison run the same stack.
-    const client = createDocumentClient(dynamoDb.endpoint);
+    const client = createDocumentClient(localAwsClientConfig(dynamoDb.endpoint));
     const store = new StreamStore({ client, tableName: eventsTable });
     const readStreamIds = await prepareReadStreams(store, config.throughput);
 

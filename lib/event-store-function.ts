@@ -17,7 +17,7 @@ export const functionRuntime = Runtime.NODEJS_24_X;
 const projectRoot = fileURLToPath(new URL("..", import.meta.url));
 
 export interface EventStoreFunctionProps {
-  /** Handler module, relative to the project root, e.g. `lambdas/api/handler.ts`. It exports `handler`. */
+  /** Handler module, relative to the project root, e.g. `lambdas/api/lambda.ts`. It exports `handler`. */
   readonly entry: string;
   /** What the function does, shown in the Lambda console. */
   readonly description: string;

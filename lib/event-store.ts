@@ -174,7 +174,7 @@ export class EventStore extends Construct {
 
     const api = new EventStoreFunction(this, "Api", {
       ...functionDefaults,
-      entry: "lambdas/api/handler.ts",
+      entry: "lambdas/api/lambda.ts",
       description: "Event store HTTP API (function URL)",
       memorySize: props.apiMemorySize ?? 1024,
       timeout: props.apiTimeout ?? Duration.seconds(10),
@@ -222,7 +222,7 @@ export class EventStore extends Construct {
 
     const changeFeed = new EventStoreFunction(this, "ChangeFeed", {
       ...functionDefaults,
-      entry: "lambdas/change-feed/handler.ts",
+      entry: "lambdas/change-feed/lambda.ts",
       description: "Event store change feed (DynamoDB stream to SNS)",
       memorySize: props.changeFeedMemorySize ?? 512,
       timeout: Duration.seconds(60),

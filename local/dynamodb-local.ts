@@ -10,6 +10,12 @@ import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { localAwsClientConfig } from "./aws-local.ts";
 import { ensureDynamoDbLocal } from "./fetch-dynamodb-local.mjs";
 
+/**
+ * The variable through which a parent process (the test runner) tells its children where its DynamoDB Local runs.
+ * Only the tests read it; handlers get their configuration passed in.
+ */
+export const dynamoDbEndpointVariable = "DYNAMODB_ENDPOINT";
+
 export interface DynamoDbLocalOptions {
   /** TCP port; 0 (the default) picks a free one. */
   port?: number;

@@ -5,15 +5,11 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
-import { environmentVariables } from "#shared/environment.ts";
-import { localAwsClientConfig, localAwsEnvironment, localRegion } from "./aws-local.ts";
+import { localRegion } from "./aws-local.ts";
+import { composeLocalMode, type LocalMode } from "./compose.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb-local.ts";
 import { type FunctionUrlHandler, type HttpServer, startHttpServer } from "./http-server.ts";
-import { defaultSnsPort, startLocalNotifications } from "./notifications.ts";
-import { type StreamPoller, startStreamPoller } from "./stream-poller.ts";
-import { ensureTable } from "./table.ts";
+import { defaultSnsPort } from "./notifications.ts";
 
 const tableName = "events";
 const defaultDataDir = ".event-store";
@@ -75,26 +71,6 @@ function parsePort(text: string, source: string): number {
   return port;
 }
 
-/** What the notifications back end gives local mode: variables the handlers read, and how to stop it. */
-interface NotificationsBackEnd {
-  environment: Record<string, string>;
-  describe: string;
-  stop(): Promise<void>;
-}
-
-/** Local SNS+SQS with the notification topic; the change-feed handler publishes there as it does to SNS. */
-async function startNotifications(port: number): Promise<NotificationsBackEnd> {
-  const local = await startLocalNotifications({ port });
-  return {
-    environment: {
-      [environmentVariables.snsEndpoint]: local.endpoint,
-      [environmentVariables.topicArn]: local.topicArn,
-    },
-    describe: `${local.endpoint} (SNS + SQS, region ${localRegion}), topic ${local.topicArn}`,
-    stop: local.stop,
-  };
-}
-
 async function main(): Promise<void> {
   const startedAt = Date.now();
   let options: StartOptions | undefined;
@@ -112,15 +88,13 @@ async function main(): Promise<void> {
 
   let server: HttpServer | undefined;
   let dynamoDb: DynamoDbLocal | undefined;
-  let notifications: NotificationsBackEnd | undefined;
-  let poller: StreamPoller | undefined;
+  let local: LocalMode | undefined;
   let stopping = false;
 
-  // Stop in the order data flows in: no new requests, then the change feed, then the emulators.
+  // Stop in the order data flows in: no new requests, then the change feed and notifications, then DynamoDB.
   const stopAll = async () => {
     await server?.close().catch(() => {});
-    await poller?.stop().catch(() => {});
-    await notifications?.stop().catch(() => {});
+    await local?.stop().catch(() => {});
     await dynamoDb?.stop().catch(() => {});
   };
   const onSignal = () => {
@@ -137,7 +111,7 @@ async function main(): Promise<void> {
 
   try {
     // The HTTP port first: if it is taken we fail in milliseconds, before Java starts. Until the handlers are
-    // loaded the API answers 503, as a function still initialising would be retried.
+    // built the API answers 503, as a function still initialising would be retried.
     let apiHandler: FunctionUrlHandler | undefined;
     server = await startHttpServer({ port: options.port, handler: (event) => (apiHandler ?? starting)(event) });
 
@@ -146,28 +120,13 @@ async function main(): Promise<void> {
       dataDir: options.dataDir,
       inMemory: options.dataDir === undefined,
     });
-    const clientConfig = localAwsClientConfig(dynamoDb.endpoint);
-    const streamArn = await ensureTable(new DynamoDBClient(clientConfig), tableName);
-
-    Object.assign(process.env, localAwsEnvironment(), {
-      [environmentVariables.tableName]: tableName,
-      [environmentVariables.dynamoDbEndpoint]: dynamoDb.endpoint,
-    });
-    notifications = await startNotifications(options.snsPort);
-    Object.assign(process.env, notifications.environment);
-
-    // Imported only now: handlers read their configuration from the environment when their module loads.
-    const [api, changeFeed] = await Promise.all([import("#api/handler.ts"), import("#change-feed/handler.ts")]);
-    poller = startStreamPoller({
-      streamsClient: new DynamoDBStreamsClient(clientConfig),
-      streamArn,
-      handler: changeFeed.handler,
+    local = await composeLocalMode({
+      dynamoDbEndpoint: dynamoDb.endpoint,
+      tableName,
+      snsPort: options.snsPort,
       checkpointFile: options.dataDir ? resolve(options.dataDir, "change-feed-checkpoints.json") : undefined,
-      // Like the stack's bounded retries: a poison record is reported and skipped instead of blocking the feed.
-      maxRetryAttempts: 10,
-      onError: (error) => console.error(`change feed: ${error.message}`),
     });
-    apiHandler = api.handler;
+    apiHandler = local.api;
 
     if (stopping) return;
     console.log(
@@ -175,7 +134,7 @@ async function main(): Promise<void> {
         apiUrl: server.url,
         dynamoDbEndpoint: dynamoDb.endpoint,
         dataDir: options.dataDir,
-        notifications: notifications.describe,
+        notifications: `${local.notifications.endpoint} (SNS + SQS, region ${localRegion}), topic ${local.notifications.topicArn}`,
         seconds: (Date.now() - startedAt) / 1000,
       }),
     );
@@ -204,7 +163,7 @@ function banner(info: {
     `  API             ${info.apiUrl}`,
     `  DynamoDB Local  ${info.dynamoDbEndpoint}  (table "${tableName}")`,
     `  Data            ${info.dataDir ?? "in memory (nothing is kept)"}`,
-    `  Change feed     table stream → lambdas/change-feed/handler.ts`,
+    `  Change feed     table stream → local/change-feed/poller.ts → lambdas/change-feed/handler.ts`,
     `  Notifications   ${info.notifications}`,
     "",
     "Create a stream of type order:",

@@ -14,8 +14,7 @@ import { readdirSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { localAwsEnvironment } from "#local/aws-local.ts";
-import { startDynamoDbLocal } from "#local/dynamodb-local.ts";
-import { environmentVariables } from "#shared/environment.ts";
+import { dynamoDbEndpointVariable, startDynamoDbLocal } from "#local/dynamodb-local.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -54,7 +53,7 @@ async function main(): Promise<number> {
       env: {
         ...process.env,
         ...localAwsEnvironment(),
-        [environmentVariables.dynamoDbEndpoint]: dynamoDb.endpoint,
+        [dynamoDbEndpointVariable]: dynamoDb.endpoint,
       },
     });
     const running = child;

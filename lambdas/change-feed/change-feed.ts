@@ -1,6 +1,6 @@
 /**
  * The change feed: what happens after an event is stored. Records arrive from DynamoDB Streams (Lambda's event
- * source mapping in AWS, local/stream-poller.ts locally), in order per stream, at least once.
+ * source mapping in AWS, local/change-feed/poller.ts locally), in order per stream, at least once.
  *
  * For each stream in the batch: raise its summary (the listing entry) to the newest revision seen; then all
  * events of the streams whose summary is kept go to the notification step together (so PublishBatch calls are
@@ -28,7 +28,7 @@ interface StreamBatch {
   sequenceNumbers: string[];
 }
 
-export function createChangeFeedHandler(
+export function createChangeFeed(
   dependencies: ChangeFeedDependencies,
 ): (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse> {
   return async (event) => {

@@ -1,16 +1,25 @@
-/** Lambda entry point of the change feed (DynamoDB Streams event source, partial batch responses). */
-import { createDocumentClient, createSnsClient } from "#shared/aws-clients.ts";
-import { environmentVariables, requiredEnvironment } from "#shared/environment.ts";
+/**
+ * The change-feed handler built from its configuration: summary upkeep through the store, notifications through
+ * the SNS publisher when a topic is configured. The Lambda entry (lambda.ts) and local mode call this factory.
+ */
+import { type AwsClientConfig, createDocumentClient, createSnsClient } from "#shared/aws-clients.ts";
 import { StreamStore } from "#store/stream-store.ts";
-import { createChangeFeedHandler } from "./change-feed.ts";
+import { createChangeFeed } from "./change-feed.ts";
 import { createSnsPublisher } from "./notifications.ts";
 
-const topicArn = process.env[environmentVariables.topicArn];
+export interface ChangeFeedConfig {
+  tableName: string;
+  /** The topic notifications go to; absent: nothing is published. */
+  topicArn?: string | undefined;
+  /** Client settings; empty in AWS. */
+  dynamoDb?: AwsClientConfig;
+  sns?: AwsClientConfig;
+}
 
-export const handler = createChangeFeedHandler({
-  store: new StreamStore({
-    client: createDocumentClient(),
-    tableName: requiredEnvironment(environmentVariables.tableName),
-  }),
-  publish: topicArn ? createSnsPublisher({ sns: createSnsClient(), topicArn }) : undefined,
-});
+export function createChangeFeedHandler(config: ChangeFeedConfig): ReturnType<typeof createChangeFeed> {
+  const { topicArn } = config;
+  return createChangeFeed({
+    store: new StreamStore({ client: createDocumentClient(config.dynamoDb), tableName: config.tableName }),
+    publish: topicArn ? createSnsPublisher({ sns: createSnsClient(config.sns), topicArn }) : undefined,
+  });
+}

@@ -1,19 +1,24 @@
 /**
- * AWS clients shared by the functions, created once per process. In local mode the endpoints come from the
- * environment (DynamoDB Local, the local SNS emulator); in AWS they are unset and the SDK's defaults apply.
+ * The AWS clients of the functions, built from configuration passed in (never read from the environment here).
+ * In AWS the configuration is empty and the SDK's defaults apply (the function's region and role); local mode and
+ * the tests pass the endpoint of DynamoDB Local or the local SNS, a region and dummy credentials.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { environmentVariables } from "./environment.ts";
 
-export function createDocumentClient(
-  endpoint = process.env[environmentVariables.dynamoDbEndpoint],
-): DynamoDBDocumentClient {
-  const client = new DynamoDBClient(endpoint ? { endpoint } : {});
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+/** Where and as whom an AWS client talks; every member absent in AWS. */
+export interface AwsClientConfig {
+  /** An emulator's base URL, e.g. `http://127.0.0.1:8000`. */
+  endpoint?: string;
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
-export function createSnsClient(endpoint = process.env[environmentVariables.snsEndpoint]): SNSClient {
-  return new SNSClient(endpoint ? { endpoint } : {});
+export function createDocumentClient(config: AwsClientConfig = {}): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient(config), { marshallOptions: { removeUndefinedValues: true } });
+}
+
+export function createSnsClient(config: AwsClientConfig = {}): SNSClient {
+  return new SNSClient(config);
 }

@@ -29,6 +29,8 @@ export const summarySortKey = 0;
 export const maxItemBytes = 400 * 1024;
 /** DynamoDB's limit on the total size of the items of one TransactWriteItems call (4 MB). */
 export const maxTransactionBytes = 4 * 1024 * 1024;
+/** DynamoDB's limit on the items of one TransactWriteItems call: the most events one append can carry. */
+export const maxTransactionItems = 100;
 
 export type Item = Record<string, unknown>;
 

@@ -77,3 +77,8 @@ export interface ListStreamsOptions {
   pageKey?: string | undefined;
   limit: number;
 }
+
+/** RFC 3339 UTC with milliseconds; the width is fixed for years 0000–9999, so strings sort as times. */
+export function isoTime(epochMillis: number): string {
+  return new Date(epochMillis).toISOString();
+}

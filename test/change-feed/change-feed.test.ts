@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { before, describe, it } from "node:test";
 import type { DynamoDBRecord } from "aws-lambda";
-import { createChangeFeedHandler } from "#change-feed/change-feed.ts";
+import { createChangeFeed } from "#change-feed/change-feed.ts";
 import type { RecordedEvent, Stream } from "#store/model.ts";
 import { RawJson } from "#store/raw-json.ts";
 import type { StreamStore } from "#store/stream-store.ts";
@@ -41,7 +41,7 @@ describe("change-feed handler, fed real records from DynamoDB Local's stream", (
     const { streamType, ids, records } = await appendAndRead([3, 1]);
     assert.equal(records.length, 4);
     assert.ok(records.every((record) => record.eventName === "INSERT" && record.eventSourceARN === streamArn));
-    const handler = createChangeFeedHandler({ store });
+    const handler = createChangeFeed({ store });
     assert.deepEqual(await handler({ Records: records }), { batchItemFailures: [] });
     const streams = await listed(streamType);
     const byId = new Map(streams.map((stream) => [stream.streamId, stream]));
@@ -53,7 +53,7 @@ describe("change-feed handler, fed real records from DynamoDB Local's stream", (
 
   it("redelivery and reordering never move a summary backwards", async () => {
     const { streamType, records } = await appendAndRead([4]);
-    const handler = createChangeFeedHandler({ store });
+    const handler = createChangeFeed({ store });
     await handler({ Records: records });
     await handler({ Records: records.slice(0, 2) }); // an old batch again
     await handler({ Records: [...records].reverse() });
@@ -63,13 +63,13 @@ describe("change-feed handler, fed real records from DynamoDB Local's stream", (
 
   it("ignores the summary items' own records", async () => {
     const { ids, records } = await appendAndRead([1]);
-    const handler = createChangeFeedHandler({ store });
+    const handler = createChangeFeed({ store });
     await handler({ Records: records });
     const withSummaries = await readStreamRecords(streamArn, new Set(ids));
     const summaryRecords = withSummaries.filter((record) => record.dynamodb?.Keys?.sk?.N === "0");
     assert.ok(summaryRecords.length >= 1, "the summary write is in the feed too");
     const published: RecordedEvent[] = [];
-    const counting = createChangeFeedHandler({
+    const counting = createChangeFeed({
       store,
       publish: async (events) => {
         published.push(...events);
@@ -83,7 +83,7 @@ describe("change-feed handler, fed real records from DynamoDB Local's stream", (
   it("a stream whose summary upkeep fails reports its earliest record; other streams go on", async () => {
     const { streamType, ids, records } = await appendAndRead([2, 2]);
     const failing = ids[0] as string;
-    const handler = createChangeFeedHandler({
+    const handler = createChangeFeed({
       store: {
         raiseSummary: async (stream) => {
           if (stream.streamId === failing) throw new Error("provoked failure");
@@ -103,7 +103,7 @@ describe("change-feed handler, fed real records from DynamoDB Local's stream", (
 
   it("events that could not be published report the earliest of them, after the summary is kept", async () => {
     const { streamType, ids, records } = await appendAndRead([3]);
-    const handler = createChangeFeedHandler({
+    const handler = createChangeFeed({
       store,
       publish: async (events) => events.filter((event) => event.revision >= 2),
     });

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { PublishBatchCommand, SNSClient } from "@aws-sdk/client-sns";
 import type { DynamoDBRecord } from "aws-lambda";
-import { createChangeFeedHandler } from "#change-feed/change-feed.ts";
+import { createChangeFeed } from "#change-feed/change-feed.ts";
 import { createSnsPublisher } from "#change-feed/notifications.ts";
 import { RawJson } from "#store/raw-json.ts";
 import type { StreamStore } from "#store/stream-store.ts";
@@ -52,7 +52,7 @@ describe("notifications: the change feed publishes every event to SNS", () => {
   }
 
   function handlerWith(sns: SNSClient) {
-    return createChangeFeedHandler({
+    return createChangeFeed({
       store,
       publish: createSnsPublisher({ sns, topicArn: local.topicArn, backoffMs: () => 1 }),
     });

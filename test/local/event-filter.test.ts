@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { changeFeedFilterPattern } from "#change-feed/filter.ts";
-import { matchesFilterPattern } from "#local/event-filter.ts";
+import { matchesFilterPattern } from "#local/change-feed/event-filter.ts";
 
 const insertOf = (newImage: Record<string, unknown>) => ({ eventName: "INSERT", dynamodb: { NewImage: newImage } });
 

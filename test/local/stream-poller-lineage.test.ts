@@ -12,7 +12,7 @@ import {
   type Shard,
 } from "@aws-sdk/client-dynamodb-streams";
 import type { DynamoDBRecord } from "aws-lambda";
-import { startStreamPoller } from "#local/stream-poller.ts";
+import { startStreamPoller } from "#local/change-feed/poller.ts";
 
 const streamArn = "arn:aws:dynamodb:us-east-1:000000000000:table/lineage/stream/2026-01-01T00:00:00.000";
 

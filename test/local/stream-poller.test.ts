@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type AttributeValue, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
-import { type ChangeFeedHandler, type StreamPollerOptions, startStreamPoller } from "#local/stream-poller.ts";
+import { type ChangeFeedHandler, type StreamPollerOptions, startStreamPoller } from "#local/change-feed/poller.ts";
 import { testDynamoDb, testTableStream } from "#test/support/dynamodb.ts";
 
 const tableName = "poller-test";

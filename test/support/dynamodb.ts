@@ -6,8 +6,8 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { localAwsClientConfig } from "#local/aws-local.ts";
+import { dynamoDbEndpointVariable } from "#local/dynamodb-local.ts";
 import { ensureTable } from "#local/table.ts";
-import { environmentVariables } from "#shared/environment.ts";
 
 export interface TestDynamoDb {
   client: DynamoDBClient;
@@ -20,11 +20,9 @@ let shared: TestDynamoDb | undefined;
 /** Clients for the run's DynamoDB Local instance (one pair per test process). */
 export function testDynamoDb(): TestDynamoDb {
   if (shared) return shared;
-  const endpoint = process.env[environmentVariables.dynamoDbEndpoint];
+  const endpoint = process.env[dynamoDbEndpointVariable];
   if (!endpoint) {
-    throw new Error(
-      `${environmentVariables.dynamoDbEndpoint} is not set: run tests with npm test (it starts DynamoDB Local)`,
-    );
+    throw new Error(`${dynamoDbEndpointVariable} is not set: run tests with npm test (it starts DynamoDB Local)`);
   }
   const config = localAwsClientConfig(endpoint);
   shared = { client: new DynamoDBClient(config), streamsClient: new DynamoDBStreamsClient(config), endpoint };

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { ConsumedCapacity } from "@aws-sdk/client-dynamodb";
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
 import { createApi } from "#api/app.ts";
+import { localAwsClientConfig } from "#local/aws-local.ts";
 import { createDocumentClient } from "#shared/aws-clients.ts";
 import { type StoreOperation, StreamStore } from "#store/stream-store.ts";
 import { testDynamoDb, testTable } from "./dynamodb.ts";
@@ -23,7 +24,7 @@ export async function testStreamStore(): Promise<{ store: StreamStore; tableName
   const tableName = await testTable(eventsTable);
   const entries: CapacityLog["entries"] = [];
   const store = new StreamStore({
-    client: createDocumentClient(endpoint),
+    client: createDocumentClient(localAwsClientConfig(endpoint)),
     tableName,
     onConsumedCapacity: (operation, capacity) => entries.push({ operation, capacity }),
   });

@@ -4,7 +4,7 @@
  */
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from "@aws-sdk/client-dynamodb-streams";
 import type { DynamoDBRecord } from "aws-lambda";
-import { toLambdaRecord } from "#local/stream-poller.ts";
+import { toLambdaRecord } from "#local/change-feed/lambda-records.ts";
 import { testDynamoDb } from "./dynamodb.ts";
 
 /** Every record in the table's stream so far whose key is one of `streamIds`, oldest first. */

@@ -1,0 +1,71 @@
+/**
+ * Every call the store makes to DynamoDB goes through `StoreTable.send`: the one place that reports consumed
+ * capacity (for the bench and the cost tests) and turns DynamoDB's throttling and size errors into store errors.
+ * The SDK's own retries (adaptive backoff) run inside each call; what reaches here has exhausted them.
+ */
+import type { ConsumedCapacity } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { ThrottledError, TooLargeError } from "./errors.ts";
+import { type Item, maxItemBytes } from "./items.ts";
+import { tableDefinition } from "./table.ts";
+
+/** The store's logical operations, as the capacity hook names them. */
+export type StoreOperation = "append" | "read" | "details" | "list" | "summary";
+
+export type CapacityListener = (operation: StoreOperation, capacity: ConsumedCapacity) => void;
+
+export class StoreTable {
+  constructor(
+    readonly client: DynamoDBDocumentClient,
+    readonly tableName: string,
+    private readonly onConsumedCapacity: CapacityListener | undefined,
+  ) {}
+
+  async send<Output extends { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] }>(
+    operation: StoreOperation,
+    call: (client: DynamoDBDocumentClient) => Promise<Output>,
+  ): Promise<Output> {
+    let output: Output;
+    try {
+      output = await call(this.client);
+    } catch (error) {
+      if (throttlingErrors.has(errorName(error))) throw throttled();
+      if (errorName(error) === "ValidationException" && /item size|size has exceeded/i.test(String(error))) {
+        throw new TooLargeError("an event is larger than DynamoDB's item size limit", maxItemBytes);
+      }
+      throw error;
+    }
+    if (this.onConsumedCapacity && output.ConsumedCapacity) {
+      const consumed = Array.isArray(output.ConsumedCapacity) ? output.ConsumedCapacity : [output.ConsumedCapacity];
+      for (const capacity of consumed) this.onConsumedCapacity(operation, capacity);
+    }
+    return output;
+  }
+
+  query(operation: StoreOperation, input: QueryCommand["input"]): Promise<QueryCommandOutput> {
+    return this.send(operation, (client) => client.send(new QueryCommand(input)));
+  }
+}
+
+const throttlingErrors = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+]);
+
+export function throttled(): ThrottledError {
+  return new ThrottledError("DynamoDB is throttling this table; retry shortly");
+}
+
+export function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : "";
+}
+
+/** Items in SDK exceptions come in DynamoDB's wire format even through the document client. */
+export function plainItem(item: unknown): Item | undefined {
+  if (!item || typeof item !== "object") return undefined;
+  const key = (item as Record<string, unknown>)[tableDefinition.partitionKey.name];
+  const wireFormat = key !== null && typeof key === "object";
+  return wireFormat ? unmarshall(item as Parameters<typeof unmarshall>[0]) : (item as Item);
+}

@@ -1,0 +1,116 @@
+/**
+ * How streams are listed by type: the sparse, sharded listing index over stream summaries, and the summary upkeep
+ * that the change feed does after every append. Eventually consistent: a listing lags appends by the change
+ * feed's delay.
+ *
+ * The index's sort key `<updatedAt>#<streamId>` orders streams totally, so the last key of a page is every shard's
+ * position, and the page key carries just that.
+ */
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { errorName, type StoreTable } from "./dynamo.ts";
+import { InvalidInputError } from "./errors.ts";
+import {
+  type Item,
+  listingSortKeyAfterTime,
+  listingSortKeyOf,
+  queryListingShard,
+  raiseSummary,
+  streamFromSummary,
+} from "./items.ts";
+import { isoTime, type ListStreamsOptions, type Stream, type StreamPage } from "./model.ts";
+import { tableDefinition } from "./table.ts";
+
+/** Streams of a type updated after a time, oldest update first: every shard read from the same position, merged. */
+export async function listStreams(
+  table: StoreTable,
+  streamType: string,
+  options: ListStreamsOptions,
+): Promise<StreamPage> {
+  const after = options.pageKey
+    ? decodeListingPageKey(options.pageKey)
+    : listingSortKeyAfterTime(isoTime(options.updatedAfter));
+  const items = await readListingShards(table, streamType, after, options.limit);
+  const merged = items.sort((a, b) => (listingSortKeyOf(a) < listingSortKeyOf(b) ? -1 : 1));
+  const page = merged.slice(0, options.limit);
+  const hasMore = merged.length > options.limit;
+  const last = page.at(-1);
+  return {
+    streams: page.map(streamFromSummary),
+    hasMore,
+    ...(hasMore && last ? { nextPageKey: encodeListingPageKey(listingSortKeyOf(last)) } : {}),
+  };
+}
+
+/**
+ * Raises the stream's summary (listing entry) to this revision; a no-op if it is there already or beyond.
+ * Called by the change feed, which may redeliver or reorder records.
+ */
+export async function keepSummary(table: StoreTable, stream: Stream): Promise<void> {
+  try {
+    await table.send("summary", (client) => client.send(new UpdateCommand(raiseSummary(table.tableName, stream))));
+  } catch (error) {
+    if (errorName(error) !== "ConditionalCheckFailedException") throw error;
+  }
+}
+
+/**
+ * Reads the listing shards after `after` until the items known complete — those up to the smallest last key of
+ * any shard that has more — number more than `limit` (so another page exists), or no shard has more. Streams
+ * spread evenly over the shards, so each round asks each unfinished shard for its share of what is missing (with
+ * a margin): a page costs about one page of reads plus DynamoDB's rounding per shard, not a page per shard.
+ */
+async function readListingShards(table: StoreTable, streamType: string, after: string, limit: number): Promise<Item[]> {
+  const shards = Array.from({ length: tableDefinition.listingShards }, (_, shard) => ({
+    shard,
+    items: [] as Item[],
+    after,
+    hasMore: true,
+  }));
+  // Each shard's share of what is missing, with a margin for uneven spread; DynamoDB bills a query by 4 KB
+  // (about 20 summaries), so the margin is nearly free while a second round costs a query per shard.
+  const share = (missing: number, among: number) => Math.ceil((missing / among) * 1.5) + 1;
+  let perShardLimit = share(limit + 1, shards.length);
+  for (;;) {
+    await Promise.all(
+      shards
+        .filter((read) => read.hasMore)
+        .map(async (read) => {
+          const output = await table.query(
+            "list",
+            queryListingShard(table.tableName, streamType, read.shard, read.after, perShardLimit),
+          );
+          const items = output.Items ?? [];
+          read.items.push(...items);
+          read.hasMore = output.LastEvaluatedKey !== undefined;
+          const last = items.at(-1);
+          if (last) read.after = listingSortKeyOf(last);
+        }),
+    );
+    // A shard with more has unseen keys beyond its last one: only keys up to the smallest such are complete.
+    const unfinished = shards.filter((read) => read.hasMore).map((read) => read.after);
+    const bound = unfinished.sort()[0]; // string order, the index's order
+    const items = shards
+      .flatMap((read) => read.items)
+      .filter((item) => bound === undefined || listingSortKeyOf(item) <= bound);
+    if (bound === undefined || items.length > limit) return items;
+    perShardLimit = share(limit + 1 - items.length, unfinished.length);
+  }
+}
+
+const listingPageKeyVersion = 1;
+
+function encodeListingPageKey(afterSortKey: string): string {
+  return Buffer.from(JSON.stringify({ v: listingPageKeyVersion, after: afterSortKey })).toString("base64url");
+}
+
+function decodeListingPageKey(pageKey: string): string {
+  try {
+    const decoded = JSON.parse(Buffer.from(pageKey, "base64url").toString("utf8")) as { v?: unknown; after?: unknown };
+    if (decoded.v === listingPageKeyVersion && typeof decoded.after === "string") return decoded.after;
+  } catch {
+    // falls through to the error below
+  }
+  throw new InvalidInputError("the page key is not one this API gave out", {
+    nextPageKey: ["pass the nextPageKey of the previous page unchanged"],
+  });
+}

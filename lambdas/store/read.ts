@@ -1,0 +1,61 @@
+/**
+ * How a stream is read: its events forward or backward, and its details (the head). Both strongly consistent:
+ * a reader sees every acknowledged append.
+ */
+import type { QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
+import type { StoreTable } from "./dynamo.ts";
+import { StreamNotFoundError } from "./errors.ts";
+import type { StreamHeads } from "./heads.ts";
+import { maxRevision, queryEvents, recordedEvent } from "./items.ts";
+import type { EventPage, ReadEventsOptions, Stream } from "./model.ts";
+
+export interface ReadContext {
+  table: StoreTable;
+  heads: StreamHeads;
+}
+
+/** Events of a stream in revision order (forward) or newest first (backward). */
+export async function readEvents(
+  context: ReadContext,
+  streamType: string,
+  streamId: string,
+  options: ReadEventsOptions,
+): Promise<EventPage> {
+  const forward = options.direction === "forward";
+  const range = forward
+    ? { from: (options.afterRevision ?? 0) + 1, to: maxRevision }
+    : { from: 1, to: options.fromRevision ?? maxRevision };
+  // One item more than the page tells whether another page exists without a second round trip.
+  // A range past the largest revision (after-revision at the very top) is empty without asking DynamoDB.
+  const output: Pick<QueryCommandOutput, "Items" | "LastEvaluatedKey"> =
+    range.from <= range.to
+      ? await context.table.query(
+          "read",
+          queryEvents(context.table.tableName, streamId, range, forward, options.limit + 1),
+        )
+      : {};
+  const items = output.Items ?? [];
+  if (items.length === 0) {
+    const head = await context.heads.read(streamId, "read");
+    if (!head || head.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
+    // Nothing after the position asked for: an empty last page that keeps the caller's position.
+    return { events: [], hasMore: false, lastEvaluatedRevision: forward ? range.from - 1 : 0 };
+  }
+  if (items[0]?.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
+  const page = items.slice(0, options.limit).map(recordedEvent);
+  const hasMore = items.length > options.limit || output.LastEvaluatedKey !== undefined;
+  // Reading to the end is how a writer loads a stream before appending to it: remember where it ends.
+  const sawNewest = forward ? !hasMore : options.fromRevision === undefined;
+  const newest = forward ? page.at(-1) : page[0];
+  if (sawNewest && newest) {
+    context.heads.remember(streamId, { revision: newest.revision, streamType, updatedAt: newest.createdAt });
+  }
+  return { events: page, hasMore, lastEvaluatedRevision: page.at(-1)?.revision ?? 0 };
+}
+
+/** The stream's type, revision and time of its last event. */
+export async function streamDetails(context: ReadContext, streamType: string, streamId: string): Promise<Stream> {
+  const head = await context.heads.read(streamId, "details");
+  if (!head || head.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
+  return { streamId, streamType, revision: head.revision, updatedAt: head.updatedAt };
+}
