@@ -1,7 +1,7 @@
 /**
  * Part 4: fan-out delay of local mode. Appends go through the HTTP API; the clock starts when the 201 arrives
  * and stops when the notification is received from a local SQS queue subscribed to the topic with a filter
- * policy on the stream type. In between: DynamoDB Local's stream, the poller (local/stream-poller.ts), the real
+ * policy on the stream type. In between: DynamoDB Local's stream, the poller (local/change-feed/poller.ts), the real
  * change-feed handler (summary upkeep, then PublishBatch through the real SNS publisher) and fauxqs.
  * Events of another stream type are mixed in; the filter must hold every one of them back.
  */

@@ -4,142 +4,29 @@
  * `new EventStore(this, "Store", { fifoTopic: true })`.
  */
 import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
-import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
-import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
-import {
-  type Attribute,
-  AttributeType,
-  Billing,
-  ProjectionType,
-  StreamViewType,
-  TableV2,
-} from "aws-cdk-lib/aws-dynamodb";
+import type { Alarm } from "aws-cdk-lib/aws-cloudwatch";
+import type { TableV2 } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
-import {
-  FilterCriteria,
-  type FunctionUrl,
-  FunctionUrlAuthType,
-  type FunctionUrlCorsOptions,
-  StartingPosition,
-} from "aws-cdk-lib/aws-lambda";
+import { FilterCriteria, type FunctionUrl, FunctionUrlAuthType, StartingPosition } from "aws-cdk-lib/aws-lambda";
 import { DynamoEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
-import { FifoThroughputScope, type ITopic, type Subscription, SubscriptionFilter, Topic } from "aws-cdk-lib/aws-sns";
+import { type Subscription, SubscriptionFilter, type Topic } from "aws-cdk-lib/aws-sns";
 import { SqsSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import { type IQueue, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { streamTypePattern } from "#api/schema.ts";
 import { changeFeedFilterPattern } from "#change-feed/filter.ts";
 import { environmentVariables } from "#shared/environment.ts";
-import { streamTypePattern } from "#store/model.ts";
-import { type KeyAttribute, tableDefinition } from "#store/table.ts";
+import { tableDefinition } from "#store/table.ts";
+import { createAlarms } from "./alarms.ts";
 import { EventStoreFunction } from "./event-store-function.ts";
+import type { EventStoreProps, SubscribeQueueOptions } from "./event-store-props.ts";
+import { createTable } from "./event-table.ts";
+import { createTopic, streamTypeMessageAttribute } from "./notification-topic.ts";
 
-/** The message attribute the change feed sets on every notification, and the one subscriptions filter on. */
-export const streamTypeMessageAttribute = "streamType";
-
-export interface EventStoreProps {
-  /**
-   * What CloudFormation does with the table (and the functions' log groups) when they leave the stack.
-   * Set `RemovalPolicy.DESTROY` for throwaway development stacks, together with `deletionProtection: false`.
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly removalPolicy?: RemovalPolicy;
-  /**
-   * DynamoDB deletion protection on the table: nobody can delete it, not even CloudFormation, until it is
-   * turned off. Turn it off for development stacks you mean to delete.
-   * @default true
-   */
-  readonly deletionProtection?: boolean;
-  /**
-   * Make the function URL public (`authType: NONE`): anybody on the internet who knows the URL can read
-   * and append events. Only for demos or when something in front of it authenticates callers.
-   * @default false - the URL uses `AWS_IAM` auth: callers sign requests with SigV4 (service `lambda`) and need
-   * `lambda:InvokeFunctionUrl` and `lambda:InvokeFunction` on the API function; this construct grants nobody.
-   */
-  readonly publicUrl?: boolean;
-  /**
-   * CORS settings of the function URL, for browser callers.
-   * @default - no CORS headers: browsers on other origins cannot call the API
-   */
-  readonly cors?: FunctionUrlCorsOptions;
-  /**
-   * Make the notification topic FIFO: notifications of one stream arrive in revision order (message group =
-   * stream id, deduplication id = `streamId:revision`, content-based deduplication off). Subscribers must then be
-   * FIFO queues. Changing this replaces the topic and drops its subscriptions.
-   * @default false - a standard topic
-   */
-  readonly fifoTopic?: boolean;
-  /**
-   * Topic the alarms notify when they go off.
-   * @default - the alarms have no action; watch them in the CloudWatch console
-   */
-  readonly alarmTopic?: ITopic;
-  /**
-   * How long the functions' log groups keep log events.
-   * @default RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: RetentionDays;
-  /**
-   * Memory of the API function in MB. CPU, and so cold-start and JSON work, scales with it.
-   * @default 1024
-   */
-  readonly apiMemorySize?: number;
-  /**
-   * Timeout of the API function. Function URLs wait for the function, so keep it short.
-   * @default Duration.seconds(10)
-   */
-  readonly apiTimeout?: Duration;
-  /**
-   * Memory of the change-feed function in MB.
-   * @default 512
-   */
-  readonly changeFeedMemorySize?: number;
-  /**
-   * Largest number of stream records in one invocation of the change feed.
-   * @default 100
-   */
-  readonly changeFeedBatchSize?: number;
-  /**
-   * How often a failing batch is retried before its records go to the dead-letter queue. Bisecting a failing
-   * batch does not count against it.
-   * @default 10
-   */
-  readonly changeFeedRetryAttempts?: number;
-  /**
-   * Records older than this are not retried but sent to the dead-letter queue. The stream keeps records 24 hours.
-   * @default Duration.hours(6)
-   */
-  readonly changeFeedMaxRecordAge?: Duration;
-  /**
-   * The iterator-age alarm goes off when the change feed's oldest unprocessed record is older than this.
-   * @default Duration.minutes(5)
-   */
-  readonly iteratorAgeAlarmThreshold?: Duration;
-  /**
-   * Active X-Ray tracing on both functions.
-   * @default true
-   */
-  readonly tracing?: boolean;
-}
-
-/** Options of {@link EventStore.subscribeQueue}. */
-export interface SubscribeQueueOptions {
-  /** The stream types whose notifications the queue receives (1 to 150 names). */
-  readonly streamTypes: string[];
-  /**
-   * Deliver the notification body as the SQS message body, with `streamType` and `eventType` as SQS message
-   * attributes. With `false` the body is SNS's JSON envelope (`Message`, `MessageAttributes`, `TopicArn`, …).
-   * @default false
-   */
-  readonly rawMessageDelivery?: boolean;
-  /**
-   * Queue for notifications SNS cannot deliver to the subscribed queue (for example when its policy or key
-   * changed).
-   * @default - undeliverable notifications are dropped after SNS's retries
-   */
-  readonly deadLetterQueue?: IQueue;
-}
+export type { EventStoreProps, SubscribeQueueOptions } from "./event-store-props.ts";
+export { streamTypeMessageAttribute } from "./notification-topic.ts";
 
 /** An event store: DynamoDB table, HTTP API on a Lambda function URL, change feed to SNS. */
 export class EventStore extends Construct {
@@ -255,7 +142,17 @@ export class EventStore extends Construct {
       }),
     );
 
-    this.createAlarms(props);
+    this.alarms.push(
+      ...createAlarms(
+        this,
+        {
+          apiFunction: this.apiFunction,
+          changeFeedFunction: this.changeFeedFunction,
+          deadLetterQueue: this.deadLetterQueue,
+        },
+        props,
+      ),
+    );
   }
 
   /**
@@ -285,91 +182,4 @@ export class EventStore extends Construct {
       }),
     );
   }
-
-  private createAlarms(props: EventStoreProps): void {
-    const period = Duration.minutes(5);
-    const iteratorAge = props.iteratorAgeAlarmThreshold ?? Duration.minutes(5);
-    const watched: Array<[id: string, metric: IMetric, threshold: number, description: string]> = [
-      [
-        "DeadLettersAlarm",
-        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: "Maximum" }),
-        1,
-        "The change feed gave up on stream records, so their events were not notified. The dead-letter queue holds their stream coordinates.",
-      ],
-      [
-        "IteratorAgeAlarm",
-        this.changeFeedFunction.metric("IteratorAge", { period, statistic: "Maximum" }),
-        iteratorAge.toMilliseconds(),
-        `The change feed is more than ${iteratorAge.toHumanString()} behind the table.`,
-      ],
-      ["ApiErrorsAlarm", this.apiFunction.metricErrors({ period }), 1, "The API function failed invocations."],
-      ["ApiThrottlesAlarm", this.apiFunction.metricThrottles({ period }), 1, "The API function was throttled."],
-      [
-        "ChangeFeedErrorsAlarm",
-        this.changeFeedFunction.metricErrors({ period }),
-        1,
-        "The change-feed function failed invocations; Lambda retries them.",
-      ],
-      [
-        "ChangeFeedThrottlesAlarm",
-        this.changeFeedFunction.metricThrottles({ period }),
-        1,
-        "The change-feed function was throttled.",
-      ],
-    ];
-    for (const [id, metric, threshold, description] of watched) {
-      const alarm = new Alarm(this, id, {
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      if (props.alarmTopic) alarm.addAlarmAction(new SnsAction(props.alarmTopic));
-      this.alarms.push(alarm);
-    }
-  }
-}
-
-function attribute(key: KeyAttribute): Attribute {
-  return { name: key.name, type: key.type === "S" ? AttributeType.STRING : AttributeType.NUMBER };
-}
-
-/** The table, built only from the shared table definition. */
-function createTable(scope: Construct, removalPolicy: RemovalPolicy, deletionProtection: boolean): TableV2 {
-  const { partitionKey, sortKey, listingIndex, timeToLiveAttribute, streamViewType } = tableDefinition;
-  return new TableV2(scope, "Table", {
-    partitionKey: attribute(partitionKey),
-    sortKey: attribute(sortKey),
-    billing: Billing.onDemand(),
-    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-    deletionProtection,
-    removalPolicy,
-    timeToLiveAttribute,
-    dynamoStream: StreamViewType[streamViewType],
-    globalSecondaryIndexes: [
-      {
-        indexName: listingIndex.name,
-        partitionKey: attribute(listingIndex.partitionKey),
-        sortKey: attribute(listingIndex.sortKey),
-        projectionType: ProjectionType.INCLUDE,
-        nonKeyAttributes: [...listingIndex.nonKeyAttributes],
-      },
-    ],
-  });
-}
-
-function createTopic(scope: Construct, fifo: boolean): Topic {
-  return new Topic(scope, "Topic", {
-    enforceSSL: true,
-    signatureVersion: "2",
-    ...(fifo && {
-      fifo: true,
-      // The publisher sets MessageDeduplicationId = streamId:revision; two events with equal bodies stay two.
-      contentBasedDeduplication: false,
-      // Message group = stream id: FIFO throughput is per stream, not per topic.
-      fifoThroughputScope: FifoThroughputScope.MESSAGE_GROUP,
-    }),
-  });
 }

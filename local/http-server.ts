@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
 import { maxRequestBytes } from "#api/limits.ts";
+import { problemResponse, problemTypes } from "#api/problem.ts";
 
 /** The API Lambda handler's signature. */
 export type FunctionUrlHandler = (event: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult>;
@@ -74,10 +75,9 @@ async function serve(request: IncomingMessage, response: ServerResponse, handler
   const requestId = randomUUID();
   const body = await readBody(request);
   if (body === "too large") {
-    writeProblem(response, requestId, 413, "Content Too Large", {
-      detail: `the request body exceeds the ${maxRequestBodyBytes} bytes (6 MB) a Lambda function URL accepts`,
-      limitBytes: maxRequestBodyBytes,
-    });
+    const detail = `the request body exceeds the ${maxRequestBodyBytes} bytes (6 MB) a Lambda function URL accepts`;
+    const members = { limitBytes: maxRequestBodyBytes };
+    writeResult(response, problemResponse(problemTypes.requestTooLarge, detail, requestId, { members }));
     return;
   }
   const event = toFunctionUrlEvent(request, body, requestId);
@@ -87,9 +87,8 @@ async function serve(request: IncomingMessage, response: ServerResponse, handler
   } catch (error) {
     // The caller sees what a failed function would give: a 500 with no internals. The log keeps the details.
     console.error(`local API: the handler failed on ${event.requestContext.http.method} ${event.rawPath}:`, error);
-    writeProblem(response, requestId, 500, "Internal Server Error", {
-      detail: "the request could not be handled",
-    });
+    const detail = "the request could not be handled; retry it, and report the requestId if it keeps failing";
+    writeResult(response, problemResponse(problemTypes.internalError, detail, requestId));
     return;
   }
   writeResult(response, result);
@@ -219,17 +218,5 @@ function writeResult(response: ServerResponse, result: LambdaFunctionURLResult):
   const body = Buffer.from(result.body ?? "", result.isBase64Encoded ? "base64" : "utf8");
   headers["content-length"] = String(body.length);
   response.writeHead(result.statusCode ?? 200, headers);
-  response.end(body);
-}
-
-function writeProblem(
-  response: ServerResponse,
-  requestId: string,
-  status: number,
-  title: string,
-  members: Record<string, unknown>,
-): void {
-  const body = Buffer.from(JSON.stringify({ type: "about:blank", title, status, ...members, requestId }));
-  response.writeHead(status, { "content-type": "application/problem+json", "content-length": body.length });
   response.end(body);
 }

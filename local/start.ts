@@ -5,6 +5,7 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { problemResponse, problemTypes } from "#api/problem.ts";
 import { localRegion } from "./aws-local.ts";
 import { composeLocalMode, type LocalMode } from "./compose.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb-local.ts";
@@ -144,11 +145,15 @@ async function main(): Promise<void> {
   }
 }
 
-const starting: FunctionUrlHandler = async () => ({
-  statusCode: 503,
-  headers: { "content-type": "application/problem+json", "retry-after": "1" },
-  body: JSON.stringify({ type: "about:blank", title: "Service Unavailable", status: 503, detail: "starting up" }),
-});
+const starting: FunctionUrlHandler = async (event) =>
+  problemResponse(
+    problemTypes.serviceStarting,
+    "the event store is starting; retry in a second",
+    event.requestContext.requestId,
+    {
+      headers: { "retry-after": "1" },
+    },
+  );
 
 function banner(info: {
   apiUrl: string;

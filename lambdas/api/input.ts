@@ -1,91 +1,172 @@
 /**
- * Turning HTTP inputs (path segments, query parameters, JSON bodies) into domain values. Every problem found
- * is collected per field, so one 400 answer tells the caller everything that is wrong at once.
+ * Requests checked against schema.ts: path, query and header parameters (text, read as the schema's types) and
+ * the JSON body. Every problem found is collected per field, so one 400 answer tells the caller everything that
+ * is wrong at once. The code side of the schemas lives here too: the error messages of 400s, the formats, the
+ * reading of times, the lower-casing of UUIDs, and the NewEvents built with payloads kept as the client sent them.
  */
-import { InvalidInputError } from "#store/errors.ts";
-import type { ExpectedRevision, NewEvent } from "#store/model.ts";
-import type { JsonBody, JsonNode } from "./json-body.ts";
+import type { Static, TObject, TSchema } from "@sinclair/typebox";
+import { DefaultErrorFunction, Errors, SetErrorFunction, ValueErrorType } from "@sinclair/typebox/errors";
+import { FormatRegistry } from "@sinclair/typebox/type";
+import type { NewEvent } from "#store/model.ts";
+import { type JsonBody, type JsonNode, parseJsonBody } from "./json-body.ts";
+import { HttpProblem, problemTypes } from "./problem.ts";
+import type { ApiRequest } from "./router.ts";
+import { type ErrorMessage, type NewEventInput, TimeInput, Uuid } from "./schema.ts";
 
-export const defaultPageSize = 100;
-export const maxPageSize = 1000;
+/** The 400 for bad input: `errors` maps each field to what is wrong with it. */
+export function invalidInput(errors: Record<string, string[]>): HttpProblem {
+  const detail = `invalid ${Object.keys(errors).join(", ")}: see errors`;
+  return new HttpProblem(problemTypes.invalidInput, detail, { members: { errors } });
+}
 
-/** Collects field errors; `done()` throws them all as one InvalidInputError. */
-export class InputErrors {
+/** Collects the first message per field; `done()` throws them all as one 400. */
+class InputErrors {
   private readonly errors: Record<string, string[]> = {};
 
-  add(field: string, message: string): undefined {
-    const messages = this.errors[field] ?? [];
-    messages.push(message);
-    this.errors[field] = messages;
-    return undefined;
-  }
-
-  count(): number {
-    return Object.values(this.errors).reduce((sum, messages) => sum + messages.length, 0);
+  add(field: string, message: string): void {
+    this.errors[field] ??= [message];
   }
 
   done(): void {
-    const fields = Object.keys(this.errors);
-    if (fields.length > 0) {
-      throw new InvalidInputError(`invalid ${fields.join(", ")}: see errors`, this.errors);
-    }
+    if (Object.keys(this.errors).length > 0) throw invalidInput(this.errors);
   }
 }
 
-const uuid = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-
-/** A UUID in any case, returned in lower case (the form ids are stored in). */
-export function parseUuid(value: string | undefined, field: string, errors: InputErrors): string | undefined {
-  if (value === undefined) return errors.add(field, "is required");
-  if (!uuid.test(value))
-    return errors.add(field, `must be a UUID like 3f2b8c1e-6f7a-4d2b-9c1e-2a3b4c5d6e7f, got "${value}"`);
-  return value.toLowerCase();
+interface InputSchemas {
+  path?: TObject;
+  query?: TObject;
+  headers?: TObject;
+  body?: TSchema;
 }
 
-/** A whole number from text, within bounds. */
-export function parseInteger(
-  value: string | undefined,
-  field: string,
-  errors: InputErrors,
-  bounds: { min: number; max?: number; fallback?: number },
-): number | undefined {
-  if (value === undefined || value === "") {
-    return bounds.fallback !== undefined ? bounds.fallback : errors.add(field, "is required");
-  }
-  const max = bounds.max ?? Number.MAX_SAFE_INTEGER;
-  if (!/^\d+$/.test(value) || Number(value) < bounds.min || Number(value) > max) {
-    return errors.add(field, `must be a whole number from ${bounds.min} to ${max}, got "${value}"`);
-  }
-  return Number(value);
-}
+type Checked<S> = S extends TSchema ? Static<S> : undefined;
 
-export function parsePageSize(value: string | undefined, errors: InputErrors): number | undefined {
-  return parseInteger(value, "limit", errors, { min: 1, max: maxPageSize, fallback: defaultPageSize });
+/** A request's parts, each of the type its schema states. */
+export interface Input<S extends InputSchemas> {
+  path: Checked<S["path"]>;
+  query: Checked<S["query"]>;
+  headers: Checked<S["headers"]>;
+  body: S["body"] extends TSchema ? JsonBody<Static<S["body"]>> : undefined;
 }
-
-const rfc3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /**
- * An RFC 3339 time (any offset, up to nanoseconds) as epoch milliseconds, rounded down to the millisecond.
- * A '+' that a client forgot to URL-encode arrives as a space; it is read as the '+' it was.
+ * The parts of a request that `schemas` names, checked. Throws one 400 listing every field that breaks its
+ * schema; a body that is missing, not JSON or of another media type is answered before that (400, 415).
  */
-export function parseTime(value: string | undefined, field: string, errors: InputErrors): number | undefined {
-  if (value === undefined) return errors.add(field, "is required");
-  const match = rfc3339.exec(value.replace(/ (\d{2}:\d{2})$/, "+$1"));
-  const example = "2026-01-02T03:04:05.678Z";
-  if (!match) return errors.add(field, `must be an RFC 3339 time like ${example}, got "${value}"`);
+export function readInput<S extends InputSchemas>(request: ApiRequest, schemas: S): Input<S> {
+  const errors = new InputErrors();
+  const read = (schema: TObject | undefined, text: (name: string) => string | undefined) =>
+    schema && readParameters(schema, text, errors);
+  const input = {
+    path: read(schemas.path, (name) => request.params[name]),
+    query: read(schemas.query, (name) => request.query.get(name) ?? undefined),
+    headers: read(schemas.headers, (name) => request.headers[name.toLowerCase()]),
+    body: schemas.body && parseJsonBody(request.body, request.headers["content-type"]),
+  };
+  if (schemas.body && input.body) checkBody(schemas.body, input.body, errors);
+  errors.done();
+  return input as Input<S>;
+}
+
+function readParameters(
+  schema: TObject,
+  text: (name: string) => string | undefined,
+  errors: InputErrors,
+): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [name, property] of Object.entries(schema.properties)) {
+    const given = text(name);
+    // An empty value (`limit=`) counts as absent where there is a default to take.
+    const absent = given === undefined || (given === "" && property.default !== undefined);
+    if (absent) {
+      if (property.default !== undefined) values[name] = property.default;
+      else if (schema.required?.includes(name)) errors.add(name, messageOf(property, missing, undefined));
+      continue;
+    }
+    const value = fromText(property, given);
+    const error = Errors(property, value).First();
+    // The message quotes the text as it came, also when it was read as a number.
+    if (error) errors.add(name, messageOf(property, error.type, given));
+    else values[name] = property.format === "uuid" ? given.toLowerCase() : value;
+  }
+  return values;
+}
+
+/** Parameters arrive as text: whole numbers are read as numbers, and a time's '+' that arrived as a space as '+'. */
+function fromText(schema: TSchema, text: string): unknown {
+  if (schema.type === "integer" && /^\d+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
+  if (schema.format === "date-time") return text.replace(/ (\d{2}:\d{2})$/, "+$1");
+  return text;
+}
+
+function checkBody(schema: TSchema, body: JsonBody, errors: InputErrors): void {
+  for (const error of Errors(schema, body.value)) errors.add(fieldName(error.path, body.value), error.message);
+}
+
+/** A JSON pointer as the field name a 400 gives: `/events/0/eventType` → `events[0].eventType`; the root is `body`. */
+function fieldName(pointer: string, root: unknown): string {
+  if (pointer === "") return "body";
+  let name = "";
+  let value = root;
+  for (const token of pointer.slice(1).split("/")) {
+    const key = token.replaceAll("~1", "/").replaceAll("~0", "~");
+    name += Array.isArray(value) ? `[${key}]` : name === "" ? key : `.${key}`;
+    value = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined;
+  }
+  return name;
+}
+
+const missing = ValueErrorType.ObjectRequiredProperty;
+
+/** The keyword of ErrorMessage that names each kind of failure; any other failure says the `default`. */
+const keywordOf: Partial<Record<ValueErrorType, "required" | "maxLength" | "format" | "additionalProperties">> = {
+  [ValueErrorType.ObjectRequiredProperty]: "required",
+  [ValueErrorType.StringMaxLength]: "maxLength",
+  [ValueErrorType.StringFormat]: "format",
+  [ValueErrorType.ObjectAdditionalProperties]: "additionalProperties",
+};
+
+/** What a 400 says of `value` breaking `schema`, from the schema's `errorMessage`. */
+function messageOf(schema: TSchema, failure: ValueErrorType, value: unknown): string {
+  const message = schema.errorMessage as ErrorMessage | undefined;
+  if (message === undefined) return DefaultErrorFunction({ errorType: failure, path: "", schema, value, errors: [] });
+  const keyword = keywordOf[failure];
+  const text = typeof message === "string" ? message : ((keyword && message[keyword]) ?? message.default);
+  return text.replace("{value}", shown(value));
+}
+
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? "nothing";
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+// TypeBox's messages are process-wide: the API is the only user of TypeBox, and every schema of it says its own.
+SetErrorFunction((error) => messageOf(error.schema, error.errorType, error.value));
+const uuidShape = new RegExp(Uuid.pattern as string);
+FormatRegistry.Set("uuid", (text) => uuidShape.test(text));
+FormatRegistry.Set("date-time", (text) => epochMillis(text) !== undefined);
+
+const timeShape = new RegExp(TimeInput.pattern as string);
+
+/**
+ * An RFC 3339 time (any offset, up to nanoseconds; see TimeInput) as epoch milliseconds, rounded down to the
+ * millisecond; undefined when it has another shape or names a date or time that does not exist.
+ */
+export function epochMillis(text: string): number | undefined {
+  const match = timeShape.exec(text);
+  if (!match) return undefined;
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as number[];
   const millis = Number((match[7] ?? "").padEnd(3, "0").slice(0, 3));
   const date = new Date(0);
   date.setUTCFullYear(year as number, (month as number) - 1, day as number); // years below 100 stay as given
   date.setUTCHours(hour as number, minute as number, second as number, millis);
-  const valid =
+  const real =
     date.getUTCMonth() === (month as number) - 1 &&
     date.getUTCDate() === day &&
     (hour as number) < 24 &&
     (minute as number) < 60 &&
     (second as number) < 60;
-  if (!valid) return errors.add(field, `is not a real time: "${value}"`);
+  if (!real) return undefined;
   const offset = match[8] as string;
   const offsetMinutes =
     offset.toUpperCase() === "Z"
@@ -94,77 +175,18 @@ export function parseTime(value: string | undefined, field: string, errors: Inpu
   return date.getTime() - offsetMinutes * 60_000;
 }
 
-/** `n`, "any", "no-stream" or "stream-exists". */
-export function parseExpectedRevision(value: unknown, errors: InputErrors): ExpectedRevision | undefined {
-  if (value === "any" || value === "no-stream" || value === "stream-exists") return value;
-  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return value;
-  return errors.add(
-    "expectedRevision",
-    `must be a revision (0 or more), "any", "no-stream" or "stream-exists", got ${JSON.stringify(value) ?? "nothing"}`,
-  );
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-/** The top-level body object's member `name`, with its position. */
-export function bodyMember(body: JsonBody, name: string): { value: unknown; node: JsonNode } | undefined {
-  const node = body.root.members?.get(name);
-  if (!isObject(body.value) || node === undefined) return undefined;
-  return { value: body.value[name], node };
-}
-
-export function requireBodyObject(body: JsonBody, errors: InputErrors): boolean {
-  if (isObject(body.value)) return true;
-  errors.add("body", "must be a JSON object");
-  return false;
-}
-
-const newEventFields = new Set(["eventType", "payload", "eventId", "metadata"]);
-
-/** A NewEvent (`{eventType, payload, eventId?, metadata?}`), keeping payload and metadata as sent. */
-export function parseNewEvent(
-  body: JsonBody,
-  value: unknown,
-  node: JsonNode,
-  field: string,
-  errors: InputErrors,
-): NewEvent | undefined {
-  if (!isObject(value) || !node.members)
-    return errors.add(field, "must be an object {eventType, payload, eventId?, metadata?}");
-  const before = errors.count();
-  for (const key of Object.keys(value)) {
-    if (!newEventFields.has(key))
-      errors.add(`${field}.${key}`, "is not a field of an event (eventType, payload, eventId, metadata)");
-  }
-  const { eventType, eventId, metadata } = value;
-  if (typeof eventType !== "string" || eventType.length === 0)
-    errors.add(`${field}.eventType`, "is required: a non-empty string");
-  else if (eventType.length > 256) errors.add(`${field}.eventType`, "must be at most 256 characters");
-  if (!("payload" in value)) errors.add(`${field}.payload`, "is required: any JSON value");
-  let parsedEventId: string | undefined;
-  if (eventId !== undefined) {
-    parsedEventId =
-      typeof eventId === "string"
-        ? parseUuid(eventId, `${field}.eventId`, errors)
-        : errors.add(`${field}.eventId`, "must be a UUID string");
-  }
-  if (metadata !== undefined && !isObject(metadata)) errors.add(`${field}.metadata`, "must be a JSON object");
-  if (errors.count() !== before) return undefined;
-  const metadataNode = node.members.get("metadata");
+/**
+ * The store's NewEvent from an event the schema has passed, found by its path in the body: payload and metadata
+ * as the exact text the client sent (see RawJson), the eventId in lower case.
+ */
+export function newEventAt(body: JsonBody, ...path: (string | number)[]): NewEvent {
+  const { value, node } = body.at(path);
+  const event = value as NewEventInput;
+  const metadata = node.members?.get("metadata");
   return {
-    eventType: eventType as string,
-    payload: body.raw(node.members.get("payload") as JsonNode),
-    eventId: parsedEventId,
-    metadata: metadata !== undefined && metadataNode ? body.raw(metadataNode) : undefined,
+    eventType: event.eventType,
+    payload: body.raw(node.members?.get("payload") as JsonNode), // the schema requires it
+    eventId: event.eventId?.toLowerCase(),
+    metadata: event.metadata !== undefined && metadata ? body.raw(metadata) : undefined,
   };
-}
-
-/** The body's member `name` (required) as a NewEvent. */
-export function parseEventMember(body: JsonBody, name: string, errors: InputErrors): NewEvent | undefined {
-  if (!requireBodyObject(body, errors)) return undefined;
-  const member = bodyMember(body, name);
-  if (!member) return errors.add(name, "is required: {eventType, payload}");
-  return parseNewEvent(body, member.value, member.node, name, errors);
 }

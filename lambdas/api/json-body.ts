@@ -3,7 +3,7 @@
  * keep a payload as the exact text the client sent (see RawJson) instead of re-serialising a parsed value.
  */
 import { RawJson } from "#store/raw-json.ts";
-import { HttpProblem } from "./problem.ts";
+import { HttpProblem, problemTypes } from "./problem.ts";
 
 /** Where a JSON value sits in the body text, with its members or elements when it is an object or array. */
 export interface JsonNode {
@@ -13,11 +13,13 @@ export interface JsonNode {
   elements?: JsonNode[];
 }
 
-export interface JsonBody {
-  value: unknown;
+export interface JsonBody<T = unknown> {
+  value: T;
   root: JsonNode;
   /** The value at `node` exactly as the client wrote it. */
   raw(node: JsonNode): RawJson;
+  /** The value and its position at a path of member names and element indexes (within the scanned depth). */
+  at(path: (string | number)[]): { value: unknown; node: JsonNode };
 }
 
 const jsonMediaType = /^application\/([a-z0-9.+-]+\+)?json$/;
@@ -27,21 +29,33 @@ export function parseJsonBody(body: string | undefined, contentType: string | un
     const mediaType = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
     if (!jsonMediaType.test(mediaType)) {
       throw new HttpProblem(
-        415,
-        "Unsupported media type",
+        problemTypes.unsupportedMediaType,
         `send the body as JSON with Content-Type: application/json (got ${mediaType || "none"})`,
       );
     }
   }
-  if (!body) throw new HttpProblem(400, "Missing body", "this request needs a JSON body");
+  if (!body) throw new HttpProblem(problemTypes.missingBody, "this request needs a JSON body");
   let value: unknown;
   try {
     value = JSON.parse(body);
   } catch (error) {
-    throw new HttpProblem(400, "Malformed JSON", `the body is not valid JSON: ${(error as Error).message}`);
+    throw new HttpProblem(problemTypes.malformedJson, `the body is not valid JSON: ${(error as Error).message}`);
   }
   const root = scanJson(body);
-  return { value, root, raw: (node) => new RawJson(body.slice(node.start, node.end)) };
+  return {
+    value,
+    root,
+    raw: (node) => new RawJson(body.slice(node.start, node.end)),
+    at: (path) => {
+      let found = { value, node: root };
+      for (const step of path) {
+        const node = typeof step === "number" ? found.node.elements?.[step] : found.node.members?.get(step);
+        if (!node) throw new Error(`no value at ${path.join(".")} within the scanned depth`);
+        found = { value: (found.value as Record<string | number, unknown>)[step], node };
+      }
+      return found;
+    },
+  };
 }
 
 /**

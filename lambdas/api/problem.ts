@@ -1,124 +1,141 @@
 /**
- * Errors to HTTP: the one place that decides the status, the problem+json body (RFC 9457) and the headers
- * a caller sees. Store errors carry a kind; API errors (routing, media type, body) are HttpProblems.
+ * Errors to HTTP: the one place that decides the status, the problem+json body (RFC 9457) and the headers a
+ * caller sees. Every answer that is not a success has a type from `problemTypes`; store errors map to one by
+ * their kind, errors of the HTTP layer itself (routing, media type, body, input) are HttpProblems.
  */
 import type { LambdaFunctionURLResult } from "aws-lambda";
 import {
-  InvalidInputError,
+  type InvalidInputError,
   StoreError,
-  StreamNotFoundError,
-  ThrottledError,
-  TooLargeError,
-  UnprocessableError,
-  WrongExpectedRevisionError,
+  type StoreErrorKind,
+  type StreamNotFoundError,
+  type ThrottledError,
+  type TooLargeError,
+  type UnprocessableError,
+  type WrongExpectedRevisionError,
 } from "#store/errors.ts";
 
-/** An error found by the HTTP layer itself, with the status it answers. */
+export interface ProblemType {
+  /** A tag URI (RFC 4151), as RFC 9457 suggests for types not meant to be dereferenced. */
+  type: string;
+  slug: string;
+  title: string;
+  status: number;
+}
+
+function problemType(slug: string, title: string, status: number): ProblemType {
+  return { type: `tag:event-store,2026:problem:${slug}`, slug, title, status };
+}
+
+/** Every kind of problem the API (and local mode's server in front of it) answers: stable names to switch on. */
+export const problemTypes = {
+  invalidInput: problemType("invalid-input", "Invalid input", 400),
+  malformedJson: problemType("malformed-json", "Malformed JSON", 400),
+  missingBody: problemType("missing-body", "Missing body", 400),
+  malformedPath: problemType("malformed-path", "Malformed path", 400),
+  notFound: problemType("not-found", "Not found", 404),
+  streamNotFound: problemType("stream-not-found", "Stream not found", 404),
+  methodNotAllowed: problemType("method-not-allowed", "Method not allowed", 405),
+  wrongExpectedRevision: problemType("wrong-expected-revision", "Wrong expected revision", 409),
+  /** An event or an append larger than DynamoDB takes. */
+  tooLarge: problemType("too-large", "Content too large", 413),
+  /** A request body larger than a function URL takes. */
+  requestTooLarge: problemType("content-too-large", "Content too large", 413),
+  unsupportedMediaType: problemType("unsupported-media-type", "Unsupported media type", 415),
+  unprocessable: problemType("unprocessable", "Unprocessable request", 422),
+  internalError: problemType("internal-error", "Internal error", 500),
+  throttled: problemType("throttled", "Service busy", 503),
+  /** Local mode while it starts: a function still initialising, which clients retry after Retry-After. */
+  serviceStarting: problemType("service-unavailable", "Service unavailable", 503),
+} as const satisfies Record<string, ProblemType>;
+
+/** What an answer adds to its problem type: members of the body (besides type, title, status, detail) and headers. */
+export interface ProblemExtras {
+  members?: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+/** An error found by the HTTP layer itself, answered as its problem type. */
 export class HttpProblem extends Error {
   constructor(
-    readonly status: number,
-    readonly title: string,
+    readonly problemType: ProblemType,
     readonly detail: string,
-    readonly extra: Record<string, unknown> = {},
-    readonly headers: Record<string, string> = {},
+    readonly extras: ProblemExtras = {},
   ) {
     super(detail);
   }
 }
 
-/**
- * Problem types are tag URIs (RFC 4151), which RFC 9457 suggests for types not meant to be dereferenced:
- * stable names a client can switch on, e.g. `tag:event-store,2026:problem:wrong-expected-revision`.
- */
-const problemTypeBase = "tag:event-store,2026:problem:";
+/** The problem+json body of an answer of this type. */
+export function problemBody(
+  type: ProblemType,
+  detail: string,
+  requestId: string,
+  members: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return { type: type.type, title: type.title, status: type.status, detail, ...members, requestId };
+}
 
-export function problemResponse(error: unknown, requestId: string): LambdaFunctionURLResult {
-  const problem = toProblem(error);
-  if (problem.status >= 500 && !(error instanceof StoreError)) {
-    // The caller gets no internals; the log gets everything, under the same requestId.
-    console.error(JSON.stringify({ level: "ERROR", requestId, message: "unhandled error", error: describe(error) }));
-  }
-  const body = {
-    type: `${problemTypeBase}${problem.slug}`,
-    title: problem.title,
-    status: problem.status,
-    detail: problem.detail,
-    ...problem.extra,
-    requestId,
-  };
+/** The whole answer of this type, as a function URL returns it. */
+export function problemResponse(
+  type: ProblemType,
+  detail: string,
+  requestId: string,
+  extras: ProblemExtras = {},
+): LambdaFunctionURLResult {
   return {
-    statusCode: problem.status,
-    headers: { "content-type": "application/problem+json", "x-request-id": requestId, ...problem.headers },
-    body: JSON.stringify(body),
+    statusCode: type.status,
+    headers: { "content-type": "application/problem+json", "x-request-id": requestId, ...extras.headers },
+    body: JSON.stringify(problemBody(type, detail, requestId, extras.members)),
   };
 }
 
-interface Problem {
-  status: number;
-  slug: string;
-  title: string;
-  detail: string;
-  extra: Record<string, unknown>;
-  headers: Record<string, string>;
+/** The answer to an error thrown while serving a request. */
+export function errorResponse(error: unknown, requestId: string): LambdaFunctionURLResult {
+  if (error instanceof HttpProblem) return problemResponse(error.problemType, error.detail, requestId, error.extras);
+  if (error instanceof StoreError && Object.hasOwn(storeErrorAnswers, error.kind)) {
+    const answer = storeErrorAnswers[error.kind] as (error: StoreError) => StoreErrorAnswer;
+    const { type, detail, ...extras } = answer(error);
+    return problemResponse(type, detail ?? error.message, requestId, extras);
+  }
+  // The caller gets no internals; the log gets everything, under the same requestId.
+  console.error(JSON.stringify({ level: "ERROR", requestId, message: "unhandled error", error: describe(error) }));
+  const detail = "the server failed to answer this request; retry it, and report the requestId if it keeps failing";
+  return problemResponse(problemTypes.internalError, detail, requestId);
 }
 
-function toProblem(error: unknown): Problem {
-  if (error instanceof HttpProblem) {
-    return {
-      status: error.status,
-      slug: slugOf(error.title),
-      title: error.title,
-      detail: error.detail,
-      extra: error.extra,
-      headers: error.headers,
-    };
-  }
-  const base = { detail: error instanceof Error ? error.message : "", extra: {}, headers: {} };
-  if (error instanceof InvalidInputError) {
-    return { ...base, status: 400, slug: "invalid-input", title: "Invalid input", extra: { errors: error.errors } };
-  }
-  if (error instanceof StreamNotFoundError) {
-    return { ...base, status: 404, slug: "stream-not-found", title: "Stream not found" };
-  }
-  if (error instanceof WrongExpectedRevisionError) {
-    return {
-      ...base,
-      status: 409,
-      slug: "wrong-expected-revision",
-      title: "Wrong expected revision",
-      detail: `${error.message}; read the stream and retry against its current revision`,
-      extra: { currentRevision: error.currentRevision },
-    };
-  }
-  if (error instanceof TooLargeError) {
-    return {
-      ...base,
-      status: 413,
-      slug: "too-large",
-      title: "Content too large",
-      extra: { limitBytes: error.limitBytes },
-    };
-  }
-  if (error instanceof UnprocessableError) {
-    return { ...base, status: 422, slug: "unprocessable", title: "Unprocessable request" };
-  }
-  if (error instanceof ThrottledError) {
-    const headers = { "retry-after": String(error.retryAfterSeconds) };
-    return { ...base, status: 503, slug: "throttled", title: "Service busy", headers };
-  }
-  return {
-    status: 500,
-    slug: "internal-error",
-    title: "Internal error",
-    detail: "the server failed to answer this request; retry it, and report the requestId if it keeps failing",
-    extra: {},
-    headers: {},
-  };
+type KnownStoreError =
+  | InvalidInputError
+  | StreamNotFoundError
+  | WrongExpectedRevisionError
+  | TooLargeError
+  | UnprocessableError
+  | ThrottledError;
+
+interface StoreErrorAnswer extends ProblemExtras {
+  type: ProblemType;
+  /** Absent: the error's message. */
+  detail?: string;
 }
 
-function slugOf(title: string): string {
-  return title.toLowerCase().replace(/[^a-z0-9]+/g, "-");
-}
+/** Each kind of store error, once: its problem type and what the caller needs besides. */
+const storeErrorAnswers: {
+  [Kind in StoreErrorKind]: (error: Extract<KnownStoreError, { kind: Kind }>) => StoreErrorAnswer;
+} = {
+  invalid: (error) => ({ type: problemTypes.invalidInput, members: { errors: error.errors } }),
+  "not-found": () => ({ type: problemTypes.streamNotFound }),
+  conflict: (error) => ({
+    type: problemTypes.wrongExpectedRevision,
+    detail: `${error.message}; read the stream and retry against its current revision`,
+    members: { currentRevision: error.currentRevision },
+  }),
+  "too-large": (error) => ({ type: problemTypes.tooLarge, members: { limitBytes: error.limitBytes } }),
+  unprocessable: () => ({ type: problemTypes.unprocessable }),
+  throttled: (error) => ({
+    type: problemTypes.throttled,
+    headers: { "retry-after": String(error.retryAfterSeconds) },
+  }),
+};
 
 function describe(error: unknown): unknown {
   return error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error);

@@ -1,10 +1,6 @@
 /** The domain model of the store: what callers give and get, free of DynamoDB and HTTP. */
 import type { RawJson } from "./raw-json.ts";
 
-export const streamTypePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-export const maxEventTypeLength = 256;
-export const maxEventsPerAppend = 100;
-
 export interface NewEvent {
   eventType: string;
   payload: RawJson;

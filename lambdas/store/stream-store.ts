@@ -9,7 +9,6 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AppendContext, appendEvents } from "./append.ts";
 import { type CapacityListener, StoreTable } from "./dynamo.ts";
-import { InvalidInputError } from "./errors.ts";
 import { StreamHeads } from "./heads.ts";
 import { keepSummary, listStreams } from "./listing.ts";
 import type {
@@ -22,7 +21,6 @@ import type {
   Stream,
   StreamPage,
 } from "./model.ts";
-import { streamTypePattern } from "./model.ts";
 import { readEvents, streamDetails } from "./read.ts";
 
 export type { StoreOperation } from "./dynamo.ts";
@@ -51,39 +49,26 @@ export class StreamStore {
    * events are already stored at that position (same eventIds and content) returns the original result.
    */
   append(streamType: string, streamId: string, expected: ExpectedRevision, events: NewEvent[]): Promise<AppendResult> {
-    temporaryStreamTypeCheck(streamType);
     return appendEvents(this.context, streamType, streamId, expected, events);
   }
 
   /** Events of a stream in revision order (forward) or newest first (backward); strongly consistent. */
   readEvents(streamType: string, streamId: string, options: ReadEventsOptions): Promise<EventPage> {
-    temporaryStreamTypeCheck(streamType);
     return readEvents(this.context, streamType, streamId, options);
   }
 
   /** The stream's type, revision and time of its last event; strongly consistent. */
   streamDetails(streamType: string, streamId: string): Promise<Stream> {
-    temporaryStreamTypeCheck(streamType);
     return streamDetails(this.context, streamType, streamId);
   }
 
   /** Streams of a type updated after a time, oldest update first; lags appends by the change feed. */
   listStreams(streamType: string, options: ListStreamsOptions): Promise<StreamPage> {
-    temporaryStreamTypeCheck(streamType);
     return listStreams(this.table, streamType, options);
   }
 
   /** Raises the stream's listing summary to this revision (the change feed's upkeep); never lowers it. */
   raiseSummary(stream: Stream): Promise<void> {
     return keepSummary(this.table, stream);
-  }
-}
-
-// TEMPORARY until the API's schema checks the path's stream type (the same change removes this).
-function temporaryStreamTypeCheck(streamType: string): void {
-  if (!streamTypePattern.test(streamType)) {
-    throw new InvalidInputError("the stream type is not valid", {
-      streamType: [`must match ${streamTypePattern.source}`],
-    });
   }
 }

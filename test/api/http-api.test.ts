@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { before, describe, it } from "node:test";
 import type { StreamStore } from "#store/stream-store.ts";
 import { type CallApi, newEvent, testApi, uniqueStreamType } from "#test/support/store.ts";
+import { assertProblem, createdStream, storedEventCount } from "./support.ts";
 
 let call: CallApi;
 let store: StreamStore;
@@ -11,28 +12,8 @@ before(async () => {
   ({ call, store } = await testApi());
 });
 
-async function createStream(streamType = "order", payload: unknown = { total: 42 }): Promise<string> {
-  const response = await call("POST", `/streams/${streamType}`, {
-    body: { initialEvent: newEvent("Placed", payload) },
-  });
-  assert.equal(response.status, 201, response.body);
-  return response.json.stream.streamId;
-}
-
-/** A 4xx answer is problem+json with the members every problem has. */
-function assertProblem(response: { status: number; headers: Record<string, string>; json: any }, status: number) {
-  assert.equal(response.status, status, JSON.stringify(response.json));
-  assert.equal(response.headers["content-type"], "application/problem+json");
-  assert.equal(response.json.status, status);
-  for (const member of ["type", "title", "detail", "requestId"])
-    assert.equal(typeof response.json[member], "string", member);
-  assert.equal(response.headers["x-request-id"], response.json.requestId);
-}
-
-async function eventCount(streamType: string, streamId: string): Promise<number> {
-  const response = await call("GET", `/streams/${streamType}/${streamId}/details`);
-  return response.status === 404 ? 0 : response.json.stream.revision;
-}
+const createStream = (streamType?: string, payload?: unknown) => createdStream(call, streamType, payload);
+const eventCount = (streamType: string, streamId: string) => storedEventCount(call, streamType, streamId);
 
 describe("compatible endpoints (as the eshttp Go client calls them)", () => {
   it("GET /liveness-check answers ok and the time", async () => {
@@ -282,92 +263,5 @@ describe("beyond the compatible set", () => {
       revisions,
       Array.from({ length: written + 1 }, (_, index) => index + 1),
     );
-  });
-});
-
-describe("bad input is answered 4xx with problem+json and writes nothing", () => {
-  it("bad UUIDs, revisions, stream types and limits are 400 with errors per field", async () => {
-    const cases: [string, string, string | undefined, string][] = [
-      ["PUT", "/streams/order/not-a-uuid/events/1", undefined, "streamId"],
-      ["PUT", `/streams/order/${randomUUID()}/events/0`, undefined, "revision"],
-      ["PUT", `/streams/order/${randomUUID()}/events/-1`, undefined, "revision"],
-      ["PUT", `/streams/order/${randomUUID()}/events/1.5`, undefined, "revision"],
-      ["PUT", `/streams/order/${randomUUID()}/events/99999999999999999999`, undefined, "revision"],
-      ["GET", `/streams/order/${randomUUID()}/events`, "after-revision=abc", "after-revision"],
-      ["GET", `/streams/order/${randomUUID()}/events`, "limit=0", "limit"],
-      ["GET", `/streams/order/${randomUUID()}/events`, "limit=1001", "limit"],
-      ["GET", `/streams/order/${randomUUID()}/events`, "direction=sideways", "direction"],
-      ["GET", "/streams/order", "updated-after=yesterday", "updated-after"],
-      ["GET", "/streams/order", "updated-after=2026-02-30T00:00:00Z", "updated-after"],
-      ["GET", "/streams/order", "updated-after=2026-01-01T25:00:00Z", "updated-after"],
-      ["GET", "/streams/order", "nextPageKey=bm90LWEta2V5", "nextPageKey"],
-      ["GET", "/streams/bad%20type", undefined, "streamType"],
-      ["POST", "/streams/-leading-dash", undefined, "streamType"],
-    ];
-    for (const [method, path, query, field] of cases) {
-      const body = method === "GET" ? undefined : { event: newEvent(), initialEvent: newEvent() };
-      const response = await call(method, path, { query: query ?? "", body });
-      assertProblem(response, 400);
-      assert.ok(response.json.errors?.[field], `${method} ${path}?${query}: errors.${field} in ${response.body}`);
-    }
-  });
-
-  it("bad JSON, a missing body, missing fields and wrong types are 400 and nothing is written", async () => {
-    const id = randomUUID();
-    const path = `/streams/order/${id}/events`;
-    const bodies: [unknown, string][] = [
-      ['{"expectedRevision": "any", "events": [', "Malformed JSON"],
-      ["[]", "body"],
-      [{ events: [newEvent()] }, "expectedRevision"],
-      [{ expectedRevision: -1, events: [newEvent()] }, "expectedRevision"],
-      [{ expectedRevision: "sometimes", events: [newEvent()] }, "expectedRevision"],
-      [{ expectedRevision: "any", events: [] }, "events"],
-      [{ expectedRevision: "any", events: Array.from({ length: 101 }, () => newEvent()) }, "events"],
-      [{ expectedRevision: "any", events: [{ payload: 1 }] }, "events[0].eventType"],
-      [{ expectedRevision: "any", events: [{ eventType: "x".repeat(257), payload: 1 }] }, "events[0].eventType"],
-      [{ expectedRevision: "any", events: [{ eventType: "A" }] }, "events[0].payload"],
-      [{ expectedRevision: "any", events: [{ eventType: "A", payload: 1, eventId: "nope" }] }, "events[0].eventId"],
-      [{ expectedRevision: "any", events: [{ eventType: "A", payload: 1, metadata: [1] }] }, "events[0].metadata"],
-      [{ expectedRevision: "any", events: [{ eventType: "A", payload: 1, colour: "red" }] }, "events[0].colour"],
-    ];
-    for (const [body, expectation] of bodies) {
-      const response = await call("POST", path, { body });
-      assertProblem(response, 400);
-      if (expectation === "Malformed JSON") assert.equal(response.json.title, expectation);
-      else assert.ok(response.json.errors?.[expectation], `${expectation} in ${response.body}`);
-    }
-    assertProblem(await call("POST", path), 400);
-    assertProblem(await call("POST", "/streams/order", { body: {} }), 400);
-    assert.equal(await eventCount("order", id), 0);
-  });
-
-  it("a body that is not JSON by its media type is 415", async () => {
-    const response = await call("POST", "/streams/order", {
-      body: "a=1",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-    });
-    assertProblem(response, 415);
-    assert.match(response.json.detail, /application\/json/);
-  });
-
-  it("an event over the item size is 413 with the limit; a request over 6 MB is 413", async () => {
-    const id = randomUUID();
-    const big = await call("PUT", `/streams/order/${id}/events/1`, {
-      body: { event: newEvent("Big", "x".repeat(410 * 1024)) },
-    });
-    assertProblem(big, 413);
-    assert.equal(big.json.limitBytes, 400 * 1024);
-    const huge = await call("PUT", `/streams/order/${id}/events/1`, {
-      body: { event: newEvent("Huge", "x".repeat(6.5 * 1024 * 1024)) },
-    });
-    assertProblem(huge, 413);
-    assert.equal(await eventCount("order", id), 0);
-  });
-
-  it("an unknown path is 404 and a known path with another method is 405 with Allow", async () => {
-    assertProblem(await call("GET", "/nothing-here"), 404);
-    const response = await call("DELETE", `/streams/order/${randomUUID()}/events`);
-    assertProblem(response, 405);
-    assert.equal(response.headers.allow, "GET, POST");
   });
 });

@@ -3,8 +3,8 @@ import { randomUUID } from "node:crypto";
 import { before, describe, it } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import { routes } from "#api/app.ts";
 import { openApiDocument } from "#api/openapi.ts";
+import { routes } from "#api/router.ts";
 import { type ApiResponse, type CallApi, newEvent, testApi } from "#test/support/store.ts";
 
 type Operation = { responses: Record<string, { content?: Record<string, unknown> }> };

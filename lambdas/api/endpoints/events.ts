@@ -1,0 +1,57 @@
+/** The events of a stream: append one at its revision, append a batch, read them forward or backward. */
+import type { LambdaFunctionURLResult } from "aws-lambda";
+import { invalidInput, newEventAt, readInput } from "#api/input.ts";
+import { eventBody, json } from "#api/responses.ts";
+import type { ApiRequest } from "#api/router.ts";
+import { AppendAtRevisionBody, AppendBody, EventPath, ReadEventsQuery, StreamPath } from "#api/schema.ts";
+import type { NewEvent } from "#store/model.ts";
+import type { StreamStore } from "#store/stream-store.ts";
+
+/** PUT /streams/{type}/{id}/events/{revision} {"event"}: exactly the next revision (the Go client's append). */
+export async function appendAtRevision(request: ApiRequest, store: StreamStore): Promise<LambdaFunctionURLResult> {
+  const { path, body } = readInput(request, { path: EventPath, body: AppendAtRevisionBody });
+  const event = newEventAt(body, "event");
+  const { stream } = await store.append(path.streamType, path.streamId, path.revision - 1, [event]);
+  return json(201, { stream });
+}
+
+/** POST /streams/{type}/{id}/events {"expectedRevision", "events"}: 1–100 events, atomically. */
+export async function appendEvents(request: ApiRequest, store: StreamStore): Promise<LambdaFunctionURLResult> {
+  const { path, body } = readInput(request, { path: StreamPath, body: AppendBody });
+  const events = body.value.events.map((_, index) => newEventAt(body, "events", index));
+  rejectRepeatedEventIds(events);
+  const result = await store.append(path.streamType, path.streamId, body.value.expectedRevision, events);
+  return json(201, result);
+}
+
+/** An eventId stands once in a stream: the same one twice in one append can only be a mistake. */
+function rejectRepeatedEventIds(events: NewEvent[]): void {
+  const seen = new Set<string>();
+  const errors: Record<string, string[]> = {};
+  events.forEach((event, index) => {
+    if (event.eventId === undefined) return;
+    if (seen.has(event.eventId)) errors[`events[${index}].eventId`] = ["appears twice in this append"];
+    seen.add(event.eventId);
+  });
+  if (Object.keys(errors).length > 0) throw invalidInput(errors);
+}
+
+/** GET /streams/{type}/{id}/events: forward after a revision (default), or backward from one. */
+export async function readEvents(request: ApiRequest, store: StreamStore): Promise<LambdaFunctionURLResult> {
+  const { path, query } = readInput(request, { path: StreamPath, query: ReadEventsQuery });
+  const backward = query.direction === "backward";
+  // Each direction has its own starting point; the other one would be silently ignored, so it is refused.
+  if (backward && request.query.has("after-revision")) {
+    throw invalidInput({ "after-revision": ["applies to forward reads; use from-revision"] });
+  }
+  if (!backward && request.query.has("from-revision")) {
+    throw invalidInput({ "from-revision": ["applies to backward reads; use after-revision"] });
+  }
+  const page = await store.readEvents(path.streamType, path.streamId, {
+    direction: query.direction,
+    afterRevision: backward ? undefined : query["after-revision"],
+    fromRevision: query["from-revision"],
+    limit: query.limit,
+  });
+  return json(200, { eventPage: { ...page, events: page.events.map(eventBody) } });
+}

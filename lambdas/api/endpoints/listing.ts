@@ -1,0 +1,22 @@
+/** Streams of a type, by the time of their last event. */
+import type { LambdaFunctionURLResult } from "aws-lambda";
+import { epochMillis, readInput } from "#api/input.ts";
+import { json } from "#api/responses.ts";
+import type { ApiRequest } from "#api/router.ts";
+import { ListStreamsQuery, StreamTypePath } from "#api/schema.ts";
+import type { StreamStore } from "#store/stream-store.ts";
+
+/** 0000-01-01T00:00:00.000Z, before any stream existed: the default of `updated-after`. */
+const beginningOfTime = -62_167_219_200_000;
+
+/** GET /streams/{type}?updated-after=T: streams of a type by time of their last event (lags the change feed). */
+export async function listStreams(request: ApiRequest, store: StreamStore): Promise<LambdaFunctionURLResult> {
+  const { path, query } = readInput(request, { path: StreamTypePath, query: ListStreamsQuery });
+  const updatedAfter = query["updated-after"];
+  const streamPage = await store.listStreams(path.streamType, {
+    updatedAfter: updatedAfter === undefined ? beginningOfTime : (epochMillis(updatedAfter) as number),
+    pageKey: (query.nextPageKey ?? query["stream-next-page-key"]) || undefined,
+    limit: query.limit,
+  });
+  return json(200, { streamPage });
+}

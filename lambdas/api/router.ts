@@ -1,0 +1,111 @@
+/**
+ * Routing: from a function-URL event to the endpoint that answers it, with the request it reads.
+ *
+ * A new endpoint goes in three places: its function in `endpoints/<group>.ts` (readInput with the schemas of
+ * schema.ts, one store call, an answer from responses.ts), its line in `routes` below, and its operation in
+ * openapi.ts (test/api/openapi.test.ts fails until the routes and the document agree).
+ */
+import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
+import type { StreamStore } from "#store/stream-store.ts";
+import { appendAtRevision, appendEvents, readEvents } from "./endpoints/events.ts";
+import { listStreams } from "./endpoints/listing.ts";
+import { livenessCheck, openApi } from "./endpoints/service.ts";
+import { createStream, streamDetails } from "./endpoints/streams.ts";
+import { maxRequestBytes } from "./limits.ts";
+import { HttpProblem, problemTypes } from "./problem.ts";
+
+export interface ApiRequest {
+  method: string;
+  /** Path parameters by name, percent-decoded. */
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** Header names in lower case. */
+  headers: Record<string, string | undefined>;
+  /** The body as text (decoded when the function URL delivered it in base64). */
+  body: string | undefined;
+  requestId: string;
+}
+
+export type Endpoint = (request: ApiRequest, store: StreamStore) => Promise<LambdaFunctionURLResult>;
+
+export interface Route {
+  /** Path segments; `:name` captures one. */
+  pattern: string[];
+  methods: Record<string, Endpoint>;
+}
+
+/** Every route of the API; openapi.ts documents exactly these (a test checks it). */
+export const routes: Route[] = [
+  { pattern: ["liveness-check"], methods: { GET: livenessCheck } },
+  { pattern: ["openapi.json"], methods: { GET: openApi } },
+  { pattern: ["streams", ":streamType"], methods: { GET: listStreams, POST: createStream } },
+  { pattern: ["streams", ":streamType", ":streamId"], methods: { GET: streamDetails } },
+  { pattern: ["streams", ":streamType", ":streamId", "details"], methods: { GET: streamDetails } },
+  { pattern: ["streams", ":streamType", ":streamId", "events"], methods: { GET: readEvents, POST: appendEvents } },
+  { pattern: ["streams", ":streamType", ":streamId", "events", ":revision"], methods: { PUT: appendAtRevision } },
+];
+
+/** The endpoint for this event and the request it reads; 400, 404, 405 or 413 (HttpProblem) when there is none. */
+export function route(event: LambdaFunctionURLEvent, requestId: string): { endpoint: Endpoint; request: ApiRequest } {
+  const method = event.requestContext.http.method.toUpperCase();
+  const matched = matchRoute(splitPath(event.rawPath));
+  if (!matched) {
+    const detail = `no resource at ${event.rawPath}; see GET /openapi.json for the API`;
+    throw new HttpProblem(problemTypes.notFound, detail);
+  }
+  const endpoint = matched.route.methods[method];
+  if (!endpoint) {
+    const allow = Object.keys(matched.route.methods).join(", ");
+    throw new HttpProblem(problemTypes.methodNotAllowed, `${event.rawPath} answers ${allow}`, { headers: { allow } });
+  }
+  const body = event.body && event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
+  if (body !== undefined && Buffer.byteLength(body) > maxRequestBytes) {
+    throw new HttpProblem(problemTypes.requestTooLarge, `a request body may be at most ${maxRequestBytes} bytes`, {
+      members: { limitBytes: maxRequestBytes },
+    });
+  }
+  const request: ApiRequest = {
+    method,
+    params: matched.params,
+    query: new URLSearchParams(event.rawQueryString ?? ""),
+    headers: lowerCaseKeys(event.headers ?? {}),
+    body,
+    requestId,
+  };
+  return { endpoint, request };
+}
+
+function splitPath(rawPath: string): string[] {
+  const segments = rawPath
+    .split("/")
+    .filter((segment, index, all) => segment !== "" || (index > 0 && index < all.length - 1));
+  return segments.map((segment) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      const detail = `the path segment "${segment}" is not valid percent-encoding`;
+      throw new HttpProblem(problemTypes.malformedPath, detail);
+    }
+  });
+}
+
+function matchRoute(segments: string[]): { route: Route; params: Record<string, string> } | undefined {
+  for (const route of routes) {
+    if (route.pattern.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    const matches = route.pattern.every((part, index) => {
+      const segment = segments[index] as string;
+      if (part.startsWith(":")) {
+        params[part.slice(1)] = segment;
+        return true;
+      }
+      return part === segment;
+    });
+    if (matches) return { route, params };
+  }
+  return undefined;
+}
+
+function lowerCaseKeys(headers: Record<string, string | undefined>): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+}

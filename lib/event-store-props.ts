@@ -1,0 +1,112 @@
+/**
+ * The options of the EventStore construct, with the TSDoc users read in their editor. A new stack option starts
+ * here (with its default in the TSDoc) and is read in event-store.ts.
+ */
+import type { Duration, RemovalPolicy } from "aws-cdk-lib";
+import type { FunctionUrlCorsOptions } from "aws-cdk-lib/aws-lambda";
+import type { RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { ITopic } from "aws-cdk-lib/aws-sns";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
+
+export interface EventStoreProps {
+  /**
+   * What CloudFormation does with the table (and the functions' log groups) when they leave the stack.
+   * Set `RemovalPolicy.DESTROY` for throwaway development stacks, together with `deletionProtection: false`.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * DynamoDB deletion protection on the table: nobody can delete it, not even CloudFormation, until it is
+   * turned off. Turn it off for development stacks you mean to delete.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * Make the function URL public (`authType: NONE`): anybody on the internet who knows the URL can read
+   * and append events. Only for demos or when something in front of it authenticates callers.
+   * @default false - the URL uses `AWS_IAM` auth: callers sign requests with SigV4 (service `lambda`) and need
+   * `lambda:InvokeFunctionUrl` and `lambda:InvokeFunction` on the API function; this construct grants nobody.
+   */
+  readonly publicUrl?: boolean;
+  /**
+   * CORS settings of the function URL, for browser callers.
+   * @default - no CORS headers: browsers on other origins cannot call the API
+   */
+  readonly cors?: FunctionUrlCorsOptions;
+  /**
+   * Make the notification topic FIFO: notifications of one stream arrive in revision order (message group =
+   * stream id, deduplication id = `streamId:revision`, content-based deduplication off). Subscribers must then be
+   * FIFO queues. Changing this replaces the topic and drops its subscriptions.
+   * @default false - a standard topic
+   */
+  readonly fifoTopic?: boolean;
+  /**
+   * Topic the alarms notify when they go off.
+   * @default - the alarms have no action; watch them in the CloudWatch console
+   */
+  readonly alarmTopic?: ITopic;
+  /**
+   * How long the functions' log groups keep log events.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Memory of the API function in MB. CPU, and so cold-start and JSON work, scales with it.
+   * @default 1024
+   */
+  readonly apiMemorySize?: number;
+  /**
+   * Timeout of the API function. Function URLs wait for the function, so keep it short.
+   * @default Duration.seconds(10)
+   */
+  readonly apiTimeout?: Duration;
+  /**
+   * Memory of the change-feed function in MB.
+   * @default 512
+   */
+  readonly changeFeedMemorySize?: number;
+  /**
+   * Largest number of stream records in one invocation of the change feed.
+   * @default 100
+   */
+  readonly changeFeedBatchSize?: number;
+  /**
+   * How often a failing batch is retried before its records go to the dead-letter queue. Bisecting a failing
+   * batch does not count against it.
+   * @default 10
+   */
+  readonly changeFeedRetryAttempts?: number;
+  /**
+   * Records older than this are not retried but sent to the dead-letter queue. The stream keeps records 24 hours.
+   * @default Duration.hours(6)
+   */
+  readonly changeFeedMaxRecordAge?: Duration;
+  /**
+   * The iterator-age alarm goes off when the change feed's oldest unprocessed record is older than this.
+   * @default Duration.minutes(5)
+   */
+  readonly iteratorAgeAlarmThreshold?: Duration;
+  /**
+   * Active X-Ray tracing on both functions.
+   * @default true
+   */
+  readonly tracing?: boolean;
+}
+
+/** Options of {@link EventStore.subscribeQueue}. */
+export interface SubscribeQueueOptions {
+  /** The stream types whose notifications the queue receives (1 to 150 names). */
+  readonly streamTypes: string[];
+  /**
+   * Deliver the notification body as the SQS message body, with `streamType` and `eventType` as SQS message
+   * attributes. With `false` the body is SNS's JSON envelope (`Message`, `MessageAttributes`, `TopicArn`, …).
+   * @default false
+   */
+  readonly rawMessageDelivery?: boolean;
+  /**
+   * Queue for notifications SNS cannot deliver to the subscribed queue (for example when its policy or key
+   * changed).
+   * @default - undeliverable notifications are dropped after SNS's retries
+   */
+  readonly deadLetterQueue?: IQueue;
+}

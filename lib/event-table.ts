@@ -1,0 +1,40 @@
+/** The event table in CDK, built only from the shared table definition that local mode and the tests also use. */
+import type { RemovalPolicy } from "aws-cdk-lib";
+import {
+  type Attribute,
+  AttributeType,
+  Billing,
+  ProjectionType,
+  StreamViewType,
+  TableV2,
+} from "aws-cdk-lib/aws-dynamodb";
+import type { Construct } from "constructs";
+import { type KeyAttribute, tableDefinition } from "#store/table.ts";
+
+function attribute(key: KeyAttribute): Attribute {
+  return { name: key.name, type: key.type === "S" ? AttributeType.STRING : AttributeType.NUMBER };
+}
+
+/** The table, built only from the shared table definition. */
+export function createTable(scope: Construct, removalPolicy: RemovalPolicy, deletionProtection: boolean): TableV2 {
+  const { partitionKey, sortKey, listingIndex, timeToLiveAttribute, streamViewType } = tableDefinition;
+  return new TableV2(scope, "Table", {
+    partitionKey: attribute(partitionKey),
+    sortKey: attribute(sortKey),
+    billing: Billing.onDemand(),
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    deletionProtection,
+    removalPolicy,
+    timeToLiveAttribute,
+    dynamoStream: StreamViewType[streamViewType],
+    globalSecondaryIndexes: [
+      {
+        indexName: listingIndex.name,
+        partitionKey: attribute(listingIndex.partitionKey),
+        sortKey: attribute(listingIndex.sortKey),
+        projectionType: ProjectionType.INCLUDE,
+        nonKeyAttributes: [...listingIndex.nonKeyAttributes],
+      },
+    ],
+  });
+}
