@@ -6,6 +6,8 @@
  * ReportBatchItemFailures): records of a shard are delivered in order, a parent shard is read to its end before
  * its children (shards.ts), a failure re-delivers from the earliest failed record, and a checkpoint
  * (checkpoints.ts) lets a restarted poller carry on where it stopped without losing or repeating handled records.
+ * The loop, iterator renewal and delivery stay in this one file (a little over 300 lines) because they share one
+ * shard's mutable position; splitting them would spread that state over several modules.
  */
 
 import {
