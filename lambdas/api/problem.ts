@@ -11,6 +11,7 @@ import {
   type StreamNotFoundError,
   type ThrottledError,
   type TooLargeError,
+  type UnavailableError,
   type UnprocessableError,
   type WrongExpectedRevisionError,
 } from "#store/errors.ts";
@@ -45,6 +46,8 @@ export const problemTypes = {
   unprocessable: problemType("unprocessable", "Unprocessable request", 422),
   internalError: problemType("internal-error", "Internal error", 500),
   throttled: problemType("throttled", "Service busy", 503),
+  /** DynamoDB did not answer within the request timeout. */
+  databaseUnavailable: problemType("database-unavailable", "Database unavailable", 503),
   /** Local mode while it starts: a function still initialising, which clients retry after Retry-After. */
   serviceStarting: problemType("service-unavailable", "Service unavailable", 503),
 } as const satisfies Record<string, ProblemType>;
@@ -110,7 +113,8 @@ type KnownStoreError =
   | WrongExpectedRevisionError
   | TooLargeError
   | UnprocessableError
-  | ThrottledError;
+  | ThrottledError
+  | UnavailableError;
 
 interface StoreErrorAnswer extends ProblemExtras {
   type: ProblemType;
@@ -133,6 +137,11 @@ const storeErrorAnswers: {
   unprocessable: () => ({ type: problemTypes.unprocessable }),
   throttled: (error) => ({
     type: problemTypes.throttled,
+    headers: { "retry-after": String(error.retryAfterSeconds) },
+  }),
+  unavailable: (error) => ({
+    type: problemTypes.databaseUnavailable,
+    detail: `${error.message}; nothing is known to be written: retry (an append with eventIds is safe to repeat)`,
     headers: { "retry-after": String(error.retryAfterSeconds) },
   }),
 };

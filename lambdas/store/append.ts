@@ -40,6 +40,7 @@ export interface AppendContext {
   heads: StreamHeads;
   /** Milliseconds since the epoch. */
   now: () => number;
+  onContention?: (() => void) | undefined;
 }
 
 /** How often an append with "any" / "stream-exists" re-reads and retries when other writers win the race. */
@@ -111,6 +112,7 @@ export async function appendEvents(
     if (attempt >= maxContendedAttempts) {
       throw new ThrottledError(`stream ${streamId} is contended by other writers; retry shortly`);
     }
+    context.onContention?.();
     await sleep(Math.random() * Math.min(100, 2 ** attempt));
   }
 }

@@ -6,7 +6,7 @@
 import type { ConsumedCapacity } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { ThrottledError, TooLargeError } from "./errors.ts";
+import { ThrottledError, TooLargeError, UnavailableError } from "./errors.ts";
 import { type Item, maxItemBytes } from "./items.ts";
 import { tableDefinition } from "./table.ts";
 
@@ -31,6 +31,9 @@ export class StoreTable {
       output = await call(this.client);
     } catch (error) {
       if (throttlingErrors.has(errorName(error))) throw throttled();
+      if (isUnreachable(error)) {
+        throw new UnavailableError("DynamoDB did not answer in time or could not be reached", 1);
+      }
       if (errorName(error) === "ValidationException" && /item size|size has exceeded/i.test(String(error))) {
         throw new TooLargeError("an event is larger than DynamoDB's item size limit", maxItemBytes);
       }
@@ -53,6 +56,14 @@ const throttlingErrors = new Set([
   "ThrottlingException",
   "RequestLimitExceeded",
 ]);
+
+/** A timeout (see shared/aws-clients.ts) or a refused or broken connection: DynamoDB is not there right now. */
+function isUnreachable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return errorName(error) === "TimeoutError" || unreachableCodes.has(String(code));
+}
+
+const unreachableCodes = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH"]);
 
 export function throttled(): ThrottledError {
   return new ThrottledError("DynamoDB is throttling this table; retry shortly");

@@ -2,7 +2,14 @@
  * Errors of the store, as values with a kind. The HTTP layer maps each kind to a status in one place
  * (`lambdas/api/problem.ts`); nothing else decides what a caller sees.
  */
-export type StoreErrorKind = "invalid" | "not-found" | "conflict" | "too-large" | "unprocessable" | "throttled";
+export type StoreErrorKind =
+  | "invalid"
+  | "not-found"
+  | "conflict"
+  | "too-large"
+  | "unprocessable"
+  | "throttled"
+  | "unavailable";
 
 export abstract class StoreError extends Error {
   abstract readonly kind: StoreErrorKind;
@@ -59,6 +66,17 @@ export class UnprocessableError extends StoreError {
 /** DynamoDB kept throttling (or kept contending) after the SDK's and our retries. */
 export class ThrottledError extends StoreError {
   readonly kind = "throttled";
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** DynamoDB did not answer in time (or could not be reached); nothing is known to have been written. */
+export class UnavailableError extends StoreError {
+  readonly kind = "unavailable";
   constructor(
     message: string,
     readonly retryAfterSeconds = 1,

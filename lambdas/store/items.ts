@@ -141,6 +141,18 @@ export function queryHead(tableName: string, streamId: string): QueryCommandInpu
   };
 }
 
+/** A query of a partition no item lives in: the cheapest read that proves the table answers. */
+export function queryLiveness(tableName: string): QueryCommandInput {
+  return {
+    TableName: tableName,
+    KeyConditionExpression: "#pk = :none",
+    ExpressionAttributeNames: { "#pk": pk },
+    ExpressionAttributeValues: { ":none": "liveness-check" },
+    Limit: 1,
+    ReturnConsumedCapacity: "TOTAL",
+  };
+}
+
 /** Events of a stream in a revision range (strongly consistent), in either direction. */
 export function queryEvents(
   tableName: string,

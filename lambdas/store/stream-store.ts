@@ -10,6 +10,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AppendContext, appendEvents } from "./append.ts";
 import { type CapacityListener, StoreTable } from "./dynamo.ts";
 import { StreamHeads } from "./heads.ts";
+import { queryLiveness } from "./items.ts";
 import { keepSummary, listStreams } from "./listing.ts";
 import type {
   AppendResult,
@@ -32,6 +33,8 @@ export interface StreamStoreOptions {
   now?: () => number;
   /** Called with the capacity of every DynamoDB call, for the bench and cost tests. */
   onConsumedCapacity?: CapacityListener;
+  /** Called each time an append lost a race to another writer and tries again (for metrics). */
+  onContention?: () => void;
 }
 
 export class StreamStore {
@@ -41,7 +44,12 @@ export class StreamStore {
 
   constructor(options: StreamStoreOptions) {
     this.table = new StoreTable(options.client, options.tableName, options.onConsumedCapacity);
-    this.context = { table: this.table, heads: new StreamHeads(this.table), now: options.now ?? Date.now };
+    this.context = {
+      table: this.table,
+      heads: new StreamHeads(this.table),
+      now: options.now ?? Date.now,
+      onContention: options.onContention,
+    };
   }
 
   /**
@@ -65,6 +73,11 @@ export class StreamStore {
   /** Streams of a type updated after a time, oldest update first; lags appends by the change feed. */
   listStreams(streamType: string, options: ListStreamsOptions): Promise<StreamPage> {
     return listStreams(this.table, streamType, options);
+  }
+
+  /** Proves the table answers (liveness): one eventually consistent query of a key no stream has, 0.5 RRU. */
+  async ping(): Promise<void> {
+    await this.table.query("details", queryLiveness(this.table.tableName));
   }
 
   /** Raises the stream's listing summary to this revision (the change feed's upkeep); never lowers it. */
