@@ -218,6 +218,13 @@ export function listingSortKey(updatedAt: string, streamId: string): string {
   return `${updatedAt}#${streamId}`;
 }
 
+/** Whether text has the shape of a listing sort key (what a page key may carry back). */
+export function isListingSortKey(text: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(
+    text,
+  );
+}
+
 /** A listing sort key that is greater than every key of streams updated at `isoTime` or before. */
 export function listingSortKeyAfterTime(isoTime: string): string {
   return `${isoTime}~`; // '~' sorts after '#' and after every character of a stream id

@@ -11,6 +11,7 @@ import { errorName, type StoreTable } from "./dynamo.ts";
 import { InvalidInputError } from "./errors.ts";
 import {
   type Item,
+  isListingSortKey,
   listingSortKeyAfterTime,
   listingSortKeyOf,
   queryListingShard,
@@ -106,7 +107,9 @@ function encodeListingPageKey(afterSortKey: string): string {
 function decodeListingPageKey(pageKey: string): string {
   try {
     const decoded = JSON.parse(Buffer.from(pageKey, "base64url").toString("utf8")) as { v?: unknown; after?: unknown };
-    if (decoded.v === listingPageKeyVersion && typeof decoded.after === "string") return decoded.after;
+    if (decoded.v === listingPageKeyVersion && typeof decoded.after === "string" && isListingSortKey(decoded.after)) {
+      return decoded.after;
+    }
   } catch {
     // falls through to the error below
   }
