@@ -18,7 +18,8 @@ import {
   TooLargeError,
   WrongExpectedRevisionError,
 } from "./errors.ts";
-import type { KnownHead, StreamHead, StreamHeads } from "./heads.ts";
+import type { KnownHead, StreamHeads } from "./heads.ts";
+import { findAppended, matchWindow, readWindow } from "./idempotency.ts";
 import {
   eventItem,
   type Item,
@@ -41,6 +42,8 @@ export interface AppendContext {
   /** Milliseconds since the epoch. */
   now: () => number;
   onContention?: (() => void) | undefined;
+  /** How many of a stream's newest events the idempotency check looks at. */
+  idempotencyWindow: number;
 }
 
 /** How often an append with "any" / "stream-exists" re-reads and retries when other writers win the race. */
@@ -64,24 +67,27 @@ export async function appendEvents(
   const events: NewEventWithId[] = newEvents.map((event) => ({ ...event, eventId: event.eventId ?? randomUUID() }));
   checkLimits(events.map((event, index) => eventItem(streamType, streamId, index + 1, event, isoTime(0))));
   const exactRevision = expected === "no-stream" ? 0 : typeof expected === "number" ? expected : undefined;
+  // Generated eventIds are new by construction; only client-given ones can make a retry.
+  const mayBeRetry = newEvents.some((event) => event.eventId !== undefined);
 
   for (let attempt = 1; ; attempt++) {
-    const head = await headForAppend(context, streamId, exactRevision, attempt);
+    const { head, window } = await readBeforeAppend(context, streamId, exactRevision, mayBeRetry, attempt);
     if (head && head.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
     const current = head?.revision ?? 0;
+    // Appending to a stream that must exist: no stream is "not found", not a conflict (SPEC section 3, edges).
+    if (current === 0 && (expected === "stream-exists" || (exactRevision ?? 0) > 0)) {
+      throw new StreamNotFoundError(streamType, streamId);
+    }
 
     if (exactRevision !== undefined && current !== exactRevision) {
-      const original =
-        current > exactRevision
-          ? await findAppended(context, streamType, streamId, exactRevision + 1, events)
-          : undefined;
+      const original = await findRetried(context, streamType, streamId, events, exactRevision, current, mayBeRetry);
       if (original) return original;
       throw wrongRevision(streamId, current, expected);
     }
-    if (expected === "stream-exists" && current === 0) throw wrongRevision(streamId, 0, expected);
-    if (exactRevision === undefined && head && "eventId" in head && head.eventId === events.at(-1)?.eventId) {
-      const original = await findAppended(context, streamType, streamId, current - events.length + 1, events);
-      if (original) return original;
+    if (window) {
+      const match = matchWindow(window, streamType, streamId, events);
+      if (match.kind === "retry") return match.result;
+      if (match.kind === "mixed") throw new WrongExpectedRevisionError(`stream ${streamId}: ${match.detail}`, current);
     }
 
     const firstRevision = current + 1;
@@ -102,13 +108,15 @@ export async function appendEvents(
     }
     const first = items[0] as Item;
     if (outcome.kind === "occupied" && outcome.existing && sameEvent(outcome.existing, first)) {
-      const original = await findAppended(context, streamType, streamId, firstRevision, events);
+      const original = await findAppended(context.table, streamType, streamId, firstRevision, events);
       if (original) return original;
     }
     if (exactRevision !== undefined && outcome.kind === "occupied") {
       const latest = await context.heads.read(streamId, "append");
       throw wrongRevision(streamId, latest?.revision ?? 0, expected);
     }
+    // Another writer won the race, or a transaction held the items: read again and retry. "any" and
+    // "stream-exists" then write after the winner; an exact expectation learns that the stream moved on.
     if (attempt >= maxContendedAttempts) {
       throw new ThrottledError(`stream ${streamId} is contended by other writers; retry shortly`);
     }
@@ -119,52 +127,48 @@ export async function appendEvents(
 
 /**
  * What the append builds on. "no-stream" needs nothing: the condition on revision 1 is the whole check. An exact
- * expectation that this process already saw as the stream's newest revision needs no read either. Everything
- * else reads the head, strongly consistent.
+ * expectation that this process already saw as the stream's newest revision needs no read either. "any" and
+ * "stream-exists" with client-given eventIds read the idempotency window (its newest event is the head).
+ * Everything else reads the head, strongly consistent.
  */
-async function headForAppend(
+async function readBeforeAppend(
   context: AppendContext,
   streamId: string,
   exactRevision: number | undefined,
+  mayBeRetry: boolean,
   attempt: number,
-): Promise<StreamHead | KnownHead | undefined> {
-  if (exactRevision === 0) return undefined;
+): Promise<{ head: KnownHead | undefined; window?: Item[] }> {
+  if (exactRevision === 0) return { head: undefined };
   const known = context.heads.known(streamId);
-  if (attempt === 1 && known && known.revision === exactRevision) return known;
-  return context.heads.read(streamId, "append");
+  if (attempt === 1 && known && known.revision === exactRevision) return { head: known };
+  if (exactRevision !== undefined || !mayBeRetry) return { head: await context.heads.read(streamId, "append") };
+  const window = await readWindow(context.table, streamId, context.idempotencyWindow);
+  const newest = window[0] && recordedEvent(window[0]);
+  if (!newest) return { head: undefined, window };
+  const head = { revision: newest.revision, streamType: newest.streamType, updatedAt: newest.createdAt };
+  context.heads.remember(streamId, head);
+  return { head, window };
 }
 
 /**
- * The result of an earlier append of exactly these events starting at `firstRevision`, or undefined if the
- * events stored there are not these.
+ * An exact expectation the stream no longer meets: a retry whose original went through finds its events where it
+ * expected them; failing that, anywhere in the window (which only client-given eventIds can match).
  */
-async function findAppended(
+async function findRetried(
   context: AppendContext,
   streamType: string,
   streamId: string,
-  firstRevision: number,
   events: NewEventWithId[],
+  exactRevision: number,
+  current: number,
+  mayBeRetry: boolean,
 ): Promise<AppendResult | undefined> {
-  if (firstRevision < 1) return undefined;
-  const lastRevision = firstRevision + events.length - 1;
-  const range = { from: firstRevision, to: lastRevision };
-  const output = await context.table.query(
-    "append",
-    queryEvents(context.table.tableName, streamId, range, true, events.length),
-  );
-  const stored = output.Items ?? [];
-  const same =
-    stored.length === events.length &&
-    events.every((event, index) =>
-      sameEvent(stored[index] as Item, eventItem(streamType, streamId, firstRevision + index, event, "")),
-    );
-  if (!same) return undefined;
-  const newest = recordedEvent(stored.at(-1) as Item);
-  return {
-    stream: { streamId, streamType, revision: lastRevision, updatedAt: newest.createdAt },
-    firstRevision,
-    lastRevision,
-  };
+  if (current <= exactRevision) return undefined;
+  const original = await findAppended(context.table, streamType, streamId, exactRevision + 1, events);
+  if (original || !mayBeRetry) return original;
+  const window = await readWindow(context.table, streamId, context.idempotencyWindow);
+  const match = matchWindow(window, streamType, streamId, events);
+  return match.kind === "retry" ? match.result : undefined;
 }
 
 async function writeNewEvents(table: StoreTable, items: Item[]): Promise<WriteOutcome> {
@@ -175,6 +179,8 @@ async function writeNewEvents(table: StoreTable, items: Item[]): Promise<WriteOu
       );
       return { kind: "written" };
     } catch (error) {
+      // A transaction of another writer holds the stream's items (seen in AWS, not in DynamoDB Local): contention.
+      if (errorName(error) === "TransactionConflictException") return { kind: "contended" };
       if (errorName(error) !== "ConditionalCheckFailedException") throw error;
       return { kind: "occupied", existing: plainItem((error as { Item?: unknown }).Item) };
     }
@@ -197,9 +203,13 @@ function wrongRevision(
   currentRevision: number,
   expected: ExpectedRevision,
 ): WrongExpectedRevisionError {
-  const expectation = typeof expected === "number" ? `revision ${expected}` : `"${expected}"`;
+  // Said in terms of both the expected revision and the one the append would write: a PUT names the latter.
+  const expectation =
+    typeof expected === "number"
+      ? `expected it at revision ${expected} (to write revision ${expected + 1})`
+      : `expected "${expected}"`;
   return new WrongExpectedRevisionError(
-    `stream ${streamId} is at revision ${currentRevision}; the append expected ${expectation}`,
+    `stream ${streamId} is at revision ${currentRevision}; the append ${expectation}`,
     currentRevision,
   );
 }

@@ -173,6 +173,20 @@ export function queryEvents(
   };
 }
 
+/** A stream's newest events, newest first (strongly consistent): the idempotency window. */
+export function queryWindow(
+  tableName: string,
+  streamId: string,
+  limit: number,
+  exclusiveStartKey: Record<string, unknown> | undefined,
+): QueryCommandInput {
+  return {
+    ...queryHead(tableName, streamId),
+    Limit: limit,
+    ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
+  };
+}
+
 /** Largest revision a query range can name (DynamoDB numbers are exact up to this in JavaScript). */
 export const maxRevision = Number.MAX_SAFE_INTEGER;
 

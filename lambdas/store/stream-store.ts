@@ -10,6 +10,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AppendContext, appendEvents } from "./append.ts";
 import { type CapacityListener, StoreTable } from "./dynamo.ts";
 import { StreamHeads } from "./heads.ts";
+import { defaultIdempotencyWindow } from "./idempotency.ts";
 import { queryLiveness } from "./items.ts";
 import { keepSummary, listStreams } from "./listing.ts";
 import type {
@@ -35,6 +36,11 @@ export interface StreamStoreOptions {
   onConsumedCapacity?: CapacityListener;
   /** Called each time an append lost a race to another writer and tries again (for metrics). */
   onContention?: () => void;
+  /**
+   * How many of a stream's newest events an append's idempotency check looks at (SPEC section 2).
+   * @default 100, as EventStoreDB
+   */
+  idempotencyWindow?: number;
 }
 
 export class StreamStore {
@@ -49,6 +55,7 @@ export class StreamStore {
       heads: new StreamHeads(this.table),
       now: options.now ?? Date.now,
       onContention: options.onContention,
+      idempotencyWindow: options.idempotencyWindow ?? defaultIdempotencyWindow,
     };
   }
 

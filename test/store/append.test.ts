@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { before, describe, it } from "node:test";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { localAwsClientConfig } from "#local/aws-local.ts";
+import { createDocumentClient } from "#shared/aws-clients.ts";
 import { InvalidInputError, StreamNotFoundError, TooLargeError, WrongExpectedRevisionError } from "#store/errors.ts";
 import type { NewEvent } from "#store/model.ts";
 import { RawJson } from "#store/raw-json.ts";
-import type { StreamStore } from "#store/stream-store.ts";
+import { StreamStore } from "#store/stream-store.ts";
+import { testDynamoDb } from "#test/support/dynamodb.ts";
 import { type CapacityLog, storedRevisions, testStreamStore } from "#test/support/store.ts";
 
 function event(eventType = "Happened", payload = '{"n":1}', eventId?: string): NewEvent {
@@ -61,9 +65,9 @@ describe("append", () => {
     });
   });
 
-  it("stream-exists refuses a missing stream and appends to an existing one", async () => {
+  it("stream-exists answers not found for a missing stream and appends to an existing one", async () => {
     const id = randomUUID();
-    await assert.rejects(store.append("order", id, "stream-exists", [event()]), WrongExpectedRevisionError);
+    await assert.rejects(store.append("order", id, "stream-exists", [event()]), StreamNotFoundError);
     await store.append("order", id, "no-stream", [event()]);
     const appended = await store.append("order", id, "stream-exists", [event(), event()]);
     assert.deepEqual([appended.firstRevision, appended.lastRevision], [2, 3]);
@@ -101,12 +105,16 @@ describe("append", () => {
     assert.deepEqual(await storedRevisions(store, "order", id), [1, 2, 3, 4]);
   });
 
-  it("the same eventId at another position is a conflict", async () => {
+  it("an event that stands in the idempotency window answers its original position, whatever the expectation", async () => {
     const id = randomUUID();
     const single = event("A", "1", randomUUID());
     await store.append("order", id, "no-stream", [single]);
     await store.append("order", id, 1, [event("B")]);
-    await assert.rejects(store.append("order", id, 1, [single]), WrongExpectedRevisionError);
+    for (const expected of [0, 1, "any", "stream-exists"] as const) {
+      const retried = await store.append("order", id, expected, [single]);
+      assert.deepEqual([retried.firstRevision, retried.lastRevision, retried.stream.revision], [1, 1, 1]);
+    }
+    assert.deepEqual(await storedRevisions(store, "order", id), [1, 2]);
   });
 
   it("a retry with the same eventId but another content is a conflict", async () => {
@@ -206,4 +214,39 @@ describe("append", () => {
     await store.append("order", id, 2, [event()]);
     assert.deepEqual(await storedRevisions(store, "order", id), [1, 2, 3]);
   });
+});
+
+describe("contention that only AWS shows", () => {
+  /** The real client, except that the first single-event put meets a concurrent transaction, as it can in AWS. */
+  async function storeMeetingATransaction() {
+    const { tableName } = await testStreamStore();
+    const client = createDocumentClient(localAwsClientConfig(testDynamoDb().endpoint));
+    let conflicts = 0;
+    const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
+    const contended = Object.assign(Object.create(client), {
+      send: async (command: unknown) => {
+        if (command instanceof PutCommand && conflicts === 0) {
+          conflicts++;
+          throw Object.assign(new Error("Transaction is ongoing for the item"), {
+            name: "TransactionConflictException",
+          });
+        }
+        return send(command);
+      },
+    }) as typeof client;
+    return { store: new StreamStore({ client: contended, tableName }), conflicts: () => conflicts };
+  }
+
+  for (const expected of ["any", 1, "stream-exists"] as const) {
+    it(`a single-event append (${expected}) that meets TransactionConflictException retries and succeeds`, async () => {
+      const { store: plain } = await testStreamStore();
+      const id = randomUUID();
+      await plain.append("order", id, "no-stream", [event()]);
+      const { store, conflicts } = await storeMeetingATransaction();
+      const appended = await store.append("order", id, expected, [event("After")]);
+      assert.equal(conflicts(), 1);
+      assert.equal(appended.firstRevision, 2);
+      assert.deepEqual(await storedRevisions(plain, "order", id), [1, 2]);
+    });
+  }
 });

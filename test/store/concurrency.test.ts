@@ -85,3 +85,66 @@ describe("concurrent appends to one stream", () => {
     }
   });
 });
+
+describe("retries of appends whose answer was lost, racing other writers", () => {
+  /** Each writer appends its own events, then sends the very same request again, as a client whose answer got lost. */
+  async function raceWithRetries(expectation: "any" | "stream-exists" | "exact") {
+    const id = randomUUID();
+    const { store: first } = await testStreamStore();
+    await first.append("retry-race", id, "no-stream", [{ eventType: "Started", payload }]);
+    const writers = 10;
+    const appendsPerWriter = 8;
+    const sent = new Set<string>();
+    const writer = async () => {
+      // A store of its own per writer: another Lambda instance, which knows nothing of the others' appends.
+      const { store } = await testStreamStore();
+      for (let n = 0; n < appendsPerWriter; n++) {
+        const events = [randomUUID(), randomUUID()].map((eventId) => ({ eventType: "Happened", payload, eventId }));
+        for (const event of events) sent.add(event.eventId);
+        for (;;) {
+          const expected =
+            expectation === "exact" ? (await store.streamDetails("retry-race", id)).revision : expectation;
+          try {
+            const original = await store.append("retry-race", id, expected, events);
+            const retried = await store.append("retry-race", id, expected, events);
+            assert.deepEqual(
+              [retried.firstRevision, retried.lastRevision],
+              [original.firstRevision, original.lastRevision],
+            );
+            break;
+          } catch (error) {
+            // Only an exact expectation may lose the race; it then tries again against the new revision.
+            if (!(expectation === "exact" && error instanceof WrongExpectedRevisionError)) throw error;
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: writers }, () => writer()));
+    const stored = await storedEventIds(first, id);
+    assert.equal(stored.length, 1 + sent.size, "every event once, no re-writes");
+    assert.equal(new Set(stored).size, stored.length);
+    for (const eventId of sent) assert.ok(stored.includes(eventId));
+  }
+
+  async function storedEventIds(store: StreamStore, id: string): Promise<string[]> {
+    const page = await store.readEvents("retry-race", id, { direction: "forward", afterRevision: 0, limit: 1000 });
+    return page.events.map((event) => event.eventId);
+  }
+
+  for (const expectation of ["any", "stream-exists", "exact"] as const) {
+    it(`with ${expectation} expectations every eventId is stored once and retries answer the original positions`, () =>
+      raceWithRetries(expectation));
+  }
+
+  it("a retry that mixes stored and new eventIds is a conflict and writes nothing", async () => {
+    const { store } = await testStreamStore();
+    const id = randomUUID();
+    const stored = { eventType: "A", payload, eventId: randomUUID() };
+    await store.append("retry-race", id, "no-stream", [stored]);
+    const fresh = { eventType: "B", payload, eventId: randomUUID() };
+    for (const expected of ["any", "stream-exists", 0] as const) {
+      await assert.rejects(store.append("retry-race", id, expected, [stored, fresh]), WrongExpectedRevisionError);
+    }
+    assert.deepEqual(await storedEventIds(store, id), [stored.eventId]);
+  });
+});
