@@ -192,9 +192,10 @@ export const maxRevision = Number.MAX_SAFE_INTEGER;
 
 /**
  * Raises a stream's summary to `stream.revision`, or leaves it if it is already there or beyond: the change
- * feed may deliver records again or out of order, and a summary never moves backwards.
+ * feed may deliver records again or out of order, and a summary never moves backwards. The summary's place in
+ * the listing is `listedAt` (see listing.ts), not always the event's time.
  */
-export function raiseSummary(tableName: string, stream: Stream): UpdateCommandInput {
+export function raiseSummary(tableName: string, stream: Stream, listedAt: string): UpdateCommandInput {
   return {
     TableName: tableName,
     Key: { [pk]: stream.streamId, [sk]: summarySortKey },
@@ -207,7 +208,7 @@ export function raiseSummary(tableName: string, stream: Stream): UpdateCommandIn
       ":revision": stream.revision,
       ":updatedAt": stream.updatedAt,
       ":listPk": listingPartition(stream.streamType, listingShard(stream.streamId)),
-      ":listSk": listingSortKey(stream.updatedAt, stream.streamId),
+      ":listSk": listingSortKey(listedAt, stream.streamId),
     },
     ReturnConsumedCapacity: "INDEXES",
   };
@@ -239,9 +240,9 @@ export function isListingSortKey(text: string): boolean {
   );
 }
 
-/** A listing sort key that is greater than every key of streams updated at `isoTime` or before. */
-export function listingSortKeyAfterTime(isoTime: string): string {
-  return `${isoTime}~`; // '~' sorts after '#' and after every character of a stream id
+/** A listing sort key that is smaller than every key of streams listed at `isoTime` or later. */
+export function listingSortKeyAt(isoTime: string): string {
+  return isoTime; // "<time>" sorts before every "<time>#<streamId>"
 }
 
 /** Streams of one listing shard whose sort key is greater than `afterSortKey`, oldest first. */

@@ -3,7 +3,13 @@
  * that the change feed does after every append. Eventually consistent: a listing lags appends by the change
  * feed's delay.
  *
- * The index's sort key `<updatedAt>#<streamId>` orders streams totally, so the last key of a page is every shard's
+ * At least once, never skipping (SPEC section 3, edges). A summary's place in the index is `listedAt`: the time of
+ * its stream's last event, or — when the change feed writes it late — no earlier than `listingSettleMs` before
+ * it was written. A listing from `updated-after` T (inclusive) starts at T − `listingSettleMs`. So a client that
+ * pages by the updatedAt it last saw also gets summaries that were written after its previous page but carry an
+ * older event time; in exchange a stream may appear again. With a prompt change feed the order is by updatedAt.
+ *
+ * The index's sort key `<listedAt>#<streamId>` orders streams totally, so the last key of a page is every shard's
  * position, and the page key carries just that.
  */
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
@@ -12,7 +18,7 @@ import { InvalidInputError } from "./errors.ts";
 import {
   type Item,
   isListingSortKey,
-  listingSortKeyAfterTime,
+  listingSortKeyAt,
   listingSortKeyOf,
   queryListingShard,
   raiseSummary,
@@ -29,7 +35,7 @@ export async function listStreams(
 ): Promise<StreamPage> {
   const after = options.pageKey
     ? decodeListingPageKey(options.pageKey)
-    : listingSortKeyAfterTime(isoTime(options.updatedAfter));
+    : listingSortKeyAt(isoTime(options.updatedAfter - listingSettleMs));
   const items = await readListingShards(table, streamType, after, options.limit);
   const merged = items.sort((a, b) => (listingSortKeyOf(a) < listingSortKeyOf(b) ? -1 : 1));
   const page = merged.slice(0, options.limit);
@@ -46,9 +52,12 @@ export async function listStreams(
  * Raises the stream's summary (listing entry) to this revision; a no-op if it is there already or beyond.
  * Called by the change feed, which may redeliver or reorder records.
  */
-export async function keepSummary(table: StoreTable, stream: Stream): Promise<void> {
+export async function keepSummary(table: StoreTable, stream: Stream, now: number): Promise<void> {
+  const settled = isoTime(now - listingSettleMs);
+  const listedAt = stream.updatedAt > settled ? stream.updatedAt : settled;
+  const update = raiseSummary(table.tableName, stream, listedAt);
   try {
-    await table.send("summary", (client) => client.send(new UpdateCommand(raiseSummary(table.tableName, stream))));
+    await table.send("summary", (client) => client.send(new UpdateCommand(update)));
   } catch (error) {
     if (errorName(error) !== "ConditionalCheckFailedException") throw error;
   }
@@ -97,6 +106,12 @@ async function readListingShards(table: StoreTable, streamType: string, after: s
     perShardLimit = share(limit + 1 - items.length, unfinished.length);
   }
 }
+
+/**
+ * How far a listing from `updated-after` reaches back, and how late a summary may be written before it is placed
+ * at its writing time: covers clocks that disagree and the index's own propagation delay.
+ */
+export const listingSettleMs = 2_000;
 
 const listingPageKeyVersion = 1;
 

@@ -89,6 +89,6 @@ export class StreamStore {
 
   /** Raises the stream's listing summary to this revision (the change feed's upkeep); never lowers it. */
   raiseSummary(stream: Stream): Promise<void> {
-    return keepSummary(this.table, stream);
+    return keepSummary(this.table, stream, this.context.now());
   }
 }

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { before, describe, it } from "node:test";
 import { InvalidInputError, StreamNotFoundError } from "#store/errors.ts";
 import { listingShard } from "#store/items.ts";
+import { listingSettleMs } from "#store/listing.ts";
 import { RawJson } from "#store/raw-json.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 import { testStreamStore, uniqueStreamType } from "#test/support/store.ts";
@@ -93,8 +94,10 @@ describe("reading a stream", () => {
 
 describe("listing streams by type", () => {
   let store: StreamStore;
+  /** The change feed's clock: summaries are written right after their events unless a test says otherwise. */
+  let now = Date.parse("2026-03-01T00:00:00.000Z");
   before(async () => {
-    ({ store } = await testStreamStore());
+    ({ store } = await testStreamStore({ now: () => now }));
   });
 
   it("lists summaries of a type updated after a time, oldest first, across shards and pages", async () => {
@@ -129,12 +132,41 @@ describe("listing streams by type", () => {
     );
     assert.deepEqual(listed, expected);
 
-    const later = await store.listStreams(streamType, { updatedAfter: base + 3000, limit: 100 });
+    // Inclusive, and reaching back by the settle time: at least every stream updated at or after the time.
+    const later = await store.listStreams(streamType, { updatedAfter: base + 4000, limit: 100 });
     assert.deepEqual(
       later.streams.map((stream) => stream.updatedAt),
-      expected.filter((s) => s.updatedAt > new Date(base + 3000).toISOString()).map((s) => s.updatedAt),
+      expected
+        .filter((s) => s.updatedAt >= new Date(base + 4000 - listingSettleMs).toISOString())
+        .map((s) => s.updatedAt),
     );
     assert.equal(later.hasMore, false);
+  });
+
+  it("never skips a summary the change feed writes late, for a client that pages by the updatedAt it saw", async () => {
+    const streamType = uniqueStreamType();
+    const base = Date.parse("2026-05-01T00:00:00.000Z");
+    const late = { streamId: randomUUID(), streamType, revision: 1, updatedAt: new Date(base).toISOString() };
+    const prompt = {
+      streamId: randomUUID(),
+      streamType,
+      revision: 1,
+      updatedAt: new Date(base + 10_000).toISOString(),
+    };
+    now = base + 10_000;
+    await store.raiseSummary(prompt);
+    const first = await store.listStreams(streamType, { updatedAfter: base - 60_000, limit: 100 });
+    assert.deepEqual(first.streams, [prompt]);
+    // The feed was a minute behind for `late`: its summary lands after the client's page, with an older event time.
+    now = base + 70_000;
+    await store.raiseSummary(late);
+    const seen = Date.parse(first.streams.at(-1)?.updatedAt as string);
+    const next = await store.listStreams(streamType, { updatedAfter: seen, limit: 100 });
+    assert.ok(
+      next.streams.some((stream) => stream.streamId === late.streamId),
+      "the late summary is listed",
+    );
+    now = Date.parse("2026-03-01T00:00:00.000Z");
   });
 
   it("lists completely when every stream sits in one shard (a skew the first round's share does not cover)", async () => {

@@ -19,13 +19,17 @@ export interface CapacityLog {
   clear(): void;
 }
 
-export async function testStreamStore(): Promise<{ store: StreamStore; tableName: string; capacity: CapacityLog }> {
+/** The real store over the shared test table; `now` pins its clock (appends' createdAt, summaries' listing time). */
+export async function testStreamStore(
+  options: { now?: () => number } = {},
+): Promise<{ store: StreamStore; tableName: string; capacity: CapacityLog }> {
   const { endpoint } = testDynamoDb();
   const tableName = await testTable(eventsTable);
   const entries: CapacityLog["entries"] = [];
   const store = new StreamStore({
     client: createDocumentClient(localAwsClientConfig(endpoint)),
     tableName,
+    now: options.now,
     onConsumedCapacity: (operation, capacity) => entries.push({ operation, capacity }),
   });
   return { store, tableName, capacity: { entries, clear: () => entries.splice(0) } };
