@@ -2,6 +2,7 @@
  * Part 1: request units per logical operation, ours against the Go project's access pattern. Deterministic: it
  * reads what DynamoDB (Local) reports through ReturnConsumedCapacity, which is what AWS bills.
  */
+import { randomUUID } from "node:crypto";
 import type { ConsumedCapacity } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type StoreOperation, StreamStore } from "#store/stream-store.ts";
@@ -103,6 +104,14 @@ export async function measureCapacity(options: {
   assertCount("our read", read.result.events.length, config.readStreamEvents);
   const details = await measure(() => store.streamDetails(capacityStreamType, readStreamId));
 
+  // The idempotency window: "any" with a client-given eventId reads the stream's newest 100 events (the stream of
+  // the read above has `readStreamEvents`); an exact append with one, whose head is known, still writes alone.
+  const withEventId = () => ({ ...newEvent(), eventId: randomUUID() });
+  const anyWithId = await measure(() => freshProcess.append(capacityStreamType, readStreamId, "any", [withEventId()]));
+  const exactWithId = await measure(() =>
+    freshProcess.append(capacityStreamType, readStreamId, anyWithId.result.stream.revision, [withEventId()]),
+  );
+
   const baseRead = await baseline.createStream(capacityStreamType, newEvent());
   await baseline.append(capacityStreamType, baseRead.streamId, 1, newEvents(config.readStreamEvents - 1));
   const baseReadPage = await meter.measure(() => baseline.readEvents(baseRead.streamId, 0));
@@ -131,6 +140,20 @@ export async function measureCapacity(options: {
     row("append", "append 1 event, head read first", "sync", cold, baseSingle.units),
     row("summary", "summary upkeep per append", "async", singleSummary, noUnits, "baseline: inside its sync write"),
     row("append-all-in", "append 1 event, head read, all in", "all in", sum(cold, singleSummary), baseSingle.units),
+    row(
+      "append-exact-event-id",
+      "append 1 event with eventId, exact, head known",
+      "sync",
+      exactWithId,
+      baseSingle.units,
+    ),
+    row(
+      "append-any-event-id",
+      `append 1 event with eventId, any (window of ${Math.min(100, config.readStreamEvents)} events)`,
+      "sync",
+      anyWithId,
+      baseSingle.units,
+    ),
     row("batch", "append 10 events (one call)", "sync", batch, baseBatch.units),
     row("batch-all-in", "append 10 events, all in", "all in", sum(batch, batchSummary), baseBatch.units),
     row("read", `read ${config.readStreamEvents} events (one page)`, "sync", read, baseReadPage.units),

@@ -1,4 +1,12 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
+
+/**
+ * A UUID that only the holder of `secret` can compute from `name` (RFC 9562 version 8, the layout for custom
+ * derivations: HMAC-SHA-256, first 128 bits). The same secret and name always give the same id.
+ */
+export function keyedUuid(secret: Buffer, name: string): string {
+  return formatUuid(createHmac("sha256", secret).update(name, "utf8").digest(), 0x80);
+}
 
 /** Name-based UUID (RFC 9562 version 5): the same name in the same namespace always gives the same id. */
 export function uuidV5(name: string, namespace: string): string {
@@ -6,8 +14,13 @@ export function uuidV5(name: string, namespace: string): string {
     .update(Buffer.from(namespace.replaceAll("-", ""), "hex"))
     .update(name, "utf8")
     .digest();
-  hash[6] = ((hash[6] as number) & 0x0f) | 0x50;
-  hash[8] = ((hash[8] as number) & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString("hex");
+  return formatUuid(hash, 0x50);
+}
+
+/** The first 16 bytes of a digest as a UUID of this version (its high nibble), RFC 9562 variant. */
+function formatUuid(digest: Buffer, version: number): string {
+  digest[6] = ((digest[6] as number) & 0x0f) | version;
+  digest[8] = ((digest[8] as number) & 0x3f) | 0x80;
+  const hex = digest.subarray(0, 16).toString("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -6,7 +6,10 @@
  *   event    pk = streamId, sk = revision (1, 2, …): streamType, eventType, eventId, payload (JSON text),
  *            metadata (JSON text, optional), createdAt. Written once, with `attribute_not_exists(pk)`.
  *   summary  pk = streamId, sk = 0: streamType, revision, updatedAt, listPk = `<type>#<shard>`,
- *            listSk = `<updatedAt>#<streamId>`. Kept by the change feed; the only items in the listing index.
+ *            listSk = `<listedAt>#<streamId>`. Kept by the change feed; the only items in the listing index.
+ *   secret   pk = `deployment-secret`, sk = 0: secret (base64). One per table (see deployment-secret.ts); its pk is
+ *            no UUID, so no stream can meet it, and it has neither eventId nor listPk, so neither the change feed
+ *            nor the listing sees it.
  */
 import type {
   PutCommandInput,
@@ -137,6 +140,30 @@ export function queryHead(tableName: string, streamId: string): QueryCommandInpu
     ScanIndexForward: false,
     Limit: 1,
     ConsistentRead: true,
+    ReturnConsumedCapacity: "TOTAL",
+  };
+}
+
+const deploymentSecretKey = { [pk]: "deployment-secret", [sk]: summarySortKey };
+
+export function queryDeploymentSecret(tableName: string): QueryCommandInput {
+  return {
+    TableName: tableName,
+    KeyConditionExpression: "#pk = :pk",
+    ExpressionAttributeNames: { "#pk": pk },
+    ExpressionAttributeValues: { ":pk": deploymentSecretKey[pk] },
+    ConsistentRead: true,
+    ReturnConsumedCapacity: "TOTAL",
+  };
+}
+
+/** Creates the deployment's secret unless one exists. */
+export function putDeploymentSecret(tableName: string, secret: string): PutCommandInput {
+  return {
+    TableName: tableName,
+    Item: { ...deploymentSecretKey, secret },
+    ConditionExpression: "attribute_not_exists(#pk)",
+    ExpressionAttributeNames: { "#pk": pk },
     ReturnConsumedCapacity: "TOTAL",
   };
 }

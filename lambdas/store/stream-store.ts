@@ -8,6 +8,7 @@
  */
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AppendContext, appendEvents } from "./append.ts";
+import { DeploymentSecret } from "./deployment-secret.ts";
 import { type CapacityListener, StoreTable } from "./dynamo.ts";
 import { StreamHeads } from "./heads.ts";
 import { defaultIdempotencyWindow } from "./idempotency.ts";
@@ -45,11 +46,13 @@ export interface StreamStoreOptions {
 
 export class StreamStore {
   private readonly table: StoreTable;
+  private readonly secret: DeploymentSecret;
   /** What the operations share: the table, the heads this process has seen, the clock. */
   private readonly context: AppendContext;
 
   constructor(options: StreamStoreOptions) {
     this.table = new StoreTable(options.client, options.tableName, options.onConsumedCapacity);
+    this.secret = new DeploymentSecret(this.table);
     this.context = {
       table: this.table,
       heads: new StreamHeads(this.table),
@@ -80,6 +83,11 @@ export class StreamStore {
   /** Streams of a type updated after a time, oldest update first; lags appends by the change feed. */
   listStreams(streamType: string, options: ListStreamsOptions): Promise<StreamPage> {
     return listStreams(this.table, streamType, options);
+  }
+
+  /** This deployment's random secret (see deployment-secret.ts), read once per process. */
+  deploymentSecret(): Promise<Buffer> {
+    return this.secret.get();
   }
 
   /** Proves the table answers (liveness): one eventually consistent query of a key no stream has, 0.5 RRU. */
