@@ -8,7 +8,7 @@ import type { Static, TObject, TSchema } from "@sinclair/typebox";
 import { DefaultErrorFunction, Errors, SetErrorFunction, ValueErrorType } from "@sinclair/typebox/errors";
 import { FormatRegistry } from "@sinclair/typebox/type";
 import type { NewEvent } from "#store/model.ts";
-import { type JsonBody, type JsonNode, parseJsonBody } from "./json-body.ts";
+import { type IllFormedString, type JsonBody, type JsonNode, parseJsonBody } from "./json-body.ts";
 import { HttpProblem, problemTypes } from "./problem.ts";
 import type { ApiRequest } from "./router.ts";
 import { type ErrorMessage, type NewEventInput, TimeInput, Uuid } from "./schema.ts";
@@ -21,14 +21,15 @@ export function invalidInput(errors: Record<string, string[]>): HttpProblem {
 
 /** Collects the first message per field; `done()` throws them all as one 400. */
 class InputErrors {
-  private readonly errors: Record<string, string[]> = {};
+  // A Map, so that any member name a client sends ("__proto__" too) is a field like any other.
+  private readonly errors = new Map<string, string[]>();
 
   add(field: string, message: string): void {
-    this.errors[field] ??= [message];
+    if (!this.errors.has(field)) this.errors.set(field, [message]);
   }
 
   done(): void {
-    if (Object.keys(this.errors).length > 0) throw invalidInput(this.errors);
+    if (this.errors.size > 0) throw invalidInput(Object.fromEntries(this.errors));
   }
 }
 
@@ -86,7 +87,7 @@ function readParameters(
     const value = fromText(property, given);
     const error = Errors(property, value).First();
     // The message quotes the text as it came, also when it was read as a number.
-    if (error) errors.add(name, messageOf(property, error.type, given));
+    if (error) errors.add(name, messageOf(property, error.type, value, given));
     else values[name] = property.format === "uuid" ? given.toLowerCase() : value;
   }
   return values;
@@ -100,57 +101,122 @@ function fromText(schema: TSchema, text: string): unknown {
 }
 
 function checkBody(schema: TSchema, body: JsonBody, errors: InputErrors): void {
-  for (const error of Errors(schema, body.value)) errors.add(fieldName(error.path, body.value), error.message);
+  for (const error of Errors(schema, body.value)) errors.add(fieldName(stepsOf(error.path, body.value)), error.message);
+  for (const found of body.illFormed()) errors.add(...illFormedField(schema, found));
 }
 
-/** A JSON pointer as the field name a 400 gives: `/events/0/eventType` → `events[0].eventType`; the root is `body`. */
-function fieldName(pointer: string, root: unknown): string {
-  if (pointer === "") return "body";
-  let name = "";
+/** A JSON pointer into `root` as steps: member names, and the indexes of array elements as numbers. */
+function stepsOf(pointer: string, root: unknown): (string | number)[] {
+  if (pointer === "") return [];
   let value = root;
-  for (const token of pointer.slice(1).split("/")) {
-    const key = token.replaceAll("~1", "/").replaceAll("~0", "~");
-    name += Array.isArray(value) ? `[${key}]` : name === "" ? key : `.${key}`;
-    value = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined;
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((token) => {
+      const key = token.replaceAll("~1", "/").replaceAll("~0", "~");
+      const step = Array.isArray(value) ? Number(key) : key;
+      value = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined;
+      return step;
+    });
+}
+
+/** Steps as the field name a 400 gives: `events, 0, eventType` → `events[0].eventType`; the root is `body`. */
+function fieldName(path: (string | number)[]): string {
+  if (path.length === 0) return "body";
+  return path.map((step, index) => (typeof step === "number" ? `[${step}]` : index > 0 ? `.${step}` : step)).join("");
+}
+
+/**
+ * A string that is not well-formed Unicode, as a field and its message. The field is as deep as the schema
+ * names members and items (so `events[0].payload`, or an unknown member as a whole); below that, the message
+ * says where as a JSON pointer.
+ */
+function illFormedField(schema: TSchema, { path, memberName }: IllFormedString): [string, string] {
+  let depth = 0;
+  for (let at: TSchema | undefined = schema; at && depth < path.length && names(at, path[depth]); depth++) {
+    const step = path[depth];
+    at = typeof step === "number" ? at.items : at.properties?.[step as string];
   }
-  return name;
+  const field = fieldName(path.slice(0, depth));
+  const problem = "not well-formed Unicode (it holds a lone surrogate)";
+  if (depth === path.length) return [field, memberName ? `is a member name that is ${problem}` : `is ${problem}`];
+  const pointer = path.slice(depth).map((step) => `/${String(step).replaceAll("~", "~0").replaceAll("/", "~1")}`);
+  return [field, `has ${memberName ? "a member name" : "a string"} that is ${problem} at ${shown(pointer.join(""))}`];
+}
+
+/** Whether `schema` names `step` as a field: an element of an array, a member it lists, any member when closed. */
+function names(schema: TSchema, step: string | number | undefined): boolean {
+  if (schema.type === "array") return typeof step === "number";
+  if (schema.type !== "object" || typeof step !== "string") return false;
+  return Object.hasOwn(schema.properties ?? {}, step) || schema.additionalProperties === false;
 }
 
 const missing = ValueErrorType.ObjectRequiredProperty;
 
+type Keyword = Exclude<keyof Exclude<ErrorMessage, string>, "default">;
+
 /** The keyword of ErrorMessage that names each kind of failure; any other failure says the `default`. */
-const keywordOf: Partial<Record<ValueErrorType, "required" | "maxLength" | "format" | "additionalProperties">> = {
+const keywordOf: Partial<Record<ValueErrorType, Keyword>> = {
   [ValueErrorType.ObjectRequiredProperty]: "required",
   [ValueErrorType.StringMaxLength]: "maxLength",
   [ValueErrorType.StringFormat]: "format",
   [ValueErrorType.ObjectAdditionalProperties]: "additionalProperties",
 };
 
-/** What a 400 says of `value` breaking `schema`, from the schema's `errorMessage`. */
-function messageOf(schema: TSchema, failure: ValueErrorType, value: unknown): string {
-  const message = schema.errorMessage as ErrorMessage | undefined;
-  if (message === undefined) return DefaultErrorFunction({ errorType: failure, path: "", schema, value, errors: [] });
+/** The keyword a failure of `value` is told by: a real time outside the years RFC 3339 writes is a `range` failure. */
+function keywordFor(schema: TSchema, failure: ValueErrorType, value: unknown): Keyword | undefined {
   const keyword = keywordOf[failure];
-  const text = typeof message === "string" ? message : ((keyword && message[keyword]) ?? message.default);
-  return text.replace("{value}", shown(value));
+  const realTime = schema.format === "date-time" && typeof value === "string" && epochMillis(value) !== undefined;
+  return keyword === "format" && realTime ? "range" : keyword;
 }
 
+/** What a 400 says of `value` breaking `schema`, from the schema's `errorMessage`; it quotes `given`. */
+function messageOf(schema: TSchema, failure: ValueErrorType, value: unknown, given: unknown = value): string {
+  const message = schema.errorMessage as ErrorMessage | undefined;
+  if (message === undefined) return DefaultErrorFunction({ errorType: failure, path: "", schema, value, errors: [] });
+  const keyword = keywordFor(schema, failure, value);
+  const text = typeof message === "string" ? message : ((keyword && message[keyword]) ?? message.default);
+  return text.replace("{value}", shown(given));
+}
+
+/** A value as a message quotes it: as JSON, cut at 200 characters; a deeply nested one or 1e400 by its kind. */
 function shown(value: unknown): string {
+  if (nestedDeeperThan(value, 20)) return Array.isArray(value) ? "a deeply nested array" : "a deeply nested object";
+  // JSON.parse reads 1e400 as Infinity, which JSON.stringify would show as null.
+  if (typeof value === "number" && !Number.isFinite(value)) return "a number too large to read";
   const text = JSON.stringify(value) ?? "nothing";
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/** Whether arrays and objects nest more than `levels` deep in `value` (found without recursion). */
+function nestedDeeperThan(value: unknown, levels: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [at, level] = stack.pop() as [unknown, number];
+    if (at === null || typeof at !== "object") continue;
+    if (level >= levels) return true;
+    for (const member of Object.values(at)) stack.push([member, level + 1]);
+  }
+  return false;
 }
 
 // TypeBox's messages are process-wide: the API is the only user of TypeBox, and every schema of it says its own.
 SetErrorFunction((error) => messageOf(error.schema, error.errorType, error.value));
 const uuidShape = new RegExp(Uuid.pattern as string);
 FormatRegistry.Set("uuid", (text) => uuidShape.test(text));
-FormatRegistry.Set("date-time", (text) => epochMillis(text) !== undefined);
+FormatRegistry.Set("date-time", (text) => {
+  const millis = epochMillis(text);
+  return millis !== undefined && millis >= earliestTime && millis <= latestTime;
+});
 
 const timeShape = new RegExp(TimeInput.pattern as string);
+/** The instants RFC 3339 can write in UTC: years 0001 to 9999. */
+const earliestTime = Date.parse("0001-01-01T00:00:00.000Z");
+const latestTime = Date.parse("9999-12-31T23:59:59.999Z");
 
 /**
  * An RFC 3339 time (any offset, up to nanoseconds; see TimeInput) as epoch milliseconds, rounded down to the
- * millisecond; undefined when it has another shape or names a date or time that does not exist.
+ * millisecond; undefined when it has another shape or names a date, time or offset that does not exist.
  */
 export function epochMillis(text: string): number | undefined {
   const match = timeShape.exec(text);
@@ -168,11 +234,12 @@ export function epochMillis(text: string): number | undefined {
     (second as number) < 60;
   if (!real) return undefined;
   const offset = match[8] as string;
-  const offsetMinutes =
-    offset.toUpperCase() === "Z"
-      ? 0
-      : (offset.startsWith("-") ? -1 : 1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6)));
-  return date.getTime() - offsetMinutes * 60_000;
+  const zulu = offset.toUpperCase() === "Z";
+  const offsetHours = zulu ? 0 : Number(offset.slice(1, 3));
+  const offsetMinutes = zulu ? 0 : Number(offset.slice(4, 6));
+  if (offsetHours > 23 || offsetMinutes > 59) return undefined;
+  const offsetSign = offset.startsWith("-") ? -1 : 1;
+  return date.getTime() - offsetSign * (offsetHours * 60 + offsetMinutes) * 60_000;
 }
 
 /**

@@ -11,6 +11,7 @@ import { appendAtRevision, appendEvents, readEvents } from "./endpoints/events.t
 import { listStreams } from "./endpoints/listing.ts";
 import { livenessCheck, openApi } from "./endpoints/service.ts";
 import { createStream, streamDetails } from "./endpoints/streams.ts";
+import { decodeBody } from "./json-body.ts";
 import { maxRequestBytes } from "./limits.ts";
 import { HttpProblem, problemTypes } from "./problem.ts";
 
@@ -21,9 +22,11 @@ export interface ApiRequest {
   query: URLSearchParams;
   /** Header names in lower case. */
   headers: Record<string, string | undefined>;
-  /** The body as text (decoded when the function URL delivered it in base64). */
+  /** The body as text (decoded as UTF-8 when the function URL delivered it in base64). */
   body: string | undefined;
   requestId: string;
+  /** Who signed the request (IAM auth), or "anonymous": what scopes an Idempotency-Key. */
+  caller: string;
 }
 
 export type Endpoint = (request: ApiRequest, store: StreamStore) => Promise<LambdaFunctionURLResult>;
@@ -58,12 +61,14 @@ export function route(event: LambdaFunctionURLEvent, requestId: string): { endpo
     const allow = Object.keys(matched.route.methods).join(", ");
     throw new HttpProblem(problemTypes.methodNotAllowed, `${event.rawPath} answers ${allow}`, { headers: { allow } });
   }
-  const body = event.body && event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
-  if (body !== undefined && Buffer.byteLength(body) > maxRequestBytes) {
+  const bytes = event.body && event.isBase64Encoded ? Buffer.from(event.body, "base64") : undefined;
+  if ((bytes?.length ?? Buffer.byteLength(event.body ?? "")) > maxRequestBytes) {
     throw new HttpProblem(problemTypes.requestTooLarge, `a request body may be at most ${maxRequestBytes} bytes`, {
       members: { limitBytes: maxRequestBytes },
     });
   }
+  // Invalid UTF-8 is refused, not read with replacement characters that would then be stored.
+  const body = bytes ? decodeBody(bytes) : event.body;
   const request: ApiRequest = {
     method,
     params: matched.params,
@@ -71,8 +76,21 @@ export function route(event: LambdaFunctionURLEvent, requestId: string): { endpo
     headers: lowerCaseKeys(event.headers ?? {}),
     body,
     requestId,
+    caller: callerOf(event),
   };
   return { endpoint, request };
+}
+
+/**
+ * The IAM principal of a signed request: a user's ARN, or an assumed role's ARN without its session name (so a
+ * client retrying from a new session stays the same caller). Function URLs with auth NONE and local mode have none.
+ */
+function callerOf(event: LambdaFunctionURLEvent): string {
+  const iam = (event.requestContext as { authorizer?: { iam?: { userArn?: string; accountId?: string } } }).authorizer
+    ?.iam;
+  const assumedRole = /^arn:([^:]+):sts::(\d+):assumed-role\/([^/]+)\//.exec(iam?.userArn ?? "");
+  if (assumedRole) return `arn:${assumedRole[1]}:iam::${assumedRole[2]}:role/${assumedRole[3]}`;
+  return iam?.userArn ?? iam?.accountId ?? "anonymous";
 }
 
 function splitPath(rawPath: string): string[] {
@@ -83,8 +101,10 @@ function splitPath(rawPath: string): string[] {
     try {
       return decodeURIComponent(segment);
     } catch {
-      const detail = `the path segment "${segment}" is not valid percent-encoding`;
-      throw new HttpProblem(problemTypes.malformedPath, detail);
+      const message = `has a segment that is not valid percent-encoding: "${segment}"`;
+      throw new HttpProblem(problemTypes.malformedPath, `the path segment "${segment}" is not valid percent-encoding`, {
+        members: { errors: { path: [message] } },
+      });
     }
   });
 }

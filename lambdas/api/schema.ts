@@ -2,12 +2,13 @@
  * Every rule of valid input to the HTTP API, and the shapes of its answers, as TypeBox schemas. They are JSON
  * Schema: openapi.ts publishes them as the document's components and parameters, `Static<>` gives their
  * TypeScript types, and input.ts checks each request against them. The few rules JSON Schema cannot state (an
- * eventId twice in one append, after-revision only on forward reads) sit next to the endpoint that needs them.
+ * eventId twice in one append, after-revision only on forward reads) sit next to the endpoint that needs them;
+ * one holds for every body and is checked by input.ts for all: each string and member name is well-formed Unicode.
  *
  * `errorMessage` (our own keyword, in the manner of ajv-errors) is what a 400 says of a value that breaks the
  * schema, see ErrorMessage. openapi.ts leaves it out of the published document.
  */
-import type { SchemaOptions, Static } from "@sinclair/typebox";
+import type { SchemaOptions, Static, TProperties } from "@sinclair/typebox";
 // The builders by name, not the `Type` object of the package root: only the ones used are bundled.
 import * as Type from "@sinclair/typebox/type";
 
@@ -17,12 +18,22 @@ import * as Type from "@sinclair/typebox/type";
  */
 export type ErrorMessage =
   | string
-  | { default: string; required?: string; maxLength?: string; format?: string; additionalProperties?: string };
+  | {
+      default: string;
+      required?: string;
+      maxLength?: string;
+      format?: string;
+      /** A date-time that exists but, after applying its offset, falls outside years 0001–9999. */
+      range?: string;
+      additionalProperties?: string;
+    };
 
 export const maxEventTypeLength = 256;
 export const maxEventsPerAppend = 100;
 export const defaultPageSize = 100;
 export const maxPageSize = 1000;
+/** Page keys this API gives out are far shorter; a longer one cannot be one of them. */
+export const maxPageKeyLength = 1024;
 /** Revisions and other counts stay exact as JSON numbers up to here. */
 const maxWholeNumber = Number.MAX_SAFE_INTEGER;
 
@@ -62,7 +73,8 @@ const Time = Type.String({ format: "date-time", description: "RFC 3339 UTC with 
 
 /**
  * Input times: RFC 3339 with any offset and up to nanoseconds. The pattern states the shape (and its groups are
- * what input.ts reads); the format, checked by input.ts, that the date and time exist.
+ * what input.ts reads); the format, checked by input.ts, that the date, the time and the offset exist and that
+ * the instant, after applying its offset, falls within years 0001 to 9999.
  */
 export const TimeInput = Type.String({
   format: "date-time",
@@ -71,6 +83,7 @@ export const TimeInput = Type.String({
   errorMessage: {
     default: "must be an RFC 3339 time like 2026-01-02T03:04:05.678Z, got {value}",
     format: "is not a real time: {value}",
+    range: "must fall within years 0001 to 9999 once its offset is applied, got {value}",
   },
 });
 
@@ -115,29 +128,43 @@ export const NewEvent = Type.Object(
   },
 );
 
-// Request bodies. Unknown top-level members are still accepted (a later change answers them 400).
-const bodyOptions = { errorMessage: "must be a JSON object" };
+/** A request body: a JSON object of exactly these members (an unknown one is a 400 naming it). */
+function requestBody<Members extends TProperties>(members: Members) {
+  return Type.Object(members, {
+    additionalProperties: false,
+    errorMessage: {
+      default: "must be a JSON object",
+      additionalProperties: `is not a field of this request (${Object.keys(members).join(", ")})`,
+    },
+  });
+}
 
-export const CreateStreamBody = Type.Object({ initialEvent: NewEvent }, bodyOptions);
+export const CreateStreamBody = requestBody({ initialEvent: NewEvent });
 
-export const AppendAtRevisionBody = Type.Object({ event: NewEvent }, bodyOptions);
+export const AppendAtRevisionBody = requestBody({ event: NewEvent });
 
-export const AppendBody = Type.Object(
-  {
-    expectedRevision: ExpectedRevision,
-    events: Type.Array(NewEvent, {
-      minItems: 1,
-      maxItems: maxEventsPerAppend,
-      errorMessage: `must be an array of 1 to ${maxEventsPerAppend} events`,
-    }),
-  },
-  bodyOptions,
-);
+export const AppendBody = requestBody({
+  expectedRevision: ExpectedRevision,
+  events: Type.Array(NewEvent, {
+    minItems: 1,
+    maxItems: maxEventsPerAppend,
+    errorMessage: `must be an array of 1 to ${maxEventsPerAppend} events`,
+  }),
+});
 
 // Path, query and header parameters, one object schema per endpoint group. A member with a default may be
 // left out by the client (openapi.ts does not mark it required); input.ts fills the default in.
 const PageSize = wholeNumber(1, maxPageSize, { default: defaultPageSize });
-const PageKey = Type.String({ description: "the nextPageKey of the previous page, unchanged" });
+/** The store gives out base64url text; anything else, or anything longer, was not given out by this API. */
+const PageKey = Type.String({
+  pattern: "^[A-Za-z0-9_-]*$",
+  maxLength: maxPageKeyLength,
+  description: "the nextPageKey of the previous page, unchanged",
+  errorMessage: {
+    default: "pass the nextPageKey of the previous page unchanged",
+    maxLength: `must be at most ${maxPageKeyLength} characters: pass the nextPageKey of the previous page unchanged`,
+  },
+});
 
 export const StreamTypePath = Type.Object({ streamType: StreamType });
 

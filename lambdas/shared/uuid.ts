@@ -1,4 +1,4 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHmac } from "node:crypto";
 
 /**
  * A UUID that only the holder of `secret` can compute from `name` (RFC 9562 version 8, the layout for custom
@@ -6,15 +6,6 @@ import { createHash, createHmac } from "node:crypto";
  */
 export function keyedUuid(secret: Buffer, name: string): string {
   return formatUuid(createHmac("sha256", secret).update(name, "utf8").digest(), 0x80);
-}
-
-/** Name-based UUID (RFC 9562 version 5): the same name in the same namespace always gives the same id. */
-export function uuidV5(name: string, namespace: string): string {
-  const hash = createHash("sha1")
-    .update(Buffer.from(namespace.replaceAll("-", ""), "hex"))
-    .update(name, "utf8")
-    .digest();
-  return formatUuid(hash, 0x50);
 }
 
 /** The first 16 bytes of a digest as a UUID of this version (its high nibble), RFC 9562 variant. */

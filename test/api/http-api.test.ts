@@ -214,6 +214,24 @@ describe("beyond the compatible set", () => {
     assert.notEqual(otherKey.json.stream.streamId, first.json.stream.streamId);
   });
 
+  it("an Idempotency-Key is scoped to the stream type and the caller, so nobody else's use of it can squat it", async () => {
+    const key = `shared-${randomUUID()}`;
+    const body = { initialEvent: newEvent("Placed", { total: 1 }) };
+    const create = (streamType: string, caller?: string) =>
+      call("POST", `/streams/${streamType}`, { body, headers: { "idempotency-key": key }, caller });
+    const alice = "arn:aws:sts::111111111111:assumed-role/Orders/alice-session";
+    const mallory = "arn:aws:iam::222222222222:user/mallory";
+    // Someone else uses the key first, on the same type and on another one.
+    const squatted = await create("order", mallory);
+    const otherType = await create("invoice", alice);
+    const first = await create("order", alice);
+    const retry = await create("order", "arn:aws:sts::111111111111:assumed-role/Orders/another-session");
+    for (const answer of [squatted, otherType, first, retry]) assert.equal(answer.status, 201);
+    const ids = new Set([squatted, otherType, first].map((answer) => answer.json.stream.streamId));
+    assert.equal(ids.size, 3, "three scopes, three streams");
+    assert.deepEqual(retry.json, first.json, "the same role in a new session is the same caller");
+  });
+
   it("payloads and metadata come back byte for byte, including key order and big numbers", async () => {
     const id = randomUUID();
     const raw = `{"expectedRevision":"no-stream","events":[{"eventType":"T","payload":{"z":1,"a":{"y":[1,2.50,"x"]},"n":123456789012345678901234567890},"metadata":{"b":true,"a":null}}]}`;

@@ -115,6 +115,7 @@ describe("bad input is answered 4xx with problem+json and writes nothing", () =>
       [{ expectedRevision: "any", events: [{ eventType: "A", payload: 1, eventId: 7 }] }, "events[0].eventId"],
       [{ expectedRevision: "any", events: [{ eventType: "A", payload: 1, metadata: [1] }] }, "events[0].metadata"],
       [{ expectedRevision: "any", events: [{ eventType: "A", payload: 1, colour: "red" }] }, "events[0].colour"],
+      [{ expectedRevision: "any", events: [newEvent()], extra: 1 }, "extra"],
     ];
     for (const [body, expectation] of bodies) {
       const response = await call("POST", path, { body });
@@ -130,6 +131,25 @@ describe("bad input is answered 4xx with problem+json and writes nothing", () =>
       "initialEvent.payload",
     );
     assertInvalid(await call("PUT", `${path}/1`, { body: { event: { payload: 1 } } }), "event.eventType");
+    assert.equal(await eventCount("order", id), 0);
+  });
+
+  it("an unknown top-level member is 400 naming it, on every body (it used to be ignored)", async () => {
+    const id = randomUUID();
+    const writes: [string, string, Record<string, unknown>, string][] = [
+      ["POST", "/streams/order", { initialEvent: newEvent(), extra: 1 }, "initialEvent"],
+      ["PUT", `/streams/order/${id}/events/1`, { event: newEvent(), initialEvent: newEvent() }, "event"],
+      [
+        "POST",
+        `/streams/order/${id}/events`,
+        { expectedRevision: "any", events: [newEvent()], e: 1 },
+        "expectedRevision, events",
+      ],
+    ];
+    for (const [method, path, body, fields] of writes) {
+      const [unknown] = Object.keys(body).slice(-1) as [string];
+      assertInvalid(await call(method, path, { body }), unknown, [`is not a field of this request (${fields})`]);
+    }
     assert.equal(await eventCount("order", id), 0);
   });
 

@@ -46,7 +46,14 @@ export interface ApiResponse {
 export type CallApi = (
   method: string,
   path: string,
-  options?: { body?: unknown; query?: string; headers?: Record<string, string>; base64?: boolean },
+  options?: {
+    body?: unknown;
+    query?: string;
+    headers?: Record<string, string>;
+    base64?: boolean;
+    /** The signer's ARN, as a function URL with IAM auth reports it. */
+    caller?: string;
+  },
 ) => Promise<ApiResponse>;
 
 /** The API handler over the test table, called with function-URL events as Lambda would. */
@@ -65,6 +72,7 @@ export async function testApi(): Promise<{ call: CallApi; store: StreamStore; ca
       headers: { ...(text !== undefined ? { "content-type": "application/json" } : {}), ...options.headers },
       body: text !== undefined && options.base64 ? Buffer.from(text).toString("base64") : text,
       base64: options.base64 ?? false,
+      caller: options.caller,
     });
     const result = (await handle(event)) as Exclude<LambdaFunctionURLResult, string>;
     const body = result.body ?? "";
@@ -81,9 +89,16 @@ export async function testApi(): Promise<{ call: CallApi; store: StreamStore; ca
 export function functionUrlEvent(
   method: string,
   rawPath: string,
-  options: { query: string; headers: Record<string, string>; body: string | undefined; base64: boolean },
+  options: {
+    query: string;
+    headers: Record<string, string>;
+    body: string | undefined;
+    base64: boolean;
+    caller?: string | undefined;
+  },
 ): LambdaFunctionURLEvent {
   const now = new Date();
+  const authorizer = options.caller ? { authorizer: { iam: { userArn: options.caller } } } : {};
   return {
     version: "2.0",
     routeKey: "$default",
@@ -102,7 +117,8 @@ export function functionUrlEvent(
       stage: "$default",
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
-    },
+      ...authorizer,
+    } as LambdaFunctionURLEvent["requestContext"],
     body: options.body,
     isBase64Encoded: options.base64,
   };

@@ -1,9 +1,10 @@
 /** Streams of a type, by the time of their last event. */
 import type { LambdaFunctionURLResult } from "aws-lambda";
-import { epochMillis, readInput } from "#api/input.ts";
+import { epochMillis, invalidInput, readInput } from "#api/input.ts";
 import { json } from "#api/responses.ts";
 import type { ApiRequest } from "#api/router.ts";
 import { ListStreamsQuery, StreamTypePath } from "#api/schema.ts";
+import { InvalidInputError } from "#store/errors.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 
 /** 0000-01-01T00:00:00.000Z, before any stream existed: the default of `updated-after`. */
@@ -13,10 +14,19 @@ const beginningOfTime = -62_167_219_200_000;
 export async function listStreams(request: ApiRequest, store: StreamStore): Promise<LambdaFunctionURLResult> {
   const { path, query } = readInput(request, { path: StreamTypePath, query: ListStreamsQuery });
   const updatedAfter = query["updated-after"];
-  const streamPage = await store.listStreams(path.streamType, {
-    updatedAfter: updatedAfter === undefined ? beginningOfTime : (epochMillis(updatedAfter) as number),
-    pageKey: (query.nextPageKey ?? query["stream-next-page-key"]) || undefined,
-    limit: query.limit,
-  });
-  return json(200, { streamPage });
+  // The Go client sends its key as stream-next-page-key; a 400 about the key names the parameter it came in.
+  const keyField = query.nextPageKey ? "nextPageKey" : "stream-next-page-key";
+  const pageKey = query[keyField] || undefined;
+  try {
+    const streamPage = await store.listStreams(path.streamType, {
+      updatedAfter: updatedAfter === undefined ? beginningOfTime : (epochMillis(updatedAfter) as number),
+      pageKey,
+      limit: query.limit,
+    });
+    return json(200, { streamPage });
+  } catch (error) {
+    const keyErrors = error instanceof InvalidInputError ? error.errors.nextPageKey : undefined;
+    if (keyErrors && keyField !== "nextPageKey") throw invalidInput({ [keyField]: keyErrors });
+    throw error;
+  }
 }

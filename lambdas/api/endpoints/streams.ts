@@ -6,14 +6,18 @@ import { HttpProblem, problemTypes } from "#api/problem.ts";
 import { json, streamLocation } from "#api/responses.ts";
 import type { ApiRequest } from "#api/router.ts";
 import { CreateStreamBody, CreateStreamHeaders, StreamPath, StreamTypePath } from "#api/schema.ts";
-import { uuidV5 } from "#shared/uuid.ts";
+import { keyedUuid } from "#shared/uuid.ts";
 import { WrongExpectedRevisionError } from "#store/errors.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 
-/** Namespace of stream ids derived from Idempotency-Key headers (a fixed, random UUID). */
-const idempotencyNamespace = "9b5e2f0c-3f7d-4a51-9d4e-6c2a1b8e7f30";
-
-/** POST /streams/{type} {"initialEvent"}: a new stream; with Idempotency-Key, the same stream on every retry. */
+/**
+ * POST /streams/{type} {"initialEvent"}: a new stream; with Idempotency-Key, the same stream on every retry.
+ *
+ * The key names the stream: its id (and its first event's) is derived from the key, the stream type and the
+ * caller with this deployment's secret, so a retry lands on the same id and the store's idempotent append does the
+ * rest — while nobody can compute that id without the secret and write there first, and another caller or another
+ * stream type with the same key gets another stream.
+ */
 export async function createStream(request: ApiRequest, store: StreamStore): Promise<LambdaFunctionURLResult> {
   const { path, headers, body } = readInput(request, {
     path: StreamTypePath,
@@ -25,9 +29,10 @@ export async function createStream(request: ApiRequest, store: StreamStore): Pro
   const event = newEventAt(body, "initialEvent");
   let streamId: string = randomUUID();
   if (idempotencyKey !== undefined) {
-    // The key names the stream: a retry lands on the same id, and the store's idempotent append does the rest.
-    streamId = uuidV5(`${streamType}\n${idempotencyKey}`, idempotencyNamespace);
-    event.eventId ??= uuidV5(`${streamType}\n${idempotencyKey}\ninitialEvent`, idempotencyNamespace);
+    const secret = await store.deploymentSecret();
+    const scope = JSON.stringify([request.caller, streamType, idempotencyKey]);
+    streamId = keyedUuid(secret, `stream ${scope}`);
+    event.eventId ??= keyedUuid(secret, `initialEvent ${scope}`);
   }
   try {
     const { stream } = await store.append(streamType, streamId, "no-stream", [event]);
