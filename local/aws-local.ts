@@ -36,3 +36,25 @@ export function localAwsEnvironment(): Record<string, string> {
     AWS_SECRET_ACCESS_KEY: localCredentials.secretAccessKey,
   };
 }
+
+/** How long a client waits for a local endpoint; absent members keep the defaults of shared/aws-clients.ts. */
+export interface LocalClientTimeouts {
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  maxAttempts?: number;
+}
+
+/**
+ * Like `localAwsClientConfig`, with timeouts, for the clients local mode builds itself (DynamoDB Streams for the
+ * poller, the table set-up) rather than through the handlers' factories: a frozen DynamoDB Local makes their
+ * calls fail and retry instead of hanging.
+ */
+export function localClientWithTimeouts(endpoint: string, timeouts: LocalClientTimeouts = {}) {
+  const { connectionTimeoutMs = 1_000, requestTimeoutMs = 2_000, maxAttempts } = timeouts;
+  const handler = { connectionTimeout: connectionTimeoutMs, requestTimeout: requestTimeoutMs };
+  return {
+    ...localAwsClientConfig(endpoint),
+    ...(maxAttempts === undefined ? {} : { maxAttempts }),
+    requestHandler: { ...handler, throwOnRequestTimeout: true },
+  };
+}

@@ -8,19 +8,26 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { createApiHandler } from "#api/handler.ts";
 import { createChangeFeedHandler } from "#change-feed/handler.ts";
-import { localAwsClientConfig } from "./aws-local.ts";
+import { type LocalClientTimeouts, localAwsClientConfig, localClientWithTimeouts } from "./aws-local.ts";
 import { type StreamPoller, startStreamPoller } from "./change-feed/poller.ts";
 import type { FunctionUrlHandler } from "./http-server.ts";
-import { type LocalNotifications, startLocalNotifications } from "./notifications.ts";
+import { type LocalNotifications, startLocalNotifications, useNotificationsAt } from "./notifications.ts";
 import { ensureTable } from "./table.ts";
 
 export interface LocalModeOptions {
-  /** A running DynamoDB Local (see dynamodb-local.ts). */
+  /** A running DynamoDB Local (see dynamodb-local.ts), or any DynamoDB endpoint. */
   dynamoDbEndpoint: string;
+  /**
+   * How long the handlers and the poller wait for DynamoDB (passed into the factories' `dynamoDb` config).
+   * Default: the functions' own (2 s per attempt, 3 attempts). Tests pass short ones.
+   */
+  dynamoDbTimeouts?: LocalClientTimeouts;
   /** Created when missing. */
   tableName: string;
-  /** Port of the local SNS/SQS endpoint; 0 (the default) picks a free one. */
+  /** Port of the local SNS/SQS endpoint started here; 0 (the default) picks a free one. */
   snsPort?: number;
+  /** An SNS/SQS endpoint that runs already: the topic is created there and nothing is started. */
+  snsEndpoint?: string;
   /** Keep the change feed's checkpoints in this file across restarts; in memory when absent. */
   checkpointFile?: string;
   /** Told about change-feed failures. Default: one line on stderr. */
@@ -35,7 +42,7 @@ export interface LocalMode {
   notifications: LocalNotifications;
   /** Stops the change feed; the API keeps answering (the bench measures it alone this way). */
   stopChangeFeed(): Promise<void>;
-  /** Stops the change feed, then the local SNS/SQS. DynamoDB Local belongs to the caller. */
+  /** Stops the change feed, then the local SNS/SQS (if started here). DynamoDB Local belongs to the caller. */
   stop(): Promise<void>;
 }
 
@@ -43,9 +50,11 @@ export interface LocalMode {
 const changeFeedMaxRetryAttempts = 10;
 
 export async function composeLocalMode(options: LocalModeOptions): Promise<LocalMode> {
-  const dynamoDb = localAwsClientConfig(options.dynamoDbEndpoint);
-  const streamArn = await ensureTable(new DynamoDBClient(dynamoDb), options.tableName);
-  const notifications = await startLocalNotifications({ port: options.snsPort ?? 0 });
+  const dynamoDb = { ...localAwsClientConfig(options.dynamoDbEndpoint), ...options.dynamoDbTimeouts };
+  const streamArn = await tableStream(dynamoDb.endpoint, options.tableName);
+  const notifications = options.snsEndpoint
+    ? await useNotificationsAt(options.snsEndpoint)
+    : await startLocalNotifications({ port: options.snsPort ?? 0 });
 
   const api = createApiHandler({ tableName: options.tableName, dynamoDb });
   const changeFeed = createChangeFeedHandler({
@@ -55,7 +64,7 @@ export async function composeLocalMode(options: LocalModeOptions): Promise<Local
     sns: localAwsClientConfig(notifications.endpoint),
   });
   let poller: StreamPoller | undefined = startStreamPoller({
-    streamsClient: new DynamoDBStreamsClient(dynamoDb),
+    streamsClient: new DynamoDBStreamsClient(localClientWithTimeouts(dynamoDb.endpoint, options.dynamoDbTimeouts)),
     streamArn,
     handler: changeFeed,
     checkpointFile: options.checkpointFile,
@@ -79,4 +88,18 @@ export async function composeLocalMode(options: LocalModeOptions): Promise<Local
       await notifications.stop().catch(() => {});
     },
   };
+}
+
+/** Creates the table when missing; a DynamoDB that does not answer is a one-line error naming its endpoint. */
+async function tableStream(endpoint: string, tableName: string): Promise<string> {
+  const client = new DynamoDBClient(localClientWithTimeouts(endpoint));
+  try {
+    return await ensureTable(client, tableName);
+  } catch (error) {
+    throw new Error(
+      `cannot set up table ${tableName} at the DynamoDB endpoint ${endpoint}: ${(error as Error).message}`,
+    );
+  } finally {
+    client.destroy();
+  }
 }

@@ -1,14 +1,17 @@
 /**
  * Runs AWS's DynamoDB Local (the jar fetched into `.ddblocal/`) as a child Java process, for `npm start`,
- * the tests and the benchmarks.
+ * the tests and the benchmarks: bound to 127.0.0.1 (through the launcher of java.ts), in a process group of its
+ * own (a Ctrl-C reaches Node, which stops the parts in order), and never outliving this process (watchdog.ts).
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { localAwsClientConfig } from "./aws-local.ts";
 import { ensureDynamoDbLocal } from "./fetch-dynamodb-local.mjs";
+import { assertJavaVersion, dynamoDbLocalCommand } from "./java.ts";
+import { guardChild } from "./watchdog.ts";
 
 /**
  * The variable through which a parent process (the test runner) tells its children where its DynamoDB Local runs.
@@ -25,18 +28,34 @@ export interface DynamoDbLocalOptions {
   inMemory?: boolean;
   /** How long to wait for the first ListTables answer, in milliseconds (default 30 000). */
   readyTimeoutMs?: number;
+  /** Told (once, one line) when DynamoDB Local has to listen on every interface. Default: console.error. */
+  onWarning?: (message: string) => void;
+}
+
+/** How Java ended. */
+export interface DynamoDbLocalExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** True when `stop()` asked for it; false when Java died or was killed by someone else. */
+  expected: boolean;
 }
 
 export interface DynamoDbLocal {
   /** Base URL for SDK clients, e.g. `http://127.0.0.1:8000`. */
   endpoint: string;
   port: number;
+  /** Java's pid (for tests that freeze or kill it). */
+  pid: number;
+  /** The address it listens on: 127.0.0.1, or 0.0.0.0 when the loopback launcher could not be built. */
+  bindAddress: string;
+  /** Resolves when Java has exited, for whatever reason. */
+  exited: Promise<DynamoDbLocalExit>;
   /** Sends SIGTERM to Java and resolves once it has exited. Safe to call twice. */
   stop(): Promise<void>;
 }
 
-const minimumJavaVersion = 17;
-const javaInstallHint = "install Java 17 or later (Debian: apt-get install openjdk-17-jre-headless) and run again";
+/** Where DynamoDB Local listens: local mode has no authentication, so never beyond this machine. */
+const loopback = "127.0.0.1";
 
 /**
  * Starts DynamoDB Local and resolves once it answers ListTables.
@@ -47,7 +66,15 @@ const javaInstallHint = "install Java 17 or later (Debian: apt-get install openj
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   assertJavaVersion();
   const installDir: string = ensureDynamoDbLocal();
-  const port = options.port ? await assertPortFree(options.port) : await findFreePort();
+  const command = await dynamoDbLocalCommand(installDir, loopback);
+  if (command.fallbackReason) {
+    (options.onWarning ?? console.error)(
+      `warning: DynamoDB Local listens on every interface, not only ${loopback}: ${command.fallbackReason}. ` +
+        "Use a Java 17+ that has the jdk.compiler module (any JDK, or Debian's openjdk-17-jre-headless).",
+    );
+  }
+  const bindAddress = command.host ?? "0.0.0.0";
+  const port = options.port ? await assertPortFree(options.port, command.host) : await findFreePort();
   const inMemory = options.inMemory ?? options.dataDir === undefined;
 
   const storage: string[] = [];
@@ -62,8 +89,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     // C1 only: the engine is ready in ~3.5 s instead of ~5 s; local loads never need C2's peak speed.
     "-XX:TieredStopAtLevel=1",
     `-Djava.library.path=${join(installDir, "DynamoDBLocal_lib")}`,
-    "-jar",
-    join(installDir, "DynamoDBLocal.jar"),
+    ...command.args,
     "-port",
     String(port),
     // One database for every access key and region, so the CLI, tests and handlers all see the same tables.
@@ -71,25 +97,35 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     "-disableTelemetry",
     ...storage,
   ];
-  const java = spawn("java", args, { cwd: installDir, stdio: ["ignore", "pipe", "pipe"] });
+  // A process group of its own: a Ctrl-C in the terminal reaches Node only, which stops the parts in order.
+  const java = spawn("java", args, { cwd: installDir, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const watchdog = guardChild(java);
   const output = new OutputTail();
   java.stdout?.on("data", (chunk: Buffer) => output.push(chunk));
   java.stderr?.on("data", (chunk: Buffer) => output.push(chunk));
-  const exited = new Promise<void>((resolveExit) => java.once("exit", () => resolveExit()));
 
-  // Node does not take its children down with it; without this a crashed test run leaves Java holding the port.
+  // The watchdog covers a killed Node; this covers an ordinary exit sooner (and where there is no `sh`).
   const killOnExit = () => java.kill("SIGKILL");
   process.on("exit", killOnExit);
 
-  const endpoint = `http://127.0.0.1:${port}`;
   let stopped = false;
+  const exited = new Promise<DynamoDbLocalExit>((resolveExit) =>
+    java.once("exit", (code, signal) => {
+      watchdog.release();
+      process.off("exit", killOnExit);
+      resolveExit({ code, signal, expected: stopped });
+    }),
+  );
+  const endpoint = `http://127.0.0.1:${port}`;
   const stop = async () => {
     if (!stopped) {
       stopped = true;
       if (java.exitCode === null && java.signalCode === null) java.kill("SIGTERM");
     }
+    // A Java stopped with SIGSTOP keeps SIGTERM pending forever; it still ends.
+    const kill = setTimeout(() => java.kill("SIGKILL"), 5_000);
     await exited;
-    process.off("exit", killOnExit);
+    clearTimeout(kill);
   };
 
   try {
@@ -98,33 +134,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     await stop();
     throw error;
   }
-  return { endpoint, port, stop };
-}
-
-/** Throws a one-line, actionable Error when `java` is missing or older than 17. */
-export function assertJavaVersion(): void {
-  const result = spawnSync("java", ["-version"], { encoding: "utf8", timeout: 15_000 });
-  if (result.error) {
-    const missing = (result.error as NodeJS.ErrnoException).code === "ENOENT";
-    throw new Error(
-      missing
-        ? `Java ${minimumJavaVersion}+ is needed for DynamoDB Local and there is no \`java\` on the PATH: ${javaInstallHint}`
-        : `Java ${minimumJavaVersion}+ is needed for DynamoDB Local but \`java -version\` failed (${result.error.message}): ${javaInstallHint}`,
-    );
-  }
-  const version = parseJavaMajorVersion(`${result.stderr}\n${result.stdout}`);
-  if (version === undefined || version < minimumJavaVersion) {
-    const found = version === undefined ? "an unrecognised Java" : `Java ${version}`;
-    throw new Error(`Java ${minimumJavaVersion}+ is needed for DynamoDB Local, found ${found}: ${javaInstallHint}`);
-  }
-}
-
-/** Reads the major version from `java -version` output: `"1.8.0_392"` → 8, `"17.0.15"` → 17, `"21"` → 21. */
-export function parseJavaMajorVersion(versionOutput: string): number | undefined {
-  const match = /version "(\d+)(?:\.(\d+))?/.exec(versionOutput);
-  if (!match?.[1]) return undefined;
-  const first = Number(match[1]);
-  return first === 1 && match[2] ? Number(match[2]) : first;
+  return { endpoint, port, pid: java.pid as number, bindAddress, exited, stop };
 }
 
 /** Asks the kernel for a free TCP port by binding port 0, then releases it for the caller to use. */
@@ -140,9 +150,9 @@ export function findFreePort(): Promise<number> {
   });
 }
 
-// DynamoDB Local binds every interface; probing the same way turns "port taken" into a clear error up front
-// instead of a Java stack trace.
-function assertPortFree(port: number): Promise<number> {
+// Probing the address DynamoDB Local will bind (every interface when `host` is undefined) turns "port taken" into
+// a clear error up front instead of a Java stack trace.
+function assertPortFree(port: number, host: string | undefined): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once("error", (error: NodeJS.ErrnoException) =>
@@ -154,7 +164,7 @@ function assertPortFree(port: number): Promise<number> {
         ),
       ),
     );
-    server.listen(port, () => server.close(() => resolvePort(port)));
+    server.listen(port, host, () => server.close(() => resolvePort(port)));
   });
 }
 

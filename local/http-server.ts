@@ -1,14 +1,16 @@
 /**
  * Local mode's stand-in for the Lambda function URL: a Node HTTP server that turns each request into the
  * function-URL event (payload format 2.0) and writes the handler's result back, so the API handler runs
- * unchanged on a laptop.
+ * unchanged on a laptop. It listens on 127.0.0.1 and refuses what a web page could abuse (request-guards.ts).
  */
+import { isUtf8 } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
 import { maxRequestBytes } from "#api/limits.ts";
 import { problemResponse, problemTypes } from "#api/problem.ts";
+import { hostName, refusal } from "./request-guards.ts";
 
 /** The API Lambda handler's signature. */
 export type FunctionUrlHandler = (event: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult>;
@@ -19,6 +21,10 @@ export interface HttpServerOptions {
   /** Interface to listen on (default 127.0.0.1: local mode has no authentication, keep it off the network). */
   host?: string;
   handler: FunctionUrlHandler;
+  /** Host header names served besides localhost, 127.0.0.1 and [::1] (`--allow-host`). */
+  allowedHosts?: string[];
+  /** Gets one line per answered request (`GET /liveness-check 200 3 ms`). Default: no log. */
+  log?: (line: string) => void;
 }
 
 export interface HttpServer {
@@ -38,12 +44,20 @@ export const maxRequestBodyBytes = maxRequestBytes;
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const host = options.host ?? "127.0.0.1";
+  const allowedHosts = new Set((options.allowedHosts ?? []).map((name) => hostName(name) ?? name.toLowerCase()));
   const server = createServer((request, response) => {
-    serve(request, response, options.handler).catch((error: unknown) => {
-      // Only reached when writing the answer itself failed (e.g. the client went away).
-      console.error(`local API: ${(error as Error).message}`);
-      response.destroy();
-    });
+    const started = performance.now();
+    serve(request, response, options.handler, allowedHosts).then(
+      (status) => {
+        const path = (request.url ?? "/").split("?")[0];
+        options.log?.(`${request.method} ${path} ${status} ${Math.round(performance.now() - started)} ms`);
+      },
+      (error: unknown) => {
+        // Only reached when writing the answer itself failed (e.g. the client went away).
+        console.error(`local API: ${(error as Error).message}`);
+        response.destroy();
+      },
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
@@ -71,15 +85,22 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   };
 }
 
-async function serve(request: IncomingMessage, response: ServerResponse, handler: FunctionUrlHandler): Promise<void> {
+/** Answers one request; resolves with the status sent. */
+async function serve(
+  request: IncomingMessage,
+  response: ServerResponse,
+  handler: FunctionUrlHandler,
+  allowedHosts: ReadonlySet<string>,
+): Promise<number> {
   const requestId = randomUUID();
   const body = await readBody(request);
   if (body === "too large") {
     const detail = `the request body exceeds the ${maxRequestBodyBytes} bytes (6 MB) a Lambda function URL accepts`;
     const members = { limitBytes: maxRequestBodyBytes };
-    writeResult(response, problemResponse(problemTypes.requestTooLarge, detail, requestId, { members }));
-    return;
+    return writeResult(response, problemResponse(problemTypes.requestTooLarge, detail, requestId, { members }));
   }
+  const refused = refusal(request, body, allowedHosts, requestId);
+  if (refused) return writeResult(response, refused);
   const event = toFunctionUrlEvent(request, body, requestId);
   let result: LambdaFunctionURLResult;
   try {
@@ -88,10 +109,9 @@ async function serve(request: IncomingMessage, response: ServerResponse, handler
     // The caller sees what a failed function would give: a 500 with no internals. The log keeps the details.
     console.error(`local API: the handler failed on ${event.requestContext.http.method} ${event.rawPath}:`, error);
     const detail = "the request could not be handled; retry it, and report the requestId if it keeps failing";
-    writeResult(response, problemResponse(problemTypes.internalError, detail, requestId));
-    return;
+    return writeResult(response, problemResponse(problemTypes.internalError, detail, requestId));
   }
-  writeResult(response, result);
+  return writeResult(response, result);
 }
 
 /** Reads the whole body, or reports it too large (reading on, so that the client gets to see the answer). */
@@ -111,7 +131,8 @@ async function readBody(request: IncomingMessage): Promise<Buffer | "too large">
 /**
  * Builds the function-URL event (payload format 2.0) of a request, as Lambda does: lower-case headers with
  * repeated ones joined by commas, cookies moved out of the headers, repeated query keys joined by commas, and
- * a body that is text for textual content types and base64 otherwise.
+ * a body that is text for textual content types and base64 otherwise. A textual body that is not valid UTF-8
+ * goes base64 too, so that the API sees the bytes and can refuse them rather than get U+FFFD in their place.
  */
 export function toFunctionUrlEvent(request: IncomingMessage, body: Buffer, requestId: string): LambdaFunctionURLEvent {
   const target = request.url ?? "/";
@@ -142,7 +163,7 @@ export function toFunctionUrlEvent(request: IncomingMessage, body: Buffer, reque
 
   const now = new Date();
   const domainName = headers.host ?? "localhost";
-  const textual = isTextual(headers["content-type"]);
+  const textual = isTextual(headers["content-type"]) && isUtf8(body);
   const event: LambdaFunctionURLEvent = {
     version: "2.0",
     routeKey: "$default",
@@ -203,13 +224,14 @@ function formatRequestTime(date: Date): string {
   )}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
 
-function writeResult(response: ServerResponse, result: LambdaFunctionURLResult): void {
+/** Writes the result as a function URL would; returns the status sent. */
+function writeResult(response: ServerResponse, result: LambdaFunctionURLResult): number {
   // As with a function URL, a result without statusCode is itself the JSON body of a 200.
   if (typeof result === "string" || result === null || typeof result !== "object" || !("statusCode" in result)) {
     const body = Buffer.from(typeof result === "string" ? result : JSON.stringify(result));
     response.writeHead(200, { "content-type": "application/json", "content-length": body.length });
     response.end(body);
-    return;
+    return 200;
   }
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
@@ -217,6 +239,8 @@ function writeResult(response: ServerResponse, result: LambdaFunctionURLResult):
   // A function URL answers with a Content-Length, not a chunked body.
   const body = Buffer.from(result.body ?? "", result.isBase64Encoded ? "base64" : "utf8");
   headers["content-length"] = String(body.length);
-  response.writeHead(result.statusCode ?? 200, headers);
+  const status = result.statusCode ?? 200;
+  response.writeHead(status, headers);
   response.end(body);
+  return status;
 }

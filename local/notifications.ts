@@ -1,10 +1,11 @@
 /**
  * Local notifications: SNS and SQS on one local endpoint (the npm package fauxqs), with the topic the change
  * feed publishes to. The change feed's publisher talks to it with the same @aws-sdk/client-sns calls it makes
- * in AWS; subscribers are local SQS queues with filter policies (see scripts/tail.ts).
+ * in AWS; subscribers are local SQS queues with filter policies (see local/tail.ts).
  */
+import type { AddressInfo } from "node:net";
 import { CreateTopicCommand, ListTopicsCommand, SNSClient } from "@aws-sdk/client-sns";
-import { startFauxqs } from "fauxqs";
+import { buildApp } from "fauxqs";
 import { localAwsClientConfig } from "./aws-local.ts";
 
 export const localTopicName = "event-store-notifications";
@@ -20,31 +21,65 @@ export interface LocalNotifications {
 }
 
 /**
- * Starts the local SNS/SQS endpoint on 127.0.0.1 and creates the notification topic.
+ * Starts the local SNS/SQS endpoint on 127.0.0.1 (only: local mode has no authentication) and creates the
+ * notification topic.
  * @param options.port - 0 (the default) picks a free port
  * @param options.fifo - a FIFO topic, as the stack's `fifoTopic` option makes
  */
 export async function startLocalNotifications(
   options: { port?: number; fifo?: boolean } = {},
 ): Promise<LocalNotifications> {
-  let server: Awaited<ReturnType<typeof startFauxqs>>;
+  // fauxqs's own startFauxqs listens on 0.0.0.0 whatever its `host` option says (that one only names queue URLs),
+  // so the app is built here and bound to loopback: local mode has no authentication.
+  const app = buildApp({ logger: false, host: "127.0.0.1" });
   try {
-    server = await startFauxqs({ port: options.port ?? 0, host: "127.0.0.1", logger: false });
+    await app.listen({ port: options.port ?? 0, host: "127.0.0.1" });
   } catch (error) {
+    await app.close();
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       throw new Error(`port ${options.port} for local SNS/SQS is in use: pass another --sns-port`);
     }
     throw error;
   }
-  const endpoint = `http://127.0.0.1:${server.port}`;
-  const sns = new SNSClient(localAwsClientConfig(endpoint));
-  const name = options.fifo ? `${localTopicName}.fifo` : localTopicName;
-  const attributes: Record<string, string> = options.fifo
-    ? { FifoTopic: "true", ContentBasedDeduplication: "false" }
-    : {};
-  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name, Attributes: attributes }));
-  sns.destroy();
-  return { endpoint, topicArn: TopicArn as string, stop: () => server.stop() };
+  const endpoint = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const stop = async () => {
+    await app.close();
+  };
+  try {
+    return { endpoint, topicArn: await createTopic(endpoint, options.fifo), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * An SNS/SQS endpoint that runs already (`npm start -- --sns-endpoint URL`): creates the notification topic there
+ * (CreateTopic is idempotent) and leaves the endpoint running on stop.
+ */
+export async function useNotificationsAt(
+  endpoint: string,
+  options: { fifo?: boolean } = {},
+): Promise<LocalNotifications> {
+  try {
+    return { endpoint, topicArn: await createTopic(endpoint, options.fifo), stop: async () => {} };
+  } catch (error) {
+    throw new Error(`cannot create the topic at the SNS endpoint ${endpoint}: ${(error as Error).message}`);
+  }
+}
+
+async function createTopic(endpoint: string, fifo: boolean | undefined): Promise<string> {
+  const sns = new SNSClient({ ...localAwsClientConfig(endpoint), maxAttempts: 2 });
+  const name = fifo ? `${localTopicName}.fifo` : localTopicName;
+  const attributes: Record<string, string> = fifo ? { FifoTopic: "true", ContentBasedDeduplication: "false" } : {};
+  try {
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name, Attributes: attributes }), {
+      abortSignal: AbortSignal.timeout(10_000),
+    });
+    return TopicArn as string;
+  } finally {
+    sns.destroy();
+  }
 }
 
 /** The notification topic of the local endpoint a running `npm start` serves (it creates the topic). */

@@ -2,75 +2,22 @@
  * `npm start`: the whole event store on a laptop. DynamoDB Local holds the table (created from the stack's own
  * definition), a Node HTTP server stands in for the function URL, and a poller stands in for the DynamoDB
  * Streams event source mapping; the Lambda handlers themselves are the ones deployed to AWS.
+ *
+ * When a part dies: DynamoDB Local exiting on its own (killed, crashed) stops local mode with exit code 1 and
+ * one line on stderr (no restart: an in-memory database would come back empty under a running change feed).
+ * This process killed, even with SIGKILL: DynamoDB Local's watchdog ends it (watchdog.ts). A second start on the
+ * same data folder: refused, naming the folder and the pid that holds it (data-dir-lock.ts).
  */
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { problemResponse, problemTypes } from "#api/problem.ts";
 import { localRegion } from "./aws-local.ts";
 import { composeLocalMode, type LocalMode } from "./compose.ts";
-import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb-local.ts";
+import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
+import { type DynamoDbLocal, type DynamoDbLocalExit, startDynamoDbLocal } from "./dynamodb-local.ts";
 import { type FunctionUrlHandler, type HttpServer, startHttpServer } from "./http-server.ts";
-import { defaultSnsPort } from "./notifications.ts";
+import { parseStartOptions, type StartOptions, usage } from "./start-options.ts";
 
 const tableName = "events";
-const defaultDataDir = ".event-store";
-
-const usage = `Usage: npm start -- [options]
-
-Runs the event store locally: the HTTP API, DynamoDB Local and the change feed.
-
-Options:
-  --port N            HTTP port of the API (default: $PORT or 3000)
-  --data-dir DIR      where DynamoDB Local keeps its data and the change feed its checkpoints
-                      (default: ${defaultDataDir}/)
-  --in-memory         keep nothing: the data is gone when the process stops
-  --dynamodb-port N   port of DynamoDB Local (default: a free port)
-  --sns-port N        port of the local SNS/SQS endpoint (default: $SNS_PORT or ${defaultSnsPort};
-                      npm run tail finds it there)
-  --help              show this help
-
-Needs Java 17+ for DynamoDB Local.`;
-
-interface StartOptions {
-  port: number;
-  /** Undefined in memory. */
-  dataDir: string | undefined;
-  dynamoDbPort: number;
-  snsPort: number;
-}
-
-/** Parses the command line; undefined means --help was asked for. Throws one-line errors for bad input. */
-function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): StartOptions | undefined {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: "string" },
-      "data-dir": { type: "string" },
-      "in-memory": { type: "boolean", default: false },
-      "dynamodb-port": { type: "string" },
-      "sns-port": { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    strict: true,
-  });
-  if (values.help) return undefined;
-  if (values["in-memory"] && values["data-dir"]) throw new Error("--in-memory and --data-dir exclude each other");
-  return {
-    port: parsePort(values.port ?? env.PORT ?? "3000", values.port ? "--port" : env.PORT ? "PORT" : "default port"),
-    dataDir: values["in-memory"] ? undefined : resolve(values["data-dir"] ?? defaultDataDir),
-    dynamoDbPort: parsePort(values["dynamodb-port"] ?? "0", "--dynamodb-port"),
-    snsPort: parsePort(
-      values["sns-port"] ?? env.SNS_PORT ?? String(defaultSnsPort),
-      values["sns-port"] ? "--sns-port" : "SNS_PORT",
-    ),
-  };
-}
-
-function parsePort(text: string, source: string): number {
-  const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65_535) throw new Error(`${source} must be a port number (0–65535), got "${text}"`);
-  return port;
-}
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
@@ -87,6 +34,7 @@ async function main(): Promise<void> {
   // The lockfile keeps the SDK on versions that run on Node 20; its "Node 22 needed from 2027" notice is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
+  let lock: DataDirLock | undefined;
   let server: HttpServer | undefined;
   let dynamoDb: DynamoDbLocal | undefined;
   let local: LocalMode | undefined;
@@ -94,37 +42,58 @@ async function main(): Promise<void> {
 
   // Stop in the order data flows in: no new requests, then the change feed and notifications, then DynamoDB.
   const stopAll = async () => {
+    stopping = true;
     await server?.close().catch(() => {});
     await local?.stop().catch(() => {});
     await dynamoDb?.stop().catch(() => {});
+    lock?.release();
   };
   const onSignal = () => {
     if (stopping) {
-      // A second Ctrl-C: leave now (the exit hook still kills Java).
+      // A second Ctrl-C: leave now (the exit hooks still kill Java and release the lock).
       process.exit(1);
     }
-    stopping = true;
     console.log("\nStopping…");
     stopAll().then(() => process.exit(0));
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  const onDynamoDbExit = (exit: DynamoDbLocalExit) => {
+    if (exit.expected || stopping) return;
+    const how = exit.signal ? `was killed (${exit.signal})` : `exited with code ${exit.code}`;
+    const data = options.dataDir ? `its data in ${options.dataDir} is kept` : "its in-memory data is gone";
+    const message = `DynamoDB Local (pid ${dynamoDb?.pid}) ${how}, so local mode stops; ${data}. Run npm start again`;
+    stopAll().then(() => fail(new Error(message)));
+  };
 
   try {
-    // The HTTP port first: if it is taken we fail in milliseconds, before Java starts. Until the handlers are
+    // The lock first, then the HTTP port: both fail in milliseconds, before Java starts. Until the handlers are
     // built the API answers 503, as a function still initialising would be retried.
+    if (options.dataDir) lock = lockDataDir(options.dataDir);
     let apiHandler: FunctionUrlHandler | undefined;
-    server = await startHttpServer({ port: options.port, handler: (event) => (apiHandler ?? starting)(event) });
-
-    dynamoDb = await startDynamoDbLocal({
-      port: options.dynamoDbPort,
-      dataDir: options.dataDir,
-      inMemory: options.dataDir === undefined,
+    server = await startHttpServer({
+      port: options.port,
+      handler: (event) => (apiHandler ?? starting)(event),
+      allowedHosts: options.allowedHosts,
+      log: options.quiet ? undefined : (line) => console.log(line),
     });
+
+    let dynamoDbEndpoint: string;
+    if ("endpoint" in options.dynamoDb) {
+      dynamoDbEndpoint = options.dynamoDb.endpoint;
+    } else {
+      dynamoDb = await startDynamoDbLocal({
+        port: options.dynamoDb.port,
+        dataDir: options.dataDir,
+        inMemory: options.dataDir === undefined,
+      });
+      dynamoDb.exited.then(onDynamoDbExit);
+      dynamoDbEndpoint = dynamoDb.endpoint;
+    }
     local = await composeLocalMode({
-      dynamoDbEndpoint: dynamoDb.endpoint,
+      dynamoDbEndpoint,
       tableName,
-      snsPort: options.snsPort,
+      ...("endpoint" in options.sns ? { snsEndpoint: options.sns.endpoint } : { snsPort: options.sns.port }),
       checkpointFile: options.dataDir ? resolve(options.dataDir, "change-feed-checkpoints.json") : undefined,
     });
     apiHandler = local.api;
@@ -133,9 +102,11 @@ async function main(): Promise<void> {
     console.log(
       banner({
         apiUrl: server.url,
-        dynamoDbEndpoint: dynamoDb.endpoint,
-        dataDir: options.dataDir,
-        notifications: `${local.notifications.endpoint} (SNS + SQS, region ${localRegion}), topic ${local.notifications.topicArn}`,
+        dynamoDb: dynamoDb
+          ? `${dynamoDb.endpoint}  (pid ${dynamoDb.pid}, listening on ${dynamoDb.bindAddress}, table "${tableName}")`
+          : `${dynamoDbEndpoint}  (given, table "${tableName}")`,
+        data: dataLine(options, dynamoDb),
+        notifications: `${local.notifications.endpoint} (SNS + SQS, region ${localRegion}${"endpoint" in options.sns ? ", given" : ""}), topic ${local.notifications.topicArn}`,
         seconds: (Date.now() - startedAt) / 1000,
       }),
     );
@@ -150,24 +121,24 @@ const starting: FunctionUrlHandler = async (event) =>
     problemTypes.serviceStarting,
     "the event store is starting; retry in a second",
     event.requestContext.requestId,
-    {
-      headers: { "retry-after": "1" },
-    },
+    { headers: { "retry-after": "1" } },
   );
 
-function banner(info: {
-  apiUrl: string;
-  dynamoDbEndpoint: string;
-  dataDir: string | undefined;
-  notifications: string;
-  seconds: number;
-}): string {
+function dataLine(options: StartOptions, dynamoDb: DynamoDbLocal | undefined): string {
+  if (!dynamoDb) {
+    const checkpoints = options.dataDir ? `change-feed checkpoints in ${options.dataDir}` : "checkpoints in memory";
+    return `in the given DynamoDB; ${checkpoints}`;
+  }
+  return options.dataDir ?? "in memory (nothing is kept)";
+}
+
+function banner(info: { apiUrl: string; dynamoDb: string; data: string; notifications: string; seconds: number }) {
   const curl = `curl -s -X POST ${info.apiUrl}/streams/order -H 'content-type: application/json' -d '{"initialEvent":{"eventType":"OrderPlaced","payload":{"total":42}}}'`;
   return [
     `Event store running locally (ready in ${info.seconds.toFixed(1)} s)`,
     `  API             ${info.apiUrl}`,
-    `  DynamoDB Local  ${info.dynamoDbEndpoint}  (table "${tableName}")`,
-    `  Data            ${info.dataDir ?? "in memory (nothing is kept)"}`,
+    `  DynamoDB        ${info.dynamoDb}`,
+    `  Data            ${info.data}`,
     `  Change feed     table stream → local/change-feed/poller.ts → lambdas/change-feed/handler.ts`,
     `  Notifications   ${info.notifications}`,
     "",

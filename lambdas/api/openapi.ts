@@ -54,7 +54,7 @@ const errors = {
   "404": problem("no such stream, or the stream has another type"),
   "413": problem("an event over 400 KB, an append over 4 MB or a request over 6 MB"),
   "415": problem("the body is not application/json"),
-  "503": problem("DynamoDB throttled after retries; see Retry-After"),
+  "503": problem("DynamoDB throttled after retries, or did not answer in time; see Retry-After"),
 };
 const conflict = { "409": problem("the stream is not at the expected revision; nothing was written") };
 
@@ -74,7 +74,13 @@ export const openApiDocument = {
   },
   paths: {
     "/liveness-check": {
-      get: { summary: "Liveness", responses: { "200": { description: "alive", ...json(Liveness) } } },
+      get: {
+        summary: "Liveness, including the table",
+        responses: {
+          "200": { description: "alive, and the table answers", ...json(Liveness) },
+          "503": problem("DynamoDB did not answer in time; see Retry-After"),
+        },
+      },
     },
     "/openapi.json": {
       get: {

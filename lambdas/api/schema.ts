@@ -246,7 +246,11 @@ export const Problem = Type.Object(
   { $id: "Problem", description: "RFC 9457 problem details" },
 );
 
-export const Liveness = Type.Object({ status: Type.Literal("ok"), at: Time });
+export const Liveness = Type.Object({
+  status: Type.Literal("ok"),
+  at: Time,
+  database: Type.Literal("ok", { description: "the table answered" }),
+});
 
 export const StreamAnswer = Type.Object({ stream: Stream }, { additionalProperties: false });
 

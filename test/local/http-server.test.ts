@@ -81,7 +81,15 @@ describe("local function URL adapter", () => {
 
   test("a binary body is passed base64-encoded with isBase64Encoded", async () => {
     const bytes = Buffer.from([0, 1, 2, 250, 255]);
-    await send("PUT", "/blob", { headers: [["content-type", "application/octet-stream"]], body: bytes });
+    await send("GET", "/blob", { headers: [["content-type", "application/octet-stream"]], body: bytes });
+    assert.equal(lastEvent?.isBase64Encoded, true);
+    assert.deepEqual(Buffer.from(lastEvent?.body ?? "", "base64"), bytes);
+  });
+
+  test("a JSON body that is not valid UTF-8 is passed base64-encoded, byte for byte (no U+FFFD)", async () => {
+    nextResult = async () => ({ statusCode: 204 });
+    const bytes = Buffer.concat([Buffer.from('{"payload":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]);
+    await send("POST", "/streams/order", { headers: [["content-type", "application/json"]], body: bytes });
     assert.equal(lastEvent?.isBase64Encoded, true);
     assert.deepEqual(Buffer.from(lastEvent?.body ?? "", "base64"), bytes);
   });
@@ -127,7 +135,7 @@ describe("local function URL adapter", () => {
   test("a body of exactly 6 MB reaches the handler", async () => {
     nextResult = async () => ({ statusCode: 204 });
     const response = await send("POST", "/big", {
-      headers: [["content-type", "text/plain"]],
+      headers: [["content-type", "application/json"]],
       body: Buffer.alloc(maxRequestBodyBytes, "a"),
     });
     assert.equal(response.status, 204);
@@ -153,15 +161,102 @@ describe("local function URL adapter", () => {
     });
   });
 
+  test("a write without a JSON content type answers 415 problem+json without calling the handler", async () => {
+    const cases: [string, [string, string][], string | undefined][] = [
+      ["POST", [["content-type", "text/plain"]], '{"initialEvent":{}}'],
+      ["POST", [["content-type", "application/x-www-form-urlencoded"]], "a=1"],
+      ["POST", [], '{"initialEvent":{}}'],
+      ["POST", [], undefined],
+      ["PUT", [["content-type", "application/octet-stream"]], "{}"],
+      ["PATCH", [["content-type", "multipart/form-data; boundary=x"]], "--x--"],
+      ["DELETE", [["content-type", "text/plain"]], "{}"],
+    ];
+    for (const [method, headers, body] of cases) {
+      lastEvent = undefined;
+      const response = await send(method, "/streams/order", { headers, body });
+      assert.equal(response.status, 415, `${method} ${JSON.stringify(headers)}`);
+      assert.equal(response.headers["content-type"], "application/problem+json");
+      assert.equal(JSON.parse(response.body.toString()).type, "tag:event-store,2026:problem:unsupported-media-type");
+      assert.equal(lastEvent as LambdaFunctionURLEvent | undefined, undefined);
+    }
+  });
+
+  test("writes with application/json or a +json type pass, and so does a DELETE without a body", async () => {
+    nextResult = async () => ({ statusCode: 204 });
+    for (const [method, contentType] of [
+      ["POST", "application/json; charset=utf-8"],
+      ["PUT", "application/merge-patch+json"],
+      ["DELETE", undefined],
+    ] as const) {
+      const headers: [string, string][] = contentType ? [["content-type", contentType]] : [];
+      const response = await send(method, "/operations/x", { headers, body: contentType ? "{}" : undefined });
+      assert.equal(response.status, 204, `${method} ${contentType}`);
+    }
+  });
+
+  test("a Host that is not a loopback name answers 400 naming the header (DNS rebinding)", async () => {
+    for (const host of [
+      "evil.example",
+      "evil.example:3000",
+      "127.0.0.1.nip.io",
+      "192.168.1.20:3000",
+      "localhost.evil",
+    ]) {
+      lastEvent = undefined;
+      const response = await send("GET", "/liveness-check", { headers: [["host", host]] });
+      assert.equal(response.status, 400, host);
+      const problem = JSON.parse(response.body.toString());
+      assert.equal(problem.type, "tag:event-store,2026:problem:invalid-input");
+      assert.ok(problem.errors.host, host);
+      assert.equal(lastEvent as LambdaFunctionURLEvent | undefined, undefined);
+    }
+  });
+
+  test("loopback names with any port, or none, are served", async () => {
+    nextResult = async () => ({ statusCode: 204 });
+    for (const host of ["localhost", "LOCALHOST:3000", "127.0.0.1", `127.0.0.1:${server.port}`, "[::1]", "[::1]:80"]) {
+      const response = await send("GET", "/liveness-check", { headers: [["host", host]] });
+      assert.equal(response.status, 204, host);
+    }
+  });
+
+  test("--allow-host adds names; every answer is logged as one line", async () => {
+    const lines: string[] = [];
+    const allowing = await startHttpServer({
+      port: 0,
+      allowedHosts: ["dev.test"],
+      handler: async () => ({ statusCode: 204 }),
+      log: (line) => lines.push(line),
+    });
+    try {
+      const allowed = await send("GET", "/liveness-check?x=1", { headers: [["host", "dev.test:8080"]] }, allowing.url);
+      assert.equal(allowed.status, 204);
+      const refused = await send("GET", "/liveness-check", { headers: [["host", "other.test"]] }, allowing.url);
+      assert.equal(refused.status, 400);
+      assert.equal(lines.length, 2);
+      assert.match(lines[0] as string, /^GET \/liveness-check 204 \d+ ms$/);
+      assert.match(lines[1] as string, /^GET \/liveness-check 400 \d+ ms$/);
+    } finally {
+      await allowing.close();
+    }
+  });
+
   function send(
     method: string,
     path: string,
     options: { headers?: [string, string][]; body?: string | Buffer } = {},
+    base = server.url,
   ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
     return new Promise((resolve, reject) => {
-      // node:http rather than fetch: fetch would merge the repeated request headers this test sends.
-      const url = new URL(path, server.url);
-      const headers = [["host", url.host], ...(options.headers ?? [])].flat();
+      // node:http rather than fetch: fetch would merge the repeated request headers this test sends, and
+      // would not let it choose the Host header.
+      const url = new URL(path, base);
+      const given = options.headers ?? [];
+      const host: [string, string][] = given.some(([name]) => name === "host") ? [] : [["host", url.host]];
+      // A declared length, so that Node frames a body on GET and DELETE as well.
+      const length: [string, string][] =
+        options.body === undefined ? [] : [["content-length", String(Buffer.byteLength(options.body))]];
+      const headers = [...host, ...length, ...given].flat();
       const request = httpRequest(url, { method, headers }, (response) => {
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));

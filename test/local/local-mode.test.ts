@@ -1,49 +1,17 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { after, before, describe, it } from "node:test";
 import { type TestNotifications, testNotificationsAt } from "#test/support/notifications.ts";
-
-/** `npm start` as a user runs it (in memory, free ports), with the URLs its banner prints. */
-async function startLocalMode(): Promise<{ child: ChildProcess; apiUrl: string; snsEndpoint: string }> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "local/start.ts", "--in-memory", "--port", "0", "--sns-port", "0"],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let output = "";
-  child.stderr?.on("data", (chunk) => {
-    output += chunk;
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${output}`)), 60_000);
-    child.stdout?.on("data", (chunk) => {
-      output += chunk;
-      const apiUrl = /API\s+(http:\/\/\S+)/.exec(output)?.[1];
-      const snsEndpoint = /Notifications\s+(http:\/\/\S+)/.exec(output)?.[1];
-      if (apiUrl && snsEndpoint && output.includes("Ctrl-C stops everything")) {
-        clearTimeout(timer);
-        resolve({ child, apiUrl, snsEndpoint });
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
-  });
-}
+import { eventually, listeningAddresses, loopbackAddresses, type RunningLocalMode, startLocalMode } from "./support.ts";
 
 describe("local mode end to end (npm start)", () => {
-  let local: Awaited<ReturnType<typeof startLocalMode>>;
+  let local: RunningLocalMode;
   let notifications: TestNotifications;
   before(async () => {
-    local = await startLocalMode();
+    local = await startLocalMode(["--in-memory", "--port", "0", "--sns-port", "0"]);
     notifications = await testNotificationsAt(local.snsEndpoint);
   });
   after(async () => {
-    if (local?.child.exitCode === null) {
-      local.child.kill("SIGINT");
-      await once(local.child, "exit");
-    }
+    await local?.stop();
   });
 
   async function post(path: string, body: unknown) {
@@ -85,9 +53,44 @@ describe("local mode end to end (npm start)", () => {
     assert.deepEqual(await notifications.receive(queue, 1, 1500), []);
   });
 
+  it("listens on loopback only: the API, DynamoDB Local and the local SNS/SQS", () => {
+    const ports = {
+      api: new URL(local.apiUrl).port,
+      dynamoDb: new URL(local.dynamoDb?.endpoint ?? "http://x").port,
+      sns: new URL(local.snsEndpoint).port,
+    };
+    for (const [part, port] of Object.entries(ports)) {
+      const addresses = listeningAddresses(Number(port));
+      assert.ok(addresses.length > 0, `${part} listens on port ${port}`);
+      for (const address of addresses) assert.ok(loopbackAddresses.includes(address), `${part} listens on ${address}`);
+    }
+  });
+
+  it("logs one line per request: method, path, status, milliseconds", async () => {
+    await fetch(`${local.apiUrl}/liveness-check?probe=1`);
+    await post("/streams/order", "not json");
+    // The line is written once the answer is sent; it reaches this process's pipe a moment later.
+    const logged = (pattern: RegExp) => eventually(() => pattern.test(local.output()), 5_000);
+    assert.ok(await logged(/^GET \/liveness-check 200 \d+ ms$/m), local.output());
+    assert.ok(await logged(/^POST \/streams\/order 400 \d+ ms$/m), local.output());
+  });
+
+  it("a body that is not valid UTF-8 is refused with 400, not stored with U+FFFD in place of its bytes", async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"initialEvent":{"eventType":"Placed","payload":"'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('"}}'),
+    ]);
+    const response = await fetch(`${local.apiUrl}/streams/order`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: bytes,
+    });
+    assert.equal(response.status, 400);
+    assert.equal(response.headers.get("content-type"), "application/problem+json");
+  });
+
   it("Ctrl-C stops everything it started and exits 0", async () => {
-    local.child.kill("SIGINT");
-    const [code] = await once(local.child, "exit");
-    assert.equal(code, 0);
+    assert.equal(await local.stop(), 0);
   });
 });
