@@ -3,6 +3,7 @@
  * here (with its default in the TSDoc) and is read in event-store.ts.
  */
 import type { Duration, RemovalPolicy } from "aws-cdk-lib";
+import type { IKey } from "aws-cdk-lib/aws-kms";
 import type { FunctionUrlCorsOptions } from "aws-cdk-lib/aws-lambda";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
@@ -41,6 +42,17 @@ export interface EventStoreProps {
    */
   readonly fifoTopic?: boolean;
   /**
+   * Encrypt the notification topic at rest (SNS server-side encryption) with this KMS key. The change feed is granted
+   * `kms:GenerateDataKey*` and `kms:Decrypt` on it to publish. Subscribers receive notifications decrypted, but a
+   * subscribed SQS queue encrypted with a customer managed key must let `sns.amazonaws.com` use that queue's key
+   * (`kms:Decrypt`, `kms:GenerateDataKey`): `subscribeQueue` adds that to the key policy of a queue key in the same
+   * app; for other subscribers add it yourself. Queues with SQS-managed encryption need nothing. Anything else that
+   * publishes to the topic (nothing does by default) also needs `kms:GenerateDataKey*` and `kms:Decrypt` on this key.
+   * Setting or changing it updates the topic in place.
+   * @default - no server-side encryption (TLS in transit is always enforced)
+   */
+  readonly topicEncryptionKey?: IKey;
+  /**
    * Topic the alarms notify when they go off.
    * @default - the alarms have no action; watch them in the CloudWatch console
    */
@@ -60,6 +72,15 @@ export interface EventStoreProps {
    * @default Duration.seconds(10)
    */
   readonly apiTimeout?: Duration;
+  /**
+   * Concurrent executions reserved for the API function, which are also its ceiling: requests beyond it (or beyond
+   * 10 × this number per second, the function URL's rate limit that follows from it) are answered 429 by the function
+   * URL and raise the `ApiThrottlesAlarm`. It protects the table's on-demand capacity and the
+   * rest of the account from a flood, and guarantees the API that much of the account's concurrency, which Lambda
+   * takes from the unreserved pool (at least 100 must stay unreserved). A whole number of at least 1.
+   * @default - nothing reserved: the API scales up to the account's unreserved concurrency
+   */
+  readonly apiReservedConcurrency?: number;
   /**
    * Memory of the change-feed function in MB.
    * @default 512
@@ -86,11 +107,6 @@ export interface EventStoreProps {
    * @default Duration.minutes(5)
    */
   readonly iteratorAgeAlarmThreshold?: Duration;
-  /**
-   * Active X-Ray tracing on both functions.
-   * @default true
-   */
-  readonly tracing?: boolean;
 }
 
 /** Options of {@link EventStore.subscribeQueue}. */

@@ -1,22 +1,42 @@
 /**
  * The HTTP API as one function from a function-URL event (payload format 2.0) to its result: the router finds
  * the endpoint, the endpoint reads its input, calls the store and answers; problem.ts answers every error.
- * Lambda (handler.ts) and local mode serve this same function.
+ * Lambda (handler.ts) and local mode serve this same function. Every answer is counted by its status, and a 500 is
+ * logged with the error, under the requestId the caller got (the caller gets no internals).
  */
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
+import { type Observability, quietObservability } from "#shared/observability.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 import { errorResponse } from "./problem.ts";
 import { route } from "./router.ts";
 
-export function createApi(store: StreamStore): (event: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult> {
+type Answer = Exclude<LambdaFunctionURLResult, string>;
+
+export function createApi(
+  store: StreamStore,
+  observability: Observability = quietObservability,
+): (event: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult> {
   return async (event) => {
     const requestId = event.requestContext?.requestId ?? "unknown";
+    let answer: Answer;
     try {
       const { endpoint, request } = route(event, requestId);
-      const result = (await endpoint(request, store)) as Exclude<LambdaFunctionURLResult, string>;
-      return { ...result, headers: { ...result.headers, "x-request-id": requestId } };
+      const result = (await endpoint(request, store)) as Answer;
+      answer = { ...result, headers: { ...result.headers, "x-request-id": requestId } };
     } catch (error) {
-      return errorResponse(error, requestId);
+      answer = errorResponse(error, requestId) as Answer;
+      if (answer.statusCode === 500) observability.error("unhandled error", { requestId, error });
     }
+    countAnswer(observability, answer.statusCode ?? 200);
+    return answer;
   };
+}
+
+function countAnswer(observability: Observability, status: number): void {
+  // Only appends and stream creations answer 201.
+  if (status === 201) observability.count("Appends");
+  if (status === 409) observability.count("Conflicts");
+  // The API's 503s are throttled and database-unavailable (local mode's "starting" comes from its server).
+  if (status === 503) observability.count("Throttles");
+  if (status >= 500) observability.count("ServerErrors");
 }

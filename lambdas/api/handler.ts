@@ -2,7 +2,9 @@
  * The HTTP API handler built from its configuration: the store over the table, served by the API. The Lambda entry
  * (lambda.ts) and local mode call this factory; neither passes anything through `process.env`.
  */
+import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
 import { type AwsClientConfig, createDocumentClient } from "#shared/aws-clients.ts";
+import { type Observability, observeInvocations, quietObservability } from "#shared/observability.ts";
 import { StreamStore } from "#store/stream-store.ts";
 import { createApi } from "./app.ts";
 
@@ -10,8 +12,18 @@ export interface ApiConfig {
   tableName: string;
   /** DynamoDB client settings; empty in AWS. */
   dynamoDb?: AwsClientConfig;
+  /** Where counters and failures go. Default: nowhere but failures to stderr (local mode, tests). */
+  observability?: Observability;
 }
 
-export function createApiHandler(config: ApiConfig): ReturnType<typeof createApi> {
-  return createApi(new StreamStore({ client: createDocumentClient(config.dynamoDb), tableName: config.tableName }));
+export function createApiHandler(
+  config: ApiConfig,
+): (event: LambdaFunctionURLEvent, context?: Context) => Promise<LambdaFunctionURLResult> {
+  const observability = config.observability ?? quietObservability;
+  const store = new StreamStore({
+    client: createDocumentClient(config.dynamoDb),
+    tableName: config.tableName,
+    onContention: () => observability.count("AppendRetries"),
+  });
+  return observeInvocations(observability, createApi(store, observability));
 }

@@ -101,8 +101,7 @@ export function errorResponse(error: unknown, requestId: string): LambdaFunction
     const { type, detail, ...extras } = answer(error);
     return problemResponse(type, detail ?? error.message, requestId, extras);
   }
-  // The caller gets no internals; the log gets everything, under the same requestId.
-  console.error(JSON.stringify({ level: "ERROR", requestId, message: "unhandled error", error: describe(error) }));
+  // The caller gets no internals; app.ts logs the error under the same requestId.
   const detail = "the server failed to answer this request; retry it, and report the requestId if it keeps failing";
   return problemResponse(problemTypes.internalError, detail, requestId);
 }
@@ -145,7 +144,3 @@ const storeErrorAnswers: {
     headers: { "retry-after": String(error.retryAfterSeconds) },
   }),
 };
-
-function describe(error: unknown): unknown {
-  return error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error);
-}

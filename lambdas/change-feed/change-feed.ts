@@ -10,6 +10,7 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
+import { type Observability, quietObservability } from "#shared/observability.ts";
 import { isEventItem, recordedEvent } from "#store/items.ts";
 import type { RecordedEvent } from "#store/model.ts";
 import type { StreamStore } from "#store/stream-store.ts";
@@ -21,6 +22,8 @@ export interface ChangeFeedDependencies {
    * Absent: nothing is published.
    */
   publish?: (events: RecordedEvent[]) => Promise<RecordedEvent[]>;
+  /** Where failures and the counts of notified and unpublished events go. Default: failures to stderr. */
+  observability?: Observability;
 }
 
 interface StreamBatch {
@@ -31,26 +34,31 @@ interface StreamBatch {
 export function createChangeFeed(
   dependencies: ChangeFeedDependencies,
 ): (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse> {
+  const observability = dependencies.observability ?? quietObservability;
   return async (event) => {
     const streams = [...eventsByStream(event.Records).values()];
     const failures: string[] = [];
     // Summaries first: a subscriber that reads the listing after a notification sees that revision.
-    const kept = await Promise.all(streams.map((batch) => keepSummary(batch, dependencies)));
+    const kept = await Promise.all(streams.map((batch) => keepSummary(batch, dependencies.store, observability)));
     const publishable = streams.filter((_, index) => kept[index]);
     streams.forEach((batch, index) => {
       if (!kept[index]) failures.push(batch.sequenceNumbers[0] as string);
     });
     if (dependencies.publish && publishable.length > 0) {
-      failures.push(...(await publishAll(publishable, dependencies.publish)));
+      failures.push(...(await publishAll(publishable, dependencies.publish, observability)));
     }
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }
 
-async function keepSummary(batch: StreamBatch, dependencies: ChangeFeedDependencies): Promise<boolean> {
+async function keepSummary(
+  batch: StreamBatch,
+  store: ChangeFeedDependencies["store"],
+  observability: Observability,
+): Promise<boolean> {
   const newest = batch.events.at(-1) as RecordedEvent;
   try {
-    await dependencies.store.raiseSummary({
+    await store.raiseSummary({
       streamId: newest.streamId,
       streamType: newest.streamType,
       revision: newest.revision,
@@ -58,7 +66,7 @@ async function keepSummary(batch: StreamBatch, dependencies: ChangeFeedDependenc
     });
     return true;
   } catch (error) {
-    logFailure("summary upkeep failed", newest, error);
+    logFailure(observability, "summary upkeep failed", newest, error);
     return false;
   }
 }
@@ -67,20 +75,23 @@ async function keepSummary(batch: StreamBatch, dependencies: ChangeFeedDependenc
 async function publishAll(
   streams: StreamBatch[],
   publish: NonNullable<ChangeFeedDependencies["publish"]>,
+  observability: Observability,
 ): Promise<string[]> {
   const events = streams.flatMap((batch) => batch.events);
   let unpublished: Set<RecordedEvent>;
   try {
     unpublished = new Set(await publish(events));
   } catch (error) {
-    logFailure("publish failed", events[0] as RecordedEvent, error);
+    logFailure(observability, "publish failed", events[0] as RecordedEvent, error);
     unpublished = new Set(events);
   }
+  observability.count("EventsNotified", events.length - unpublished.size);
+  observability.count("PublishFailures", unpublished.size);
   const failures: string[] = [];
   for (const batch of streams) {
     const earliest = batch.events.findIndex((event) => unpublished.has(event));
     if (earliest < 0) continue;
-    logFailure("publish failed", batch.events[earliest] as RecordedEvent, undefined);
+    logFailure(observability, "publish failed", batch.events[earliest] as RecordedEvent, undefined);
     failures.push(batch.sequenceNumbers[earliest] as string);
   }
   return failures;
@@ -114,14 +125,10 @@ function sortByRevision(batch: StreamBatch): void {
   batch.sequenceNumbers = order.map((index) => batch.sequenceNumbers[index] as string);
 }
 
-function logFailure(message: string, event: RecordedEvent, error: unknown): void {
-  console.error(
-    JSON.stringify({
-      level: "ERROR",
-      message,
-      streamId: event.streamId,
-      revision: event.revision,
-      error: error instanceof Error ? { name: error.name, message: error.message } : undefined,
-    }),
-  );
+function logFailure(observability: Observability, message: string, event: RecordedEvent, error: unknown): void {
+  observability.error(message, {
+    streamId: event.streamId,
+    revision: event.revision,
+    ...(error === undefined ? {} : { error }),
+  });
 }

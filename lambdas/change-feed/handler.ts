@@ -2,7 +2,9 @@
  * The change-feed handler built from its configuration: summary upkeep through the store, notifications through
  * the SNS publisher when a topic is configured. The Lambda entry (lambda.ts) and local mode call this factory.
  */
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { type AwsClientConfig, createDocumentClient, createSnsClient } from "#shared/aws-clients.ts";
+import { type Observability, observeInvocations, quietObservability } from "#shared/observability.ts";
 import { StreamStore } from "#store/stream-store.ts";
 import { createChangeFeed } from "./change-feed.ts";
 import { createSnsPublisher } from "./notifications.ts";
@@ -14,12 +16,19 @@ export interface ChangeFeedConfig {
   /** Client settings; empty in AWS. */
   dynamoDb?: AwsClientConfig;
   sns?: AwsClientConfig;
+  /** Where counters and failures go. Default: nowhere but failures to stderr (local mode, tests). */
+  observability?: Observability;
 }
 
-export function createChangeFeedHandler(config: ChangeFeedConfig): ReturnType<typeof createChangeFeed> {
+export function createChangeFeedHandler(
+  config: ChangeFeedConfig,
+): (event: DynamoDBStreamEvent, context?: Context) => Promise<DynamoDBBatchResponse> {
   const { topicArn } = config;
-  return createChangeFeed({
+  const observability = config.observability ?? quietObservability;
+  const changeFeed = createChangeFeed({
     store: new StreamStore({ client: createDocumentClient(config.dynamoDb), tableName: config.tableName }),
-    publish: topicArn ? createSnsPublisher({ sns: createSnsClient(config.sns), topicArn }) : undefined,
+    publish: topicArn ? createSnsPublisher({ sns: createSnsClient(config.sns), topicArn, observability }) : undefined,
+    observability,
   });
+  return observeInvocations(observability, changeFeed);
 }

@@ -1,8 +1,16 @@
 /** Lambda entry point of the change feed (DynamoDB Streams event source): configuration from the environment. */
 import { environmentVariables, requiredEnvironment } from "#shared/environment.ts";
+import { quietObservability } from "#shared/observability.ts";
+import { powertoolsObservability } from "#shared/powertools.ts";
 import { createChangeFeedHandler } from "./handler.ts";
+
+// Lambda sets the function's name; outside Lambda nothing reads EMF lines (see api/lambda.ts).
+const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
 
 export const handler = createChangeFeedHandler({
   tableName: requiredEnvironment(environmentVariables.tableName),
   topicArn: process.env[environmentVariables.topicArn],
+  observability: functionName
+    ? powertoolsObservability({ serviceName: "event-store-change-feed", functionName })
+    : quietObservability,
 });

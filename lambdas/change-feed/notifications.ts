@@ -8,6 +8,7 @@
  * later events are held back, so the event source redelivers them in order after it.
  */
 import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from "@aws-sdk/client-sns";
+import { type Observability, quietObservability } from "#shared/observability.ts";
 import type { RecordedEvent } from "#store/model.ts";
 
 /** The body subscribers receive; field names and the revision as a string are the Go project's. */
@@ -29,6 +30,8 @@ export interface SnsPublisherOptions {
   maxAttempts?: number;
   /** Backoff before a retry; tests may shorten it. */
   backoffMs?: (attempt: number) => number;
+  /** Told about failed PublishBatch calls (they are retried). Default: a line on stderr. */
+  observability?: Observability;
 }
 
 /** SNS's limits for one PublishBatch call. */
@@ -79,7 +82,7 @@ export function createSnsPublisher(
           if (event) giveUpOrRetry(event, failure.SenderFault !== true);
         }
       } catch (error) {
-        logPublishError(error);
+        (options.observability ?? quietObservability).warn("PublishBatch call failed", { error });
         for (const event of batch) giveUpOrRetry(event, true);
       }
       if (retry.length > 0) {
@@ -136,11 +139,6 @@ function entryBytes(entry: Omit<PublishBatchRequestEntry, "Id">): number {
       Buffer.byteLength(attribute.StringValue ?? "");
   }
   return bytes;
-}
-
-function logPublishError(error: unknown): void {
-  const described = error instanceof Error ? { name: error.name, message: error.message } : String(error);
-  console.error(JSON.stringify({ level: "WARN", message: "PublishBatch call failed", error: described }));
 }
 
 function sleep(ms: number): Promise<void> {

@@ -63,7 +63,17 @@ function isUnreachable(error: unknown): boolean {
   return errorName(error) === "TimeoutError" || unreachableCodes.has(String(code));
 }
 
-const unreachableCodes = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH"]);
+// Refused, reset or broken connections, and names that do not resolve (right now: EAI_AGAIN; at all: ENOTFOUND).
+const unreachableCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
 
 export function throttled(): ThrottledError {
   return new ThrottledError("DynamoDB is throttling this table; retry shortly");

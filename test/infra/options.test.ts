@@ -1,0 +1,73 @@
+// Options of the EventStore construct beyond the defaults: reserved concurrency of the API, a KMS key for the topic.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Match } from "aws-cdk-lib/assertions";
+import { Key } from "aws-cdk-lib/aws-kms";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { actionsOf, resourceId, roleStatements, storeUnderTest } from "./support.ts";
+
+describe("apiReservedConcurrency", () => {
+  it("reserves nothing by default, for neither function", () => {
+    storeUnderTest().template.allResourcesProperties("AWS::Lambda::Function", {
+      ReservedConcurrentExecutions: Match.absent(),
+    });
+  });
+
+  it("reserves (and caps) the API function's concurrency, and only the API's", () => {
+    const { template } = storeUnderTest({ apiReservedConcurrency: 50 });
+    const functions = template.toJSON().Resources;
+    const api = functions[resourceId(template, "AWS::Lambda::Function", "StoreApiFunction")];
+    const changeFeed = functions[resourceId(template, "AWS::Lambda::Function", "StoreChangeFeedFunction")];
+    assert.equal(api.Properties.ReservedConcurrentExecutions, 50);
+    assert.equal(changeFeed.Properties.ReservedConcurrentExecutions, undefined);
+  });
+
+  it("refuses a number that is not a whole number of at least 1", () => {
+    for (const wrong of [0, -1, 2.5, Number.NaN]) {
+      assert.throws(() => storeUnderTest({ apiReservedConcurrency: wrong }), /apiReservedConcurrency must be/);
+    }
+  });
+});
+
+describe("topicEncryptionKey", () => {
+  it("leaves the topic without server-side encryption by default", () => {
+    storeUnderTest().template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.absent() });
+  });
+
+  it("encrypts the topic with the key and lets the change feed (only) use the key to publish", () => {
+    const { template } = storeUnderTest((stack) => ({
+      topicEncryptionKey: new Key(stack, "TopicKey", { enableKeyRotation: true }),
+    }));
+    const keyArn = { "Fn::GetAtt": [resourceId(template, "AWS::KMS::Key", "TopicKey"), "Arn"] };
+    template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: keyArn });
+    const onKey = (rolePrefix: string) =>
+      roleStatements(template, rolePrefix)
+        .filter((s) => JSON.stringify(s.Resource) === JSON.stringify(keyArn))
+        .flatMap(actionsOf)
+        .sort();
+    assert.deepEqual(onKey("StoreChangeFeedRole"), ["kms:Decrypt", "kms:GenerateDataKey*"]);
+    assert.deepEqual(onKey("StoreApiRole"), []);
+  });
+
+  it("lets SNS use the key of a KMS-encrypted queue that subscribeQueue subscribes", () => {
+    const { template } = storeUnderTest(
+      (stack) => ({ topicEncryptionKey: new Key(stack, "TopicKey", { enableKeyRotation: true }) }),
+      (store, stack) => {
+        const queueKey = new Key(stack, "QueueKey", { enableKeyRotation: true });
+        const queue = new Queue(stack, "Orders", { encryption: QueueEncryption.KMS, encryptionMasterKey: queueKey });
+        store.subscribeQueue(queue, { streamTypes: ["order"] });
+      },
+    );
+    template.hasResourceProperties("AWS::KMS::Key", {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: "Allow",
+            Principal: { Service: "sns.amazonaws.com" },
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+          }),
+        ]),
+      },
+    });
+  });
+});

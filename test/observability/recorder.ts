@@ -1,0 +1,48 @@
+/** An Observability that remembers what it is told, for tests that check what the functions report. */
+import type { Context } from "aws-lambda";
+import type { LogDetails, MetricName, Observability } from "#shared/observability.ts";
+
+export interface RecordingObservability extends Observability {
+  counts: Partial<Record<MetricName, number>>;
+  logs: Array<{ level: "error" | "warn"; message: string; details: LogDetails }>;
+  invocations: Array<{ context: Context | undefined; ended: boolean }>;
+}
+
+export function recordingObservability(): RecordingObservability {
+  const recorder: RecordingObservability = {
+    counts: {},
+    logs: [],
+    invocations: [],
+    count: (metric, value = 1) => {
+      // Adding nothing leaves a counter absent, as the Powertools one publishes no line for it.
+      if (value === 0) return;
+      recorder.counts[metric] = (recorder.counts[metric] ?? 0) + value;
+    },
+    error: (message, details) => recorder.logs.push({ level: "error", message, details }),
+    warn: (message, details) => recorder.logs.push({ level: "warn", message, details }),
+    beginInvocation: (context) => recorder.invocations.push({ context, ended: false }),
+    endInvocation: () => {
+      const current = recorder.invocations.at(-1);
+      if (current) current.ended = true;
+    },
+  };
+  return recorder;
+}
+
+/** A Lambda context as the runtime passes it (what Powertools reads from it). */
+export function lambdaContext(awsRequestId: string): Context {
+  return {
+    awsRequestId,
+    functionName: "EventStore-test-Api",
+    functionVersion: "$LATEST",
+    invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:EventStore-test-Api",
+    memoryLimitInMB: "1024",
+    callbackWaitsForEmptyEventLoop: true,
+    logGroupName: "/aws/lambda/EventStore-test-Api",
+    logStreamName: "2026/11/30/[$LATEST]0123456789abcdef",
+    getRemainingTimeInMillis: () => 10_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
