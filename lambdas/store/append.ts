@@ -30,11 +30,10 @@ import {
   type NewEventWithId,
   putNewEvent,
   putNewEvents,
-  queryEvents,
   recordedEvent,
   sameEvent,
 } from "./items.ts";
-import { type AppendResult, type ExpectedRevision, isoTime, type NewEvent } from "./model.ts";
+import { type AppendResult, type ExpectedRevision, isoTime, laterTime, type NewEvent } from "./model.ts";
 
 export interface AppendContext {
   table: StoreTable;
@@ -241,10 +240,6 @@ function checkLimits(items: Item[]): void {
       maxTransactionBytes,
     );
   }
-}
-
-function laterTime(time: string, other: string | undefined): string {
-  return other !== undefined && other > time ? other : time;
 }
 
 function sleep(ms: number): Promise<void> {

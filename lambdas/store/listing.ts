@@ -24,7 +24,7 @@ import {
   raiseSummary,
   streamFromSummary,
 } from "./items.ts";
-import { isoTime, type ListStreamsOptions, type Stream, type StreamPage } from "./model.ts";
+import { isoTime, type ListStreamsOptions, laterTime, type Stream, type StreamPage } from "./model.ts";
 import { tableDefinition } from "./table.ts";
 
 /** Streams of a type updated after a time, oldest update first: every shard read from the same position, merged. */
@@ -53,8 +53,7 @@ export async function listStreams(
  * Called by the change feed, which may redeliver or reorder records.
  */
 export async function keepSummary(table: StoreTable, stream: Stream, now: number): Promise<void> {
-  const settled = isoTime(now - listingSettleMs);
-  const listedAt = stream.updatedAt > settled ? stream.updatedAt : settled;
+  const listedAt = laterTime(stream.updatedAt, isoTime(now - listingSettleMs));
   const update = raiseSummary(table.tableName, stream, listedAt);
   try {
     await table.send("summary", (client) => client.send(new UpdateCommand(update)));

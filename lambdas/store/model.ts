@@ -78,3 +78,8 @@ export interface ListStreamsOptions {
 export function isoTime(epochMillis: number): string {
   return new Date(epochMillis).toISOString();
 }
+
+/** The later of two times of that form (undefined counts as earliest). */
+export function laterTime(time: string, other: string | undefined): string {
+  return other !== undefined && other > time ? other : time;
+}
