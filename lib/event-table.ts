@@ -17,7 +17,7 @@ function attribute(key: KeyAttribute): Attribute {
 
 /** The table, built only from the shared table definition. */
 export function createTable(scope: Construct, removalPolicy: RemovalPolicy, deletionProtection: boolean): TableV2 {
-  const { partitionKey, sortKey, listingIndex, timeToLiveAttribute, streamViewType } = tableDefinition;
+  const { partitionKey, sortKey, listingIndex, recordsIndex, timeToLiveAttribute, streamViewType } = tableDefinition;
   return new TableV2(scope, "Table", {
     partitionKey: attribute(partitionKey),
     sortKey: attribute(sortKey),
@@ -34,6 +34,12 @@ export function createTable(scope: Construct, removalPolicy: RemovalPolicy, dele
         sortKey: attribute(listingIndex.sortKey),
         projectionType: ProjectionType.INCLUDE,
         nonKeyAttributes: [...listingIndex.nonKeyAttributes],
+      },
+      {
+        indexName: recordsIndex.name,
+        partitionKey: attribute(recordsIndex.partitionKey),
+        sortKey: attribute(recordsIndex.sortKey),
+        projectionType: ProjectionType.ALL,
       },
     ],
   });

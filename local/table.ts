@@ -7,10 +7,11 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
-import { createTableInput, tableDefinition } from "#store/table.ts";
+import { attributeDefinitions, createTableInput, recordsIndexInput, tableDefinition } from "#store/table.ts";
 
 /**
  * Makes sure the event table exists and is ACTIVE with its TTL attribute enabled; creates it when missing.
@@ -29,9 +30,36 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   await enableTimeToLive(client, tableName);
 
   const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  await addRecordsIndexIfMissing(
+    client,
+    tableName,
+    Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName),
+  );
   const streamArn = Table?.LatestStreamArn;
   if (!streamArn) throw new Error(`table ${tableName} has no stream; it must be created with a stream enabled`);
   return streamArn;
+}
+
+/** A data folder from before the records index: add it, as a stack update would (DynamoDB Local builds it at once). */
+async function addRecordsIndexIfMissing(
+  client: DynamoDBClient,
+  tableName: string,
+  indexNames: (string | undefined)[] | undefined,
+): Promise<void> {
+  if (indexNames?.includes(tableDefinition.recordsIndex.name)) return;
+  try {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: attributeDefinitions(),
+        GlobalSecondaryIndexUpdates: [{ Create: recordsIndexInput() }],
+      }),
+    );
+  } catch (error) {
+    // Another caller added it meanwhile.
+    if (!(error instanceof Error && /already exists/i.test(error.message))) throw error;
+  }
+  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
 }
 
 async function enableTimeToLive(client: DynamoDBClient, tableName: string): Promise<void> {

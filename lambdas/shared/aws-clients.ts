@@ -26,7 +26,7 @@ export interface AwsClientConfig {
  * whole change feed) for as long as the freeze lasts. A timed-out attempt is retried by the SDK like any other
  * transient failure; a call that runs out of attempts fails with a `TimeoutError`.
  */
-function clientSettings(config: AwsClientConfig) {
+export function clientSettings(config: AwsClientConfig) {
   const { connectionTimeoutMs = 1_000, requestTimeoutMs = 2_000, maxAttempts, ...client } = config;
   return {
     ...client,

@@ -83,3 +83,64 @@ export function isoTime(epochMillis: number): string {
 export function laterTime(time: string, other: string | undefined): string {
   return other !== undefined && other > time ? other : time;
 }
+
+/** Notifications that still failed after the change feed's retries, waiting for a redrive (SPEC section 4). */
+export interface UndeliveredNotification {
+  streamId: string;
+  streamType: string;
+  /** The events `firstRevision`…`lastRevision` of the stream, in order. */
+  firstRevision: number;
+  lastRevision: number;
+  /** Why the last attempt failed, for an operator. */
+  cause: string;
+  /** When publishing them failed first, RFC 3339 UTC. */
+  since: string;
+}
+
+export interface UndeliveredPage {
+  notifications: UndeliveredNotification[];
+  hasMore: boolean;
+  nextPageKey?: string;
+}
+
+export type OperationKind = "replay" | "redrive";
+export type OperationState = "pending" | "running" | "succeeded" | "failed" | "canceled";
+
+/** What a replay republishes (SPEC section 5); `undelivered: true` makes it a redrive. */
+export interface ReplayRequest {
+  streamType?: string;
+  streamIds?: string[];
+  /** RFC 3339: streams updated at or after it. */
+  updatedAfter?: string;
+  /** Events from this revision on (default 1). */
+  fromRevision?: number;
+  eventTypes?: string[];
+  /** Where the notifications go: the store's topic by default. */
+  target?: { queueUrl: string } | { topicArn: string };
+  undelivered?: boolean;
+}
+
+/** A long-running operation (seed 003) and its durable state (seed 004). */
+export interface Operation {
+  id: string;
+  kind: OperationKind;
+  state: OperationState;
+  createdAt: string;
+  updatedAt: string;
+  request: ReplayRequest;
+  progress: { streams: number; events: number };
+  /** Where the worker resumes: opaque to everyone but the worker (JSON). */
+  cursor?: unknown;
+  result?: unknown;
+  problem?: { title: string; detail: string };
+  /** Set by a cancel; the worker sees it at its next step and ends the operation as canceled. */
+  cancelRequested?: boolean;
+  /** Grows with every change: checkpoints are conditional on it, so a repeated or stale step cannot overwrite. */
+  version: number;
+}
+
+export interface OperationPage {
+  operations: Operation[];
+  hasMore: boolean;
+  nextPageKey?: string;
+}

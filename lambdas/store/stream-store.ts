@@ -20,11 +20,17 @@ import type {
   ExpectedRevision,
   ListStreamsOptions,
   NewEvent,
+  Operation,
+  OperationPage,
   ReadEventsOptions,
   Stream,
   StreamPage,
+  UndeliveredNotification,
+  UndeliveredPage,
 } from "./model.ts";
+import { createOperation, getOperation, listOperations, saveOperation } from "./operations.ts";
 import { readEvents, streamDetails } from "./read.ts";
+import { clearUndelivered, listUndelivered, recordUndelivered, undeliveredOfStream } from "./undelivered.ts";
 
 export type { StoreOperation } from "./dynamo.ts";
 
@@ -83,6 +89,45 @@ export class StreamStore {
   /** Streams of a type updated after a time, oldest update first; lags appends by the change feed. */
   listStreams(streamType: string, options: ListStreamsOptions): Promise<StreamPage> {
     return listStreams(this.table, streamType, options);
+  }
+
+  /** Records notifications the change feed could not publish after its retries (each range once). */
+  recordUndelivered(notifications: UndeliveredNotification[]): Promise<void> {
+    return recordUndelivered(this.table, notifications);
+  }
+
+  /** A stream's undelivered notifications in revision order (strongly consistent). */
+  undeliveredOfStream(streamId: string, limit = 100): Promise<UndeliveredNotification[]> {
+    return undeliveredOfStream(this.table, streamId, limit);
+  }
+
+  /** What waits for a redrive, oldest failure first. */
+  listUndelivered(options: { limit: number; pageKey?: string | undefined }): Promise<UndeliveredPage> {
+    return listUndelivered(this.table, options);
+  }
+
+  /** Clears an undelivered range once a redrive published it. */
+  clearUndelivered(streamId: string, firstRevision: number): Promise<void> {
+    return clearUndelivered(this.table, streamId, firstRevision);
+  }
+
+  /** Creates an operation unless its id exists (then answers the stored one). */
+  createOperation(operation: Operation): Promise<{ operation: Operation; created: boolean }> {
+    return createOperation(this.table, operation);
+  }
+
+  /** An operation, strongly consistent. */
+  getOperation(id: string): Promise<Operation | undefined> {
+    return getOperation(this.table, id);
+  }
+
+  /** Writes the next version of an operation if the stored one is still `expectedVersion`. */
+  saveOperation(next: Operation, expectedVersion: number): ReturnType<typeof saveOperation> {
+    return saveOperation(this.table, next, expectedVersion);
+  }
+
+  listOperations(options: Parameters<typeof listOperations>[1]): Promise<OperationPage> {
+    return listOperations(this.table, options);
   }
 
   /** This deployment's random secret (see deployment-secret.ts), read once per process. */

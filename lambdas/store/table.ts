@@ -29,6 +29,15 @@ export const tableDefinition = {
     nonKeyAttributes: ["streamType", "revision", "updatedAt"],
   },
   listingShards: 4,
+  /**
+   * Sparse index over the store's own records (undelivered notifications, operations), projecting all their
+   * attributes: `recPk` names a kind (`undelivered#<shard>`, `operation#<kind>`), `recSk` orders it by time.
+   */
+  recordsIndex: {
+    name: "byRecordKindAndTime",
+    partitionKey: { name: "recPk", type: "S" },
+    sortKey: { name: "recSk", type: "S" },
+  },
   /** Epoch seconds; items carrying it expire (events never do). */
   timeToLiveAttribute: "expiresAt",
   /** The change feed needs the new item only. */
@@ -38,20 +47,41 @@ export const tableDefinition = {
   sortKey: KeyAttribute;
   listingIndex: { name: string; partitionKey: KeyAttribute; sortKey: KeyAttribute; nonKeyAttributes: string[] };
   listingShards: number;
+  recordsIndex: { name: string; partitionKey: KeyAttribute; sortKey: KeyAttribute };
   timeToLiveAttribute: string;
   streamViewType: "NEW_IMAGE";
 };
 
-/** CreateTable input for local mode and tests (on-demand, stream enabled, listing index). */
+/** The key attributes every index and the table use, once each, as CreateTable and UpdateTable name them. */
+export function attributeDefinitions() {
+  const { partitionKey, sortKey, listingIndex, recordsIndex } = tableDefinition;
+  const keys = [partitionKey, sortKey, listingIndex.partitionKey, listingIndex.sortKey];
+  return [...keys, recordsIndex.partitionKey, recordsIndex.sortKey].map((key) => ({
+    AttributeName: key.name,
+    AttributeType: key.type,
+  }));
+}
+
+/** The records index as CreateTable and UpdateTable describe it (local mode adds it to older local tables). */
+export function recordsIndexInput() {
+  const { recordsIndex } = tableDefinition;
+  return {
+    IndexName: recordsIndex.name,
+    KeySchema: [
+      { AttributeName: recordsIndex.partitionKey.name, KeyType: "HASH" as const },
+      { AttributeName: recordsIndex.sortKey.name, KeyType: "RANGE" as const },
+    ],
+    Projection: { ProjectionType: "ALL" as const },
+  };
+}
+
+/** CreateTable input for local mode and tests (on-demand, stream enabled, listing and records indexes). */
 export function createTableInput(tableName: string): CreateTableCommandInput {
   const { partitionKey, sortKey, listingIndex, streamViewType } = tableDefinition;
   return {
     TableName: tableName,
     BillingMode: "PAY_PER_REQUEST",
-    AttributeDefinitions: [partitionKey, sortKey, listingIndex.partitionKey, listingIndex.sortKey].map((key) => ({
-      AttributeName: key.name,
-      AttributeType: key.type,
-    })),
+    AttributeDefinitions: attributeDefinitions(),
     KeySchema: [
       { AttributeName: partitionKey.name, KeyType: "HASH" },
       { AttributeName: sortKey.name, KeyType: "RANGE" },
@@ -65,6 +95,7 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
         ],
         Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [...listingIndex.nonKeyAttributes] },
       },
+      recordsIndexInput(),
     ],
     StreamSpecification: { StreamEnabled: true, StreamViewType: streamViewType },
   };
