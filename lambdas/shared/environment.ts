@@ -8,6 +8,12 @@ export const environmentVariables = {
   tableName: "EVENT_STORE_TABLE",
   /** ARN of the SNS topic the change feed publishes to (unset: publishing is off). */
   topicArn: "EVENT_TOPIC_ARN",
+  /** URL of the SQS queue that drives the operation worker (the API enqueues, the worker too). */
+  operationsQueueUrl: "OPERATIONS_QUEUE_URL",
+  /** JSON array of the replay targets the stack allows: queue or topic ARNs, a trailing `*` matching a prefix. */
+  allowedReplayTargets: "ALLOWED_REPLAY_TARGETS",
+  /** `go` (the default: the Go project's body) or `full` (adds Payload and Metadata when they fit). */
+  notificationBody: "NOTIFICATION_BODY",
 } as const;
 
 export function requiredEnvironment(name: string, env: NodeJS.ProcessEnv = process.env): string {
