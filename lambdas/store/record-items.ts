@@ -79,7 +79,7 @@ export function deleteUndelivered(tableName: string, streamId: string, firstRevi
   };
 }
 
-/** Records of one partition of the records index after a sort key, oldest first. */
+/** Records of one partition of the records index after a sort key (from its start when empty), oldest first. */
 export function queryRecords(
   tableName: string,
   partition: string,
@@ -87,18 +87,19 @@ export function queryRecords(
   limit: number,
   filter?: { state: string },
 ): QueryCommandInput {
+  const after = afterSortKey !== "";
   return {
     TableName: tableName,
     IndexName: records.name,
-    KeyConditionExpression: "#recPk = :recPk AND #recSk > :after",
+    KeyConditionExpression: after ? "#recPk = :recPk AND #recSk > :after" : "#recPk = :recPk",
     ExpressionAttributeNames: {
       "#recPk": records.partitionKey.name,
-      "#recSk": records.sortKey.name,
+      ...(after ? { "#recSk": records.sortKey.name } : {}),
       ...(filter ? { "#state": "state" } : {}),
     },
     ExpressionAttributeValues: {
       ":recPk": partition,
-      ":after": afterSortKey,
+      ...(after ? { ":after": afterSortKey } : {}),
       ...(filter ? { ":state": filter.state } : {}),
     },
     ...(filter ? { FilterExpression: "#state = :state" } : {}),
