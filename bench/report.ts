@@ -5,6 +5,7 @@ import { totalWrite, type Units } from "./capacity-meter.ts";
 import type { FanOutResult } from "./fan-out.ts";
 import type { HttpRow } from "./http.ts";
 import { dynamoDbUsdPerMillion, prices } from "./prices.ts";
+import type { ReplayResult } from "./replay.ts";
 import { ratio } from "./stats.ts";
 import type { ThroughputRow, WarmUpResult } from "./throughput.ts";
 
@@ -20,6 +21,7 @@ export interface BenchResults {
   storeThroughput: ThroughputRow[];
   http: (HttpRow & { storePerSecond?: number; httpToStore?: number })[];
   fanOut: FanOutResult;
+  replay: ReplayResult;
   bundles: BundlesResult;
   /** Budgets of SPEC section 7, each with the figure it was judged on. */
   budgets: { name: string; budget: string; value: string; met: boolean }[];
@@ -158,6 +160,9 @@ export function renderReport(results: BenchResults): string {
     ...results.bundles.bundles
       .filter((b) => b.name === "api" || b.name === "change-feed")
       .map((b) => `   top inputs of ${b.name}: ${b.topInputs.map((i) => `${i.path} ${kib(i.bytes)}`).join(", ")}`),
+    "",
+    `6. Replay, local mode (POST /replays of ${results.replay.streams} streams into a queue of its own → succeeded; history written beforehand in ${results.replay.seedSeconds} s)`,
+    `   ${results.replay.events} events in ${results.replay.seconds} s: ${results.replay.eventsPerSecond} events/s; in the target queue ${results.replay.delivered}; progress ${results.replay.progress.streams} streams, ${results.replay.progress.events} events`,
     "",
     "Budgets (SPEC section 7)",
     table(

@@ -10,6 +10,7 @@
  *   4. fan-out delay in local mode (HTTP append → filtered SQS queue)
  *   3. HTTP throughput and latency of local mode (change feed stopped)
  *   2. store throughput against raw DynamoDB calls
+ *   6. a replay of the history (100,000 events) in local mode, on a DynamoDB Local of its own
  * Budgets (SPEC section 7) are reported, never asserted: the exit code says only whether the bench ran.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -32,6 +33,7 @@ import { measureFanOut } from "./fan-out.ts";
 import { measureHttp } from "./http.ts";
 import { startLocalMode } from "./local-mode.ts";
 import { prices } from "./prices.ts";
+import { measureReplay } from "./replay.ts";
 import { type BenchResults, renderReport } from "./report.ts";
 import { ratio, round } from "./stats.ts";
 import {
@@ -60,7 +62,10 @@ async function main(): Promise<void> {
 
   progress("starting DynamoDB Local (in memory)");
   const dynamoDb = await startDynamoDbLocal({ port: 0, inMemory: true });
-  let partial: Omit<BenchResults, "mode" | "date" | "seconds" | "machine" | "versions" | "bundles" | "budgets">;
+  let partial: Omit<
+    BenchResults,
+    "mode" | "date" | "seconds" | "machine" | "versions" | "bundles" | "budgets" | "replay"
+  >;
   try {
     const admin = new DynamoDBClient(localAwsClientConfig(dynamoDb.endpoint));
     await ensureTable(admin, eventsTable);
@@ -153,6 +158,8 @@ async function main(): Promise<void> {
     progress("stopping DynamoDB Local");
     await dynamoDb.stop();
   }
+  progress(`6. replay of ${config.replay.events} events in local mode (on a new DynamoDB Local)`);
+  const replay = await measureReplay({ config: config.replay, progress });
 
   const results: BenchResults = {
     mode: config.mode,
@@ -161,6 +168,7 @@ async function main(): Promise<void> {
     machine: machine(),
     versions: versions(),
     ...partial,
+    replay,
     bundles,
     budgets: [],
   };
@@ -224,6 +232,12 @@ function budgets(results: BenchResults): BenchResults["budgets"] {
       budget: "≤ 500 ms",
       value: `${results.fanOut.p50Ms} ms (${results.fanOut.received}/${results.fanOut.events} received)`,
       met: results.fanOut.met,
+    },
+    {
+      name: "replay, local mode",
+      budget: "finishes; report events/s",
+      value: `${results.replay.events} events in ${results.replay.seconds} s: ${results.replay.eventsPerSecond} events/s`,
+      met: results.replay.delivered >= results.replay.events,
     },
     {
       name: "API bundle, SDK from the runtime",

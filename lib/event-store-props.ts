@@ -107,6 +107,55 @@ export interface EventStoreProps {
    * @default Duration.minutes(5)
    */
   readonly iteratorAgeAlarmThreshold?: Duration;
+  /**
+   * What a notification's body holds (SPEC section 4), for the change feed and for replayed and redriven
+   * notifications alike. `"go"`: the Go project's body (`StreamId`, `StreamType`, `StreamRevision`, `EventType`,
+   * `EventId`, `CreatedAt`), which existing consumers read. `"full"`: that body plus `Payload` and `Metadata` when the
+   * message fits in SNS's 256 KB (the attribute `PayloadIncluded` says whether they are in it), so that read models
+   * need not read the stream back.
+   * @default "go"
+   */
+  readonly notificationBody?: NotificationBody;
+  /**
+   * Where `POST /replays` may send notifications besides the store's own topic, which is always allowed (SPEC
+   * section 5: a new read model replays history into its own queue, and live subscribers see nothing). The
+   * operation worker's role may send to these and to nothing else, and the API refuses any other target before it
+   * creates an operation. Their ARNs reach both functions in `ALLOWED_REPLAY_TARGETS`.
+   * @default - no other target: replays go to the store's topic only
+   */
+  readonly replayTargets?: ReplayTargets;
+}
+
+/** The body of a notification: the Go project's fields, or those plus payload and metadata. */
+export type NotificationBody = "go" | "full";
+
+/** Queues and topics a replay may send to; see {@link EventStoreProps.replayTargets}. */
+export interface ReplayTargets {
+  /**
+   * Queues a replay may send to: the worker gets `sqs:SendMessage` on each, and on its KMS key (if the queue has one
+   * this app knows) `kms:GenerateDataKey` and `kms:Decrypt`. A queue of another account must also allow the worker's
+   * role in its queue policy. A FIFO queue receives one message group per stream.
+   * @default - none
+   */
+  readonly queues?: IQueue[];
+  /**
+   * Topics a replay may publish to: the worker gets `sns:Publish` on each (and `kms:GenerateDataKey*` and
+   * `kms:Decrypt` on a topic's key this app knows).
+   * @default - none
+   */
+  readonly topics?: ITopic[];
+  /**
+   * ARN prefixes of queues or topics a replay may send to, for targets created later or elsewhere, e.g.
+   * `arn:aws:sqs:eu-west-1:123456789012:read-model-`. Each one grants the worker `sqs:SendMessage` (an `sqs` prefix)
+   * or `sns:Publish` (an `sns` prefix) on **every** queue or topic whose ARN starts with it, now or in the future,
+   * and lets callers of the API name any of them as a target. So a prefix must name the service, the region and the
+   * account (`arn:<partition>:<sqs|sns>:<region>:<account>:`), and should go on to the start of a name your team owns:
+   * stopping after the account grants every queue (or topic) of that account and region. No wildcard inside it; a
+   * trailing `*` may be written or left out. Encrypted queues or topics matched only by a prefix get no KMS grant:
+   * use SQS-managed encryption for them, or list them in `queues`/`topics`.
+   * @default - none
+   */
+  readonly arnPrefixes?: string[];
 }
 
 /** Options of {@link EventStore.subscribeQueue}. */

@@ -1,34 +1,40 @@
 /**
  * The EventStore construct: the event table, the HTTP API function behind a function URL, the change feed
- * from the table's stream to an SNS topic, its dead-letter queue, and the alarms. Use it in any CDK app:
+ * from the table's stream to an SNS topic, its dead-letter queue, the operations (replays and redrives: queue,
+ * worker, schedule; operations.ts), and the alarms. Use it in any CDK app:
  * `new EventStore(this, "Store", { fifoTopic: true })`.
  */
-import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import type { Alarm } from "aws-cdk-lib/aws-cloudwatch";
 import type { TableV2 } from "aws-cdk-lib/aws-dynamodb";
-import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { FilterCriteria, type FunctionUrl, FunctionUrlAuthType, StartingPosition } from "aws-cdk-lib/aws-lambda";
 import { DynamoEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { type Subscription, SubscriptionFilter, type Topic } from "aws-cdk-lib/aws-sns";
 import { SqsSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
-import { type IQueue, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import type { IQueue, Queue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { streamTypePattern } from "#api/schema.ts";
 import { changeFeedFilterPattern } from "#change-feed/filter.ts";
 import { environmentVariables } from "#shared/environment.ts";
-import { tableDefinition } from "#store/table.ts";
 import { createAlarms } from "./alarms.ts";
+import { createDeadLetterQueue } from "./dead-letter-queue.ts";
 import { EventStoreFunction } from "./event-store-function.ts";
 import type { EventStoreProps, SubscribeQueueOptions } from "./event-store-props.ts";
-import { createTable } from "./event-table.ts";
-import { createTopic, streamTypeMessageAttribute } from "./notification-topic.ts";
+import { allowTableActions, createTable } from "./event-table.ts";
+import { createTopic, grantPublishTo, streamTypeMessageAttribute } from "./notification-topic.ts";
+import { Operations } from "./operations.ts";
 
-export type { EventStoreProps, SubscribeQueueOptions } from "./event-store-props.ts";
+export type {
+  EventStoreProps,
+  NotificationBody,
+  ReplayTargets,
+  SubscribeQueueOptions,
+} from "./event-store-props.ts";
 export { streamTypeMessageAttribute } from "./notification-topic.ts";
 
-/** An event store: DynamoDB table, HTTP API on a Lambda function URL, change feed to SNS. */
+/** An event store: DynamoDB table, HTTP API on a Lambda function URL, change feed to SNS, replays and redrives. */
 export class EventStore extends Construct {
   /** The event table (streams, events, stream summaries). */
   readonly table: TableV2;
@@ -44,7 +50,9 @@ export class EventStore extends Construct {
   readonly url: string;
   /** Where the change feed sends the coordinates of stream records it gave up on (not the records). */
   readonly deadLetterQueue: Queue;
-  /** The API's 5xx answers, dead letters, iterator age, and errors and throttles of both functions. */
+  /** Replays and redrives: the operations queue, its dead-letter queue, the worker and the redrive schedule. */
+  readonly operations: Operations;
+  /** The alarms of docs/deploy.md: 5xx answers, dead letters, lag, undelivered notifications, errors, throttles. */
   readonly alarms: Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: EventStoreProps = {}) {
@@ -65,6 +73,18 @@ export class EventStore extends Construct {
     this.table = createTable(this, removalPolicy, props.deletionProtection ?? true);
     this.topic = createTopic(this, props.fifoTopic ?? false, props.topicEncryptionKey);
 
+    const notificationBody = props.notificationBody ?? "go";
+    if (notificationBody !== "go" && notificationBody !== "full") {
+      throw new Error(`notificationBody must be "go" or "full", got ${JSON.stringify(notificationBody)}`);
+    }
+    this.operations = new Operations(this, "Operations", {
+      ...functionDefaults,
+      table: this.table,
+      topic: this.topic,
+      replayTargets: props.replayTargets,
+      notificationBody,
+    });
+
     const api = new EventStoreFunction(this, "Api", {
       ...functionDefaults,
       entry: "lambdas/api/lambda.ts",
@@ -72,42 +92,31 @@ export class EventStore extends Construct {
       memorySize: props.apiMemorySize ?? 1024,
       timeout: props.apiTimeout ?? Duration.seconds(10),
       reservedConcurrentExecutions: apiReservedConcurrency,
-      environment: { [environmentVariables.tableName]: this.table.tableName },
+      environment: {
+        [environmentVariables.tableName]: this.table.tableName,
+        ...this.operations.enqueueEnvironment(),
+      },
     });
     this.apiFunction = api.function;
-    const { listingIndex } = tableDefinition;
-    api.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        sid: "ReadAndAppendEvents",
-        // Exactly what the store sends from the API (test/infra/least-privilege.test.ts reads the code): Query, Put
-        // and TransactWriteItems, which is authorized per item, and its items are all puts.
-        actions: ["dynamodb:Query", "dynamodb:PutItem"],
-        resources: [this.table.tableArn],
-      }),
-    );
-    api.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        sid: "QueryListingIndex",
-        actions: ["dynamodb:Query"],
-        resources: [`${this.table.tableArn}/index/${listingIndex.name}`],
-      }),
-    );
+    allowTableActions(api.role, this.table, {
+      sid: "ReadAndAppendEvents",
+      // Query, Put and TransactWriteItems, which is authorized per item, and its items are all puts (streams,
+      // idempotency records, operations).
+      actions: ["dynamodb:Query", "dynamodb:PutItem"],
+      queryIndexes: true,
+    });
+    this.operations.grantEnqueue(api.role);
     this.functionUrl = this.apiFunction.addFunctionUrl({
       authType: props.publicUrl ? FunctionUrlAuthType.NONE : FunctionUrlAuthType.AWS_IAM,
       cors: props.cors,
     });
     this.url = this.functionUrl.url;
 
-    this.deadLetterQueue = new Queue(this, "ChangeFeedDeadLetters", {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: "AwsSolutions-SQS3",
-      reason:
-        "This queue is itself the dead-letter destination (on-failure destination) of the change feed's event source mapping.",
-    });
+    this.deadLetterQueue = createDeadLetterQueue(
+      this,
+      "ChangeFeedDeadLetters",
+      "(on-failure destination) of the change feed's event source mapping",
+    );
 
     const changeFeed = new EventStoreFunction(this, "ChangeFeed", {
       ...functionDefaults,
@@ -118,24 +127,17 @@ export class EventStore extends Construct {
       environment: {
         [environmentVariables.tableName]: this.table.tableName,
         [environmentVariables.topicArn]: this.topic.topicArn,
+        [environmentVariables.notificationBody]: notificationBody,
       },
     });
     this.changeFeedFunction = changeFeed.function;
-    changeFeed.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        sid: "KeepStreamSummaries",
-        actions: ["dynamodb:UpdateItem"],
-        resources: [this.table.tableArn],
-      }),
-    );
-    this.topic.grantPublish(changeFeed.role);
-    if (props.topicEncryptionKey) {
-      Validations.of(changeFeed.role).acknowledge({
-        id: "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-        reason:
-          "Publishing to a KMS-encrypted SNS topic takes kms:GenerateDataKey* and kms:Decrypt on its key, as AWS documents for SNS publishers; granted on that one key only.",
-      });
-    }
+    allowTableActions(changeFeed.role, this.table, {
+      sid: "KeepSummariesAndUndelivered",
+      // Update: stream summaries; Put and Query: undelivered notifications of a stream (on the table, by stream).
+      actions: ["dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:Query"],
+      queryIndexes: false,
+    });
+    grantPublishTo(this.topic, changeFeed.role);
     this.changeFeedFunction.addEventSource(
       new DynamoEventSource(this.table, {
         startingPosition: StartingPosition.TRIM_HORIZON,
@@ -158,6 +160,8 @@ export class EventStore extends Construct {
           apiFunction: this.apiFunction,
           changeFeedFunction: this.changeFeedFunction,
           deadLetterQueue: this.deadLetterQueue,
+          operationsWorker: this.operations.workerFunction,
+          operationsDeadLetterQueue: this.operations.deadLetterQueue,
         },
         props,
       ),

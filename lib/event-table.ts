@@ -8,6 +8,7 @@ import {
   StreamViewType,
   TableV2,
 } from "aws-cdk-lib/aws-dynamodb";
+import { type IRole, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
 import { type KeyAttribute, tableDefinition } from "#store/table.ts";
 
@@ -43,4 +44,27 @@ export function createTable(scope: Construct, removalPolicy: RemovalPolicy, dele
       },
     ],
   });
+}
+
+/**
+ * Lets `role` send exactly `actions` to the table (test/infra/least-privilege.test.ts compares them with the calls in
+ * the function's code), and, with `queryIndexes`, Query the listing and records indexes, named one by one.
+ */
+export function allowTableActions(
+  role: IRole,
+  table: TableV2,
+  options: { sid: string; actions: string[]; queryIndexes: boolean },
+): void {
+  role.addToPrincipalPolicy(
+    new PolicyStatement({ sid: options.sid, actions: options.actions, resources: [table.tableArn] }),
+  );
+  if (!options.queryIndexes) return;
+  const { listingIndex, recordsIndex } = tableDefinition;
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      sid: "QueryIndexes",
+      actions: ["dynamodb:Query"],
+      resources: [listingIndex.name, recordsIndex.name].map((name) => `${table.tableArn}/index/${name}`),
+    }),
+  );
 }

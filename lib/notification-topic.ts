@@ -1,6 +1,8 @@
 /** The notification topic: standard, or FIFO with one message group per stream; encrypted at rest when given a key. */
+import { Validations } from "aws-cdk-lib";
+import type { IRole } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
-import { FifoThroughputScope, Topic } from "aws-cdk-lib/aws-sns";
+import { FifoThroughputScope, type ITopic, Topic } from "aws-cdk-lib/aws-sns";
 import type { Construct } from "constructs";
 
 /** The message attribute the change feed sets on every notification, and the one subscriptions filter on. */
@@ -19,4 +21,19 @@ export function createTopic(scope: Construct, fifo: boolean, encryptionKey: IKey
       fifoThroughputScope: FifoThroughputScope.MESSAGE_GROUP,
     }),
   });
+}
+
+/**
+ * Lets `role` publish to `topic`: `sns:Publish`, and on the topic's KMS key (if this app knows it)
+ * `kms:GenerateDataKey*` and `kms:Decrypt`, the wildcard of which cdk-nag asks a reason for.
+ */
+export function grantPublishTo(topic: ITopic, role: IRole): void {
+  topic.grantPublish(role);
+  if (topic.masterKey) {
+    Validations.of(role).acknowledge({
+      id: "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+      reason:
+        "Publishing to a KMS-encrypted SNS topic takes kms:GenerateDataKey* and kms:Decrypt on its key, as AWS documents for SNS publishers; granted on that key only.",
+    });
+  }
 }

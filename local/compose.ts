@@ -1,17 +1,28 @@
 /**
  * Local mode, composed once: the table (from the stack's own definition) in a running DynamoDB Local, the local
- * SNS/SQS endpoint with the notification topic, the API handler, and the change-feed handler driven by the stream
- * poller — each handler built by the same factory its Lambda entry calls, with configuration passed in (never
- * through `process.env`). `npm start`, the bench and the tests all start local mode through `composeLocalMode`.
+ * SNS/SQS endpoint with the notification topic, the API handler, the change-feed handler driven by the stream
+ * poller, and the operation worker driven by the operations poller on a local SQS queue (with the redrive timer)
+ * — each handler built by the same factory its Lambda entry calls, with configuration passed in (never through
+ * `process.env`). `npm start`, the bench and the tests all start local mode through `composeLocalMode`.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { createApiHandler } from "#api/handler.ts";
 import { createChangeFeedHandler } from "#change-feed/handler.ts";
+import { createOperationWorkerHandler } from "#operations/handler.ts";
+import { createSqsOperationQueue } from "#operations/queue.ts";
+import type { AwsClientConfig } from "#shared/aws-clients.ts";
 import { type LocalClientTimeouts, localAwsClientConfig, localClientWithTimeouts } from "./aws-local.ts";
 import { type StreamPoller, startStreamPoller } from "./change-feed/poller.ts";
 import type { FunctionUrlHandler } from "./http-server.ts";
 import { type LocalNotifications, startLocalNotifications, useNotificationsAt } from "./notifications.ts";
+import {
+  ensureOperationsQueue,
+  type OperationsPoller,
+  startOperationsPoller,
+  startRedriveTimer,
+} from "./operations-poller.ts";
 import { ensureTable } from "./table.ts";
 
 export interface LocalModeOptions {
@@ -32,6 +43,22 @@ export interface LocalModeOptions {
   checkpointFile?: string;
   /** Told about change-feed failures. Default: one line on stderr. */
   onChangeFeedError?: (error: Error) => void;
+  /** The operation worker (replays and redrives). */
+  operations?: LocalOperationsOptions;
+}
+
+export interface LocalOperationsOptions {
+  /** How often the redrive timer sends `{tick:"redrive"}`, in milliseconds. Default 10 000. */
+  redriveIntervalMs?: number;
+  /**
+   * The operations queue's visibility timeout, in seconds: how long a failed step's message waits before it comes
+   * back, and how long a step may take before its message is handed out again. Default 10.
+   */
+  visibilityTimeoutSeconds?: number;
+  /** Events a step reads at most (the worker's default: 500). */
+  eventsPerStep?: number;
+  /** Told about failures of the operations poller. Default: one line on stderr. */
+  onError?: (error: Error) => void;
 }
 
 export interface LocalMode {
@@ -40,9 +67,14 @@ export interface LocalMode {
   tableName: string;
   /** The local SNS/SQS endpoint and the topic the change feed publishes to. */
   notifications: LocalNotifications;
+  /** The local SQS queue that drives the operation worker (on the notifications' endpoint). */
+  operationsQueueUrl: string;
   /** Stops the change feed; the API keeps answering (the bench measures it alone this way). */
   stopChangeFeed(): Promise<void>;
-  /** Stops the change feed, then the local SNS/SQS (if started here). DynamoDB Local belongs to the caller. */
+  /**
+   * Stops the redrive timer, the operation worker and the change feed, then the local SNS/SQS (if started here).
+   * DynamoDB Local belongs to the caller.
+   */
   stop(): Promise<void>;
 }
 
@@ -56,7 +88,13 @@ export async function composeLocalMode(options: LocalModeOptions): Promise<Local
     ? await useNotificationsAt(options.snsEndpoint)
     : await startLocalNotifications({ port: options.snsPort ?? 0 });
 
-  const api = createApiHandler({ tableName: options.tableName, dynamoDb });
+  const operations = await startOperations(options, dynamoDb, notifications);
+  const api = createApiHandler({
+    tableName: options.tableName,
+    dynamoDb,
+    // Local mode has no stack to allow replay targets: any local queue or topic will do.
+    operations: { queue: operations.queue, allowedReplayTargets: ["*"] },
+  });
   const changeFeed = createChangeFeedHandler({
     tableName: options.tableName,
     topicArn: notifications.topicArn,
@@ -82,10 +120,51 @@ export async function composeLocalMode(options: LocalModeOptions): Promise<Local
     api,
     tableName: options.tableName,
     notifications,
+    operationsQueueUrl: operations.queueUrl,
     stopChangeFeed,
     stop: async () => {
+      await operations.stop().catch(() => {});
       await stopChangeFeed().catch(() => {});
       await notifications.stop().catch(() => {});
+    },
+  };
+}
+
+/**
+ * The operation worker as in AWS: a queue (one per table, so that two local modes on one endpoint do not share
+ * it), the worker's handler driven by the operations poller, and the redrive timer in place of the schedule.
+ */
+async function startOperations(
+  options: LocalModeOptions,
+  dynamoDb: AwsClientConfig,
+  notifications: LocalNotifications,
+) {
+  const settings = options.operations ?? {};
+  const onError = settings.onError ?? ((error: Error) => console.error(`operations: ${error.message}`));
+  const sqsConfig = localAwsClientConfig(notifications.endpoint);
+  const sqs = new SQSClient(sqsConfig);
+  const queueName = `event-store-operations-${options.tableName.replace(/[^A-Za-z0-9_-]/g, "-")}`.slice(0, 80);
+  const { queueUrl, queueArn } = await ensureOperationsQueue(sqs, queueName, settings.visibilityTimeoutSeconds ?? 10);
+  const queue = createSqsOperationQueue(sqsConfig, queueUrl);
+  const handler = createOperationWorkerHandler({
+    tableName: options.tableName,
+    topicArn: notifications.topicArn,
+    operationsQueueUrl: queueUrl,
+    allowedReplayTargets: ["*"],
+    dynamoDb,
+    sns: sqsConfig,
+    sqs: sqsConfig,
+    ...(settings.eventsPerStep !== undefined ? { eventsPerStep: settings.eventsPerStep } : {}),
+  });
+  const poller: OperationsPoller = startOperationsPoller({ sqs, queueUrl, queueArn, handler, onError });
+  const stopTimer = startRedriveTimer(queue, settings.redriveIntervalMs ?? 10_000, onError);
+  return {
+    queue,
+    queueUrl,
+    stop: async () => {
+      stopTimer();
+      await poller.stop();
+      sqs.destroy();
     },
   };
 }

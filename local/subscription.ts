@@ -1,7 +1,8 @@
 /**
  * A local subscriber: an SQS queue subscribed to the notification topic with a filter policy, as an SNS
  * subscription in AWS would be, and the notifications it receives. `npm run tail`, the tests and the bench all
- * subscribe through here.
+ * subscribe through here. The same queue may also be a replay's target (SPEC section 5): the worker sends those
+ * notifications to it directly, as raw SQS messages rather than in SNS's envelope; `receive` reads both.
  */
 import { randomUUID } from "node:crypto";
 import { SNSClient, SubscribeCommand, UnsubscribeCommand } from "@aws-sdk/client-sns";
@@ -10,6 +11,7 @@ import {
   DeleteMessageBatchCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
+  type Message,
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
@@ -18,14 +20,17 @@ import { localAwsClientConfig } from "./aws-local.ts";
 export interface Notification {
   /** The SNS message body, parsed (StreamId, StreamType, StreamRevision, EventType, EventId, CreatedAt). */
   body: Record<string, string>;
-  /** The message attributes (streamType, eventType), from the SNS envelope. */
+  /**
+   * The message attributes (streamType, eventType; replayId on a replayed or redriven one, and redrive: "true"
+   * on a redriven one), from the SNS envelope or, sent to the queue by a replay, from the SQS message.
+   */
   attributes: Record<string, string>;
 }
 
 export interface LocalSubscription {
   queueUrl: string;
   /** One long poll of up to a second: the notifications that arrived, removed from the queue. */
-  receive(): Promise<Notification[]>;
+  receive(waitTimeSeconds?: number): Promise<Notification[]>;
   /** Removes the subscription and its queue. */
   close(): Promise<void>;
 }
@@ -43,14 +48,9 @@ export async function subscribeLocalQueue(options: {
   namePrefix?: string;
 }): Promise<LocalSubscription> {
   const sns = new SNSClient(localAwsClientConfig(options.endpoint));
-  const sqs = new SQSClient(localAwsClientConfig(options.endpoint));
-  const name = `${options.namePrefix ?? "subscriber"}-${randomUUID().slice(0, 8)}${options.fifo ? ".fifo" : ""}`;
-  const { QueueUrl } = await sqs.send(
-    new CreateQueueCommand({ QueueName: name, Attributes: options.fifo ? { FifoQueue: "true" } : {} }),
-  );
-  const queueUrl = QueueUrl as string;
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
+  const queue = await openLocalQueue(options);
+  const { Attributes } = await queue.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queue.queueUrl, AttributeNames: ["QueueArn"] }),
   );
   const { SubscriptionArn } = await sns.send(
     new SubscribeCommand({
@@ -61,10 +61,39 @@ export async function subscribeLocalQueue(options: {
     }),
   );
   return {
+    queueUrl: queue.queueUrl,
+    receive: queue.receive,
+    async close() {
+      await sns.send(new UnsubscribeCommand({ SubscriptionArn })).catch(() => {});
+      sns.destroy();
+      await queue.close();
+    },
+  };
+}
+
+/** A queue of its own on the local endpoint, subscribed to nothing: a replay's target. */
+export async function openLocalQueue(options: {
+  endpoint: string;
+  fifo?: boolean;
+  namePrefix?: string;
+}): Promise<LocalSubscription & { sqs: SQSClient }> {
+  const sqs = new SQSClient(localAwsClientConfig(options.endpoint));
+  const name = `${options.namePrefix ?? "subscriber"}-${randomUUID().slice(0, 8)}${options.fifo ? ".fifo" : ""}`;
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({ QueueName: name, Attributes: options.fifo ? { FifoQueue: "true" } : {} }),
+  );
+  const queueUrl = QueueUrl as string;
+  return {
+    sqs,
     queueUrl,
-    async receive() {
+    async receive(waitTimeSeconds = 1) {
       const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: waitTimeSeconds,
+          MessageAttributeNames: ["All"],
+        }),
       );
       if (Messages.length === 0) return [];
       await sqs.send(
@@ -73,20 +102,28 @@ export async function subscribeLocalQueue(options: {
           Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
         }),
       );
-      return Messages.map((message) => fromEnvelope(message.Body ?? "{}"));
+      return Messages.map(notificationOf);
     },
     async close() {
-      await sns.send(new UnsubscribeCommand({ SubscriptionArn })).catch(() => {});
       await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl })).catch(() => {});
-      sns.destroy();
       sqs.destroy();
     },
   };
 }
 
+/** A message as SNS delivers it (in its envelope) or as a replay sends it (raw, attributes on the message). */
+function notificationOf(message: Message): Notification {
+  const parsed = JSON.parse(message.Body ?? "{}") as Record<string, unknown>;
+  if (typeof parsed.TopicArn === "string" && typeof parsed.Message === "string") return fromEnvelope(parsed);
+  const attributes = Object.fromEntries(
+    Object.entries(message.MessageAttributes ?? {}).map(([name, attribute]) => [name, attribute.StringValue ?? ""]),
+  );
+  return { body: parsed as Record<string, string>, attributes };
+}
+
 /** SNS delivers to SQS in an envelope: the message as text, attributes as {Type, Value}. */
-function fromEnvelope(text: string): Notification {
-  const envelope = JSON.parse(text) as { Message: string; MessageAttributes?: Record<string, { Value: string }> };
+function fromEnvelope(parsed: Record<string, unknown>): Notification {
+  const envelope = parsed as { Message: string; MessageAttributes?: Record<string, { Value: string }> };
   const attributes = Object.fromEntries(
     Object.entries(envelope.MessageAttributes ?? {}).map(([name, attribute]) => [name, attribute.Value]),
   );

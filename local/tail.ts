@@ -1,27 +1,37 @@
 /**
- * `npm run tail -- --stream-type T [--event-type E] [--json]`: what a filtered subscription receives.
+ * `npm run tail -- --stream-type T [--event-type E] [--replay] [--json]`: what a filtered subscription receives.
  * Subscribes a local SQS queue to the local topic with a filter policy on the message attributes (as an SNS
  * subscription in AWS would be), prints each notification, and removes queue and subscription on Ctrl-C.
+ *
+ * With `--replay` it is a new read model catching up (SPEC section 5): the queue is subscribed first, then a
+ * replay of each stream type's history is started into that same queue (`POST /replays` with `target.queueUrl`),
+ * so the history arrives (marked as replayed) while live notifications keep coming, and nothing falls in between.
  */
 import { parseArgs } from "node:util";
 import { defaultSnsPort, findLocalTopicArn } from "./notifications.ts";
 import { type Notification, subscribeLocalQueue } from "./subscription.ts";
 
-const usage = `Usage: npm run tail -- --stream-type T [--stream-type T2 …] [--event-type E …] [--json] [--endpoint URL]
+const usage = `Usage: npm run tail -- --stream-type T [--stream-type T2 …] [--event-type E …] [--replay] [--json]
+                      [--endpoint URL] [--api URL]
 
 Prints every notification of the running local event store (npm start) whose stream type (and event type) match.
   --stream-type T   stream type to receive (repeatable)
   --event-type E    only these event types (repeatable)
-  --json            one JSON object per line (the message body plus its attributes)
-  --endpoint URL    the local SNS/SQS endpoint (default: http://127.0.0.1:$SNS_PORT or ${defaultSnsPort})`;
+  --replay          first replay the history of these stream types into this subscription's queue (POST /replays),
+                    printed as "replayed", then keep following live notifications
+  --json            one JSON object per line (the message body plus its attributes; replayId marks the replayed)
+  --endpoint URL    the local SNS/SQS endpoint (default: http://127.0.0.1:$SNS_PORT or ${defaultSnsPort})
+  --api URL         the local API, for --replay (default: http://127.0.0.1:$PORT or 3000)`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       "stream-type": { type: "string", multiple: true },
       "event-type": { type: "string", multiple: true },
+      replay: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       endpoint: { type: "string" },
+      api: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -52,15 +62,68 @@ async function main(): Promise<void> {
   console.error(
     `Receiving notifications with filter policy ${JSON.stringify(filterPolicy)} from ${endpoint} (Ctrl-C stops)`,
   );
+  if (values.replay) {
+    const api = values.api ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
+    for (const streamType of streamTypes) {
+      const eventTypes = values["event-type"];
+      const request = {
+        streamType,
+        ...(eventTypes ? { eventTypes } : {}),
+        target: { queueUrl: subscription.queueUrl },
+      };
+      void startReplay(api, request).catch(async (error: unknown) => {
+        console.error(`npm run tail: ${error instanceof Error ? error.message : String(error)}`);
+        await stop();
+      });
+    }
+  }
   while (running) {
-    for (const notification of await subscription.receive()) console.log(formatNotification(notification, values.json));
+    for (const notification of await subscription.receive()) {
+      console.log(formatNotification(notification, values.json, values.replay));
+    }
   }
 }
 
-/** One line per notification: time, stream type, stream id, revision, event type, event id. */
-function formatNotification({ body, attributes }: Notification, json: boolean): string {
+/** Starts a replay through the local API, then reports on stderr how it ended. */
+async function startReplay(api: string, request: { streamType: string }): Promise<void> {
+  let answer: Response;
+  try {
+    answer = await fetch(`${api}/replays`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(request),
+    });
+  } catch {
+    throw new Error(`no local API at ${api}: start the store first (npm start), or give its URL with --api`);
+  }
+  const started = (await answer.json()) as { id?: string; location?: string; detail?: string };
+  if (answer.status !== 202 || !started.location) {
+    throw new Error(`the replay of ${request.streamType} was refused (${answer.status}): ${started.detail ?? ""}`);
+  }
+  console.error(`Replaying the history of ${request.streamType} (operation ${started.id}), then following live`);
+  for (;;) {
+    await new Promise((wait) => setTimeout(wait, 500));
+    const operation = (await (await fetch(`${api}${started.location}`)).json()) as {
+      state: string;
+      progress: { streams: number; events: number };
+      problem?: { detail: string };
+    };
+    if (operation.state === "pending" || operation.state === "running") continue;
+    const { streams, events } = operation.progress;
+    const problem = operation.problem ? `: ${operation.problem.detail}` : "";
+    console.error(
+      `Replay of ${request.streamType} ${operation.state}: ${events} events of ${streams} streams${problem}`,
+    );
+    return;
+  }
+}
+
+/** One line per notification: time, stream type, stream id, revision, event type, event id (and live or replayed). */
+function formatNotification({ body, attributes }: Notification, json: boolean, marked: boolean): string {
   if (json) return JSON.stringify({ ...body, attributes });
-  return `${body.CreatedAt}  ${body.StreamType}  ${body.StreamId}  r${body.StreamRevision}  ${body.EventType}  (${body.EventId})`;
+  const line = `${body.CreatedAt}  ${body.StreamType}  ${body.StreamId}  r${body.StreamRevision}  ${body.EventType}  (${body.EventId})`;
+  if (!marked) return line;
+  return `${attributes.replayId ? "replayed" : "live    "}  ${line}`;
 }
 
 main().catch((error: unknown) => {

@@ -7,6 +7,9 @@ import { type AwsClientConfig, createDocumentClient } from "#shared/aws-clients.
 import { type Observability, observeInvocations, quietObservability } from "#shared/observability.ts";
 import { StreamStore } from "#store/stream-store.ts";
 import { createApi } from "./app.ts";
+import type { OperationsConfig } from "./router.ts";
+
+export type { OperationsConfig } from "./router.ts";
 
 export interface ApiConfig {
   tableName: string;
@@ -14,6 +17,8 @@ export interface ApiConfig {
   dynamoDb?: AwsClientConfig;
   /** Where counters and failures go. Default: nowhere but failures to stderr (local mode, tests). */
   observability?: Observability;
+  /** The operation queue and the replay targets the stack allows. Absent: POST /replays answers 503. */
+  operations?: OperationsConfig | undefined;
 }
 
 export function createApiHandler(
@@ -25,5 +30,5 @@ export function createApiHandler(
     tableName: config.tableName,
     onContention: () => observability.count("AppendRetries"),
   });
-  return observeInvocations(observability, createApi(store, observability));
+  return observeInvocations(observability, createApi(store, observability, { operations: config.operations }));
 }

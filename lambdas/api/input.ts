@@ -101,8 +101,22 @@ function fromText(schema: TSchema, text: string): unknown {
 }
 
 function checkBody(schema: TSchema, body: JsonBody, errors: InputErrors): void {
-  for (const error of Errors(schema, body.value)) errors.add(fieldName(stepsOf(error.path, body.value)), error.message);
-  for (const found of body.illFormed()) errors.add(...illFormedField(schema, found));
+  const shape = shapeOf(schema, body.value);
+  for (const error of Errors(shape, body.value)) errors.add(fieldName(stepsOf(error.path, body.value)), error.message);
+  for (const found of body.illFormed()) errors.add(...illFormedField(shape, found));
+}
+
+/**
+ * The schema a body is checked against. A choice of shapes (`anyOf`, as POST /replays takes) is checked as the
+ * first shape whose required members the body has, else as the last: a 400 then names the fields of the shape the
+ * client meant, where the choice as a whole could only say that no shape fits.
+ */
+function shapeOf(schema: TSchema, value: unknown): TSchema {
+  const shapes = schema.anyOf as TSchema[] | undefined;
+  if (!shapes || shapes.length === 0) return schema;
+  const members = value !== null && typeof value === "object" && !Array.isArray(value) ? value : {};
+  const meant = shapes.find((shape) => (shape.required ?? []).every((name: string) => Object.hasOwn(members, name)));
+  return meant ?? (shapes.at(-1) as TSchema);
 }
 
 /** A JSON pointer into `root` as steps: member names, and the indexes of array elements as numbers. */

@@ -2,7 +2,9 @@
 import { environmentVariables, requiredEnvironment } from "#shared/environment.ts";
 import { quietObservability } from "#shared/observability.ts";
 import { powertoolsObservability } from "#shared/powertools.ts";
+import { createSqsOperationQueue } from "../operations/queue.ts";
 import { createApiHandler } from "./handler.ts";
+import type { OperationsConfig } from "./router.ts";
 
 // Lambda sets the function's name. Outside Lambda (a script importing this entry, as the bench's cold-start
 // harness does) nothing reads EMF lines, and they would litter the importer's stdout.
@@ -13,4 +15,29 @@ export const handler = createApiHandler({
   observability: functionName
     ? powertoolsObservability({ serviceName: "event-store-api", functionName })
     : quietObservability,
+  operations: operationsFromEnvironment(),
 });
+
+/** The operation queue, when the stack has one, and the replay targets it allows (a JSON array; default none). */
+function operationsFromEnvironment(): OperationsConfig | undefined {
+  const queueUrl = process.env[environmentVariables.operationsQueueUrl];
+  if (!queueUrl) return undefined;
+  return {
+    queue: createSqsOperationQueue({}, queueUrl),
+    allowedReplayTargets: stringArray(environmentVariables.allowedReplayTargets),
+  };
+}
+
+function stringArray(name: string): string[] {
+  const text = process.env[name] || "[]";
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // reported below
+  }
+  if (!Array.isArray(value) || !value.every((entry) => typeof entry === "string")) {
+    throw new Error(`environment variable ${name} must be a JSON array of strings, got ${text}`);
+  }
+  return value;
+}

@@ -6,6 +6,18 @@
  */
 import type { TObject, TSchema } from "@sinclair/typebox";
 import {
+  AcceptedAnswer,
+  ListOperationsQuery,
+  ListUndeliveredQuery,
+  Operation,
+  OperationPageAnswer,
+  OperationPath,
+  operationComponents,
+  ReplayHeaders,
+  ReplaysBody,
+  UndeliveredPageAnswer,
+} from "./operation-schema.ts";
+import {
   AppendAnswer,
   AppendAtRevisionBody,
   AppendBody,
@@ -49,14 +61,76 @@ const problem = (description: string) => ({
   description,
   content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
 });
+const badInput = { "400": problem("bad input: see errors") };
+const busy = { "503": problem("DynamoDB throttled after retries, or did not answer in time; see Retry-After") };
+const notJson = { "415": problem("the body is not application/json") };
 const errors = {
-  "400": problem("bad input: see errors"),
+  ...badInput,
   "404": problem("no such stream, or the stream has another type"),
   "413": problem("an event over 400 KB, an append over 4 MB or a request over 6 MB"),
-  "415": problem("the body is not application/json"),
-  "503": problem("DynamoDB throttled after retries, or did not answer in time; see Retry-After"),
+  ...notJson,
+  ...busy,
 };
 const conflict = { "409": problem("the stream is not at the expected revision; nothing was written") };
+
+const noOperation = { "404": problem("no such operation") };
+
+/** The asynchronous operations (SPEC section 5): replays and redrives, and what they work through. */
+const operationPaths = {
+  "/replays": {
+    post: {
+      summary: "Replay the notifications of a stream type's events, or redrive the undelivered ones",
+      parameters: parameters(ReplayHeaders, "header"),
+      requestBody: { required: true, ...json(ReplaysBody) },
+      responses: {
+        "202": {
+          description: "accepted: poll the operation at Location",
+          headers: { Location: { schema: { type: "string" } }, "Retry-After": { schema: { type: "integer" } } },
+          ...json(AcceptedAnswer),
+        },
+        ...badInput,
+        ...notJson,
+        "422": problem("the Idempotency-Key was used with another body"),
+        "503": problem("DynamoDB throttled or did not answer (see Retry-After), or this API runs no operations"),
+      },
+    },
+  },
+  "/operations": {
+    get: {
+      summary: "Operations oldest first, of a kind and in a state",
+      parameters: parameters(ListOperationsQuery, "query"),
+      responses: { "200": { description: "a page of operations", ...json(OperationPageAnswer) }, ...badInput, ...busy },
+    },
+  },
+  "/operations/{id}": {
+    parameters: parameters(OperationPath, "path"),
+    get: {
+      summary: "An operation's state and progress",
+      responses: { "200": { description: "the operation", ...json(Operation) }, ...badInput, ...noOperation, ...busy },
+    },
+    delete: {
+      summary: "Cancel an operation: at once when pending, at the worker's next step when running",
+      responses: {
+        "202": { description: "canceled, or asked to stop", ...json(Operation) },
+        ...badInput,
+        ...noOperation,
+        "409": problem("the operation has finished: succeeded, failed or canceled"),
+        ...busy,
+      },
+    },
+  },
+  "/notifications/undelivered": {
+    get: {
+      summary: "Notifications that could not be published, waiting for a redrive, oldest failure first",
+      parameters: parameters(ListUndeliveredQuery, "query"),
+      responses: {
+        "200": { description: "a page of undelivered ranges", ...json(UndeliveredPageAnswer) },
+        ...badInput,
+        ...busy,
+      },
+    },
+  },
+};
 
 const details = {
   summary: "Stream details (strongly consistent)",
@@ -64,13 +138,16 @@ const details = {
   responses: { "200": { description: "the stream", ...json(StreamAnswer) }, ...errors },
 };
 
+const namedSchemas: Record<string, TSchema> = { ...components, ...operationComponents };
+
 export const openApiDocument = {
   openapi: "3.1.0",
   info: {
     title: "Serverless event store",
     version: "1.0.0",
     description:
-      "Event streams with optimistic concurrency on DynamoDB. Compatible with the eshttp Go client of serverless-event-store.",
+      "Event streams with optimistic concurrency on DynamoDB, their notifications replayed and redriven by " +
+      "asynchronous operations. Compatible with the eshttp Go client of serverless-event-store.",
   },
   paths: {
     "/liveness-check": {
@@ -133,8 +210,9 @@ export const openApiDocument = {
         responses: { "201": { description: "appended", ...json(StreamAnswer) }, ...errors, ...conflict },
       },
     },
+    ...operationPaths,
   },
   components: {
-    schemas: Object.fromEntries(Object.entries(components).map(([name, schema]) => [name, documented(schema, name)])),
+    schemas: Object.fromEntries(Object.entries(namedSchemas).map(([name, schema]) => [name, documented(schema, name)])),
   },
 };

@@ -36,8 +36,11 @@ export const problemTypes = {
   malformedPath: problemType("malformed-path", "Malformed path", 400),
   notFound: problemType("not-found", "Not found", 404),
   streamNotFound: problemType("stream-not-found", "Stream not found", 404),
+  operationNotFound: problemType("operation-not-found", "Operation not found", 404),
   methodNotAllowed: problemType("method-not-allowed", "Method not allowed", 405),
   wrongExpectedRevision: problemType("wrong-expected-revision", "Wrong expected revision", 409),
+  /** A cancel of an operation that has succeeded, failed or been canceled. */
+  operationFinished: problemType("operation-finished", "Operation finished", 409),
   /** An event or an append larger than DynamoDB takes. */
   tooLarge: problemType("too-large", "Content too large", 413),
   /** A request body larger than a function URL takes. */
@@ -48,6 +51,8 @@ export const problemTypes = {
   throttled: problemType("throttled", "Service busy", 503),
   /** DynamoDB did not answer within the request timeout. */
   databaseUnavailable: problemType("database-unavailable", "Database unavailable", 503),
+  /** A replay or redrive asked of an API that was given no operation queue: retrying will not help. */
+  operationsNotConfigured: problemType("operations-not-configured", "Operations not configured", 503),
   /** Local mode while it starts: a function still initialising, which clients retry after Retry-After. */
   serviceStarting: problemType("service-unavailable", "Service unavailable", 503),
 } as const satisfies Record<string, ProblemType>;

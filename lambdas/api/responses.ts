@@ -1,6 +1,6 @@
 /** Successful answers: JSON bodies (payloads written verbatim, see RawJson), events as the API shows them. */
 import type { LambdaFunctionURLResult } from "aws-lambda";
-import type { RecordedEvent, Stream } from "#store/model.ts";
+import type { Operation, RecordedEvent, Stream } from "#store/model.ts";
 import { stringifyJson } from "#store/raw-json.ts";
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): LambdaFunctionURLResult {
@@ -24,4 +24,27 @@ export function eventBody(event: RecordedEvent): Record<string, unknown> {
 /** Where a created stream is read. */
 export function streamLocation(stream: Stream): string {
   return `/streams/${encodeURIComponent(stream.streamType)}/${stream.streamId}`;
+}
+
+/** An operation as the API shows it (operation-schema.ts `Operation`): never the worker's cursor or version. */
+export function operationBody(operation: Operation): Record<string, unknown> {
+  const { id, kind, state, createdAt, updatedAt, progress, request, result, problem, cancelRequested } = operation;
+  return {
+    id,
+    kind,
+    state,
+    createdAt,
+    updatedAt,
+    progress,
+    request,
+    ...(result !== undefined ? { result } : {}),
+    ...(problem ? { problem } : {}),
+    // Only while it matters: a finished operation has nothing left to cancel.
+    ...(cancelRequested && state === "running" ? { cancelRequested } : {}),
+  };
+}
+
+/** Where an operation is polled. */
+export function operationLocation(operation: Operation): string {
+  return `/operations/${operation.id}`;
 }

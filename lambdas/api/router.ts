@@ -7,10 +7,14 @@
  */
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
 import type { StreamStore } from "#store/stream-store.ts";
+import type { OperationQueue } from "../operations/queue.ts";
 import { appendAtRevision, appendEvents, readEvents } from "./endpoints/events.ts";
 import { listStreams } from "./endpoints/listing.ts";
+import { cancelOperation, listOperations, operationDetails } from "./endpoints/operations.ts";
+import { createReplay } from "./endpoints/replays.ts";
 import { livenessCheck, openApi } from "./endpoints/service.ts";
 import { createStream, streamDetails } from "./endpoints/streams.ts";
+import { listUndelivered } from "./endpoints/undelivered.ts";
 import { decodeBody } from "./json-body.ts";
 import { maxRequestBytes } from "./limits.ts";
 import { HttpProblem, problemTypes } from "./problem.ts";
@@ -29,7 +33,27 @@ export interface ApiRequest {
   caller: string;
 }
 
-export type Endpoint = (request: ApiRequest, store: StreamStore) => Promise<LambdaFunctionURLResult>;
+/** What the API runs operations with (SPEC section 5); without it, POST /replays answers 503. */
+export interface OperationsConfig {
+  /** Where the API sends the first step of each operation it creates, for the worker. */
+  queue: OperationQueue;
+  /**
+   * The replay targets the stack allows besides its own topic (which a replay without `target` uses): queue or
+   * topic ARNs, a trailing `*` allowing a prefix, `"*"` alone anything (local mode).
+   */
+  allowedReplayTargets: readonly string[];
+}
+
+/** What endpoints use besides the store. */
+export interface ApiServices {
+  operations?: OperationsConfig | undefined;
+}
+
+export type Endpoint = (
+  request: ApiRequest,
+  store: StreamStore,
+  services: ApiServices,
+) => Promise<LambdaFunctionURLResult>;
 
 export interface Route {
   /** Path segments; `:name` captures one. */
@@ -46,6 +70,10 @@ export const routes: Route[] = [
   { pattern: ["streams", ":streamType", ":streamId", "details"], methods: { GET: streamDetails } },
   { pattern: ["streams", ":streamType", ":streamId", "events"], methods: { GET: readEvents, POST: appendEvents } },
   { pattern: ["streams", ":streamType", ":streamId", "events", ":revision"], methods: { PUT: appendAtRevision } },
+  { pattern: ["replays"], methods: { POST: createReplay } },
+  { pattern: ["operations"], methods: { GET: listOperations } },
+  { pattern: ["operations", ":id"], methods: { GET: operationDetails, DELETE: cancelOperation } },
+  { pattern: ["notifications", "undelivered"], methods: { GET: listUndelivered } },
 ];
 
 /** The endpoint for this event and the request it reads; 400, 404, 405 or 413 (HttpProblem) when there is none. */

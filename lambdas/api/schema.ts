@@ -6,7 +6,8 @@
  * one holds for every body and is checked by input.ts for all: each string and member name is well-formed Unicode.
  *
  * `errorMessage` (our own keyword, in the manner of ajv-errors) is what a 400 says of a value that breaks the
- * schema, see ErrorMessage. openapi.ts leaves it out of the published document.
+ * schema, see ErrorMessage. openapi.ts leaves it out of the published document. The operations' schemas (replays,
+ * operations, undelivered notifications) are built from these in operation-schema.ts.
  */
 import type { SchemaOptions, Static, TProperties } from "@sinclair/typebox";
 // The builders by name, not the `Type` object of the package root: only the ones used are bundled.
@@ -35,7 +36,7 @@ export const maxPageSize = 1000;
 /** Page keys this API gives out are far shorter; a longer one cannot be one of them. */
 export const maxPageKeyLength = 1024;
 /** Revisions and other counts stay exact as JSON numbers up to here. */
-const maxWholeNumber = Number.MAX_SAFE_INTEGER;
+export const maxWholeNumber = Number.MAX_SAFE_INTEGER;
 
 const streamTypeRule = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
 
@@ -57,7 +58,7 @@ export const Uuid = Type.String({
 });
 
 /** A whole number within bounds; in a path or query it arrives as text and is read as a number. */
-function wholeNumber(minimum: number, maximum: number, options: SchemaOptions = {}) {
+export function wholeNumber(minimum: number, maximum: number, options: SchemaOptions = {}) {
   return Type.Integer({
     minimum,
     maximum,
@@ -66,10 +67,10 @@ function wholeNumber(minimum: number, maximum: number, options: SchemaOptions = 
   });
 }
 
-const Revision = Type.Integer({ minimum: 1 });
+export const Revision = Type.Integer({ minimum: 1 });
 
 /** Output times: always UTC with milliseconds. */
-const Time = Type.String({ format: "date-time", description: "RFC 3339 UTC with milliseconds" });
+export const Time = Type.String({ format: "date-time", description: "RFC 3339 UTC with milliseconds" });
 
 /**
  * Input times: RFC 3339 with any offset and up to nanoseconds. The pattern states the shape (and its groups are
@@ -128,13 +129,16 @@ export const NewEvent = Type.Object(
   },
 );
 
-/** A request body: a JSON object of exactly these members (an unknown one is a 400 naming it). */
-function requestBody<Members extends TProperties>(members: Members) {
+/**
+ * A request body: a JSON object of exactly these members (an unknown one is a 400 naming it, saying `unknown`,
+ * by default the members there are).
+ */
+export function requestBody<Members extends TProperties>(members: Members, unknown?: string) {
   return Type.Object(members, {
     additionalProperties: false,
     errorMessage: {
       default: "must be a JSON object",
-      additionalProperties: `is not a field of this request (${Object.keys(members).join(", ")})`,
+      additionalProperties: unknown ?? `is not a field of this request (${Object.keys(members).join(", ")})`,
     },
   });
 }
@@ -154,9 +158,9 @@ export const AppendBody = requestBody({
 
 // Path, query and header parameters, one object schema per endpoint group. A member with a default may be
 // left out by the client (openapi.ts does not mark it required); input.ts fills the default in.
-const PageSize = wholeNumber(1, maxPageSize, { default: defaultPageSize });
+export const PageSize = wholeNumber(1, maxPageSize, { default: defaultPageSize });
 /** The store gives out base64url text; anything else, or anything longer, was not given out by this API. */
-const PageKey = Type.String({
+export const PageKey = Type.String({
   pattern: "^[A-Za-z0-9_-]*$",
   maxLength: maxPageKeyLength,
   description: "the nextPageKey of the previous page, unchanged",
@@ -195,15 +199,20 @@ export const ListStreamsQuery = Type.Object({
   limit: PageSize,
 });
 
-export const CreateStreamHeaders = Type.Object({
-  "Idempotency-Key": Type.Optional(
-    Type.String({
-      pattern: "^[\\x21-\\x7e]{1,255}$",
-      description: "a retry with the same key returns the same stream",
-      errorMessage: "must be 1 to 255 visible ASCII characters",
-    }),
-  ),
-});
+/** The Idempotency-Key header of a POST that creates something: `what` a retry with the same key returns. */
+export function idempotencyKeyHeader(what: string) {
+  return Type.Object({
+    "Idempotency-Key": Type.Optional(
+      Type.String({
+        pattern: "^[\\x21-\\x7e]{1,255}$",
+        description: `a retry with the same key returns the same ${what}`,
+        errorMessage: "must be 1 to 255 visible ASCII characters",
+      }),
+    ),
+  });
+}
+
+export const CreateStreamHeaders = idempotencyKeyHeader("stream");
 
 // Answers.
 export const Stream = Type.Object(

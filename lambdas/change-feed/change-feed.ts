@@ -3,27 +3,40 @@
  * source mapping in AWS, local/change-feed/poller.ts locally), in order per stream, at least once.
  *
  * For each stream in the batch: raise its summary (the listing entry) to the newest revision seen; then all
- * events of the streams whose summary is kept go to the notification step together (so PublishBatch calls are
- * full). A stream whose step fails reports its earliest failed record as a batch item failure: the event source then redelivers from there, so the stream's later records wait for it and order per
- * stream survives retries. Summaries never move backwards, so redelivery is harmless.
+ * events of the streams whose summary is kept go to the publisher together (so PublishBatch calls are full).
+ * What the publisher could not publish after its retries is recorded as undelivered (SPEC section 2), in
+ * contiguous ranges per stream, and the batch succeeds for it: the feed moves on and a redrive publishes it later.
+ * On a FIFO topic a stream that already has undelivered notifications keeps its new events behind them (recorded
+ * as undelivered too), so that the redrive publishes the stream in order.
+ *
+ * A stream goes back to the event source (a batch item failure: its earliest record not done, so its later
+ * records wait for it and order per stream survives) only when DynamoDB fails: its summary upkeep, the check for
+ * undelivered notifications, or the recording of undelivered ones. Summaries never move backwards and a range is
+ * recorded once, so redelivery is harmless.
  */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { type Observability, quietObservability } from "#shared/observability.ts";
 import { isEventItem, recordedEvent } from "#store/items.ts";
-import type { RecordedEvent } from "#store/model.ts";
+import { isoTime, type RecordedEvent, type UndeliveredNotification } from "#store/model.ts";
 import type { StreamStore } from "#store/stream-store.ts";
+import type { Publish, Unpublished } from "./notifications.ts";
 
 export interface ChangeFeedDependencies {
-  store: Pick<StreamStore, "raiseSummary">;
   /**
-   * Publishes events (grouped by stream, each stream in revision order) and returns those it did not publish.
-   * Absent: nothing is published.
+   * Summary upkeep, and the undelivered notifications. Without `recordUndelivered` (tests of summaries alone)
+   * unpublished events go back to the event source as batch item failures instead.
    */
-  publish?: (events: RecordedEvent[]) => Promise<RecordedEvent[]>;
+  store: Pick<StreamStore, "raiseSummary"> & Partial<Pick<StreamStore, "recordUndelivered" | "undeliveredOfStream">>;
+  /** Publishes events and answers those it did not publish (notifications.ts). Absent: nothing is published. */
+  publish?: Publish;
+  /** The topic is FIFO: a stream with undelivered notifications holds its new events behind them. */
+  fifo?: boolean;
   /** Where failures and the counts of notified and unpublished events go. Default: failures to stderr. */
   observability?: Observability;
+  /** Milliseconds since the epoch, for `since` of undelivered notifications. */
+  now?: () => number;
 }
 
 interface StreamBatch {
@@ -45,7 +58,7 @@ export function createChangeFeed(
       if (!kept[index]) failures.push(batch.sequenceNumbers[0] as string);
     });
     if (dependencies.publish && publishable.length > 0) {
-      failures.push(...(await publishAll(publishable, dependencies.publish, observability)));
+      failures.push(...(await notify(publishable, dependencies, observability)));
     }
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
   };
@@ -71,30 +84,125 @@ async function keepSummary(
   }
 }
 
-/** Publishes every stream's events in one go; returns the earliest unpublished record of each stream. */
-async function publishAll(
+/**
+ * Publishes every stream's events in one go (FIFO: but those of streams behind undelivered ones) and records
+ * what is left as undelivered; answers the earliest record of each stream that must come back.
+ */
+async function notify(
   streams: StreamBatch[],
-  publish: NonNullable<ChangeFeedDependencies["publish"]>,
+  dependencies: ChangeFeedDependencies,
   observability: Observability,
 ): Promise<string[]> {
-  const events = streams.flatMap((batch) => batch.events);
-  let unpublished: Set<RecordedEvent>;
+  const publish = dependencies.publish as Publish;
+  const failures: string[] = [];
+  const unpublished = new Map<RecordedEvent, string>();
+  const toPublish: StreamBatch[] = [];
+  const behind = await Promise.all(streams.map((batch) => undeliveredBefore(batch, dependencies, observability)));
+  streams.forEach((batch, index) => {
+    const blocker = behind[index];
+    if (blocker === "failed") failures.push(batch.sequenceNumbers[0] as string);
+    else if (blocker === undefined) toPublish.push(batch);
+    else for (const event of batch.events) unpublished.set(event, `held back behind undelivered revision ${blocker}`);
+  });
+  const events = toPublish.flatMap((batch) => batch.events);
+  for (const { event, cause } of events.length > 0 ? await publishSafely(publish, events, observability) : []) {
+    unpublished.set(event, cause);
+  }
+  observability.count("EventsNotified", events.filter((event) => !unpublished.has(event)).length);
+  observability.count("PublishFailures", unpublished.size);
+
+  const recorded = await Promise.all(
+    streams.map((batch) => recordUnpublished(batch, unpublished, dependencies, observability)),
+  );
+  for (const sequenceNumber of recorded) if (sequenceNumber !== undefined) failures.push(sequenceNumber);
+  return failures;
+}
+
+/** FIFO: the first undelivered revision of the stream, if any; "failed" when the check failed. */
+async function undeliveredBefore(
+  batch: StreamBatch,
+  dependencies: ChangeFeedDependencies,
+  observability: Observability,
+): Promise<number | "failed" | undefined> {
+  const { store } = dependencies;
+  if (!dependencies.fifo || !store.undeliveredOfStream) return undefined;
+  const first = batch.events[0] as RecordedEvent;
   try {
-    unpublished = new Set(await publish(events));
+    const [undelivered] = await store.undeliveredOfStream(first.streamId, 1);
+    return undelivered?.firstRevision;
+  } catch (error) {
+    logFailure(observability, "checking undelivered notifications failed", first, error);
+    return "failed";
+  }
+}
+
+async function publishSafely(publish: Publish, events: RecordedEvent[], observability: Observability) {
+  try {
+    return await publish(events);
   } catch (error) {
     logFailure(observability, "publish failed", events[0] as RecordedEvent, error);
-    unpublished = new Set(events);
+    const cause = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return events.map((event): Unpublished => ({ event, cause }));
   }
-  observability.count("EventsNotified", events.length - unpublished.size);
-  observability.count("PublishFailures", unpublished.size);
-  const failures: string[] = [];
-  for (const batch of streams) {
-    const earliest = batch.events.findIndex((event) => unpublished.has(event));
-    if (earliest < 0) continue;
-    logFailure(observability, "publish failed", batch.events[earliest] as RecordedEvent, undefined);
-    failures.push(batch.sequenceNumbers[earliest] as string);
+}
+
+/**
+ * Records a stream's unpublished events as undelivered ranges; answers the sequence number to deliver again
+ * when that is not possible (no place to record them, or recording failed), else undefined.
+ */
+async function recordUnpublished(
+  batch: StreamBatch,
+  unpublished: Map<RecordedEvent, string>,
+  dependencies: ChangeFeedDependencies,
+  observability: Observability,
+): Promise<string | undefined> {
+  const earliest = batch.events.findIndex((event) => unpublished.has(event));
+  if (earliest < 0) return undefined;
+  const first = batch.events[earliest] as RecordedEvent;
+  const { store } = dependencies;
+  observability.error("publish failed", {
+    streamId: first.streamId,
+    revision: first.revision,
+    cause: unpublished.get(first),
+    ...(store.recordUndelivered ? { recordedUndelivered: true } : {}),
+  });
+  if (!store.recordUndelivered) return batch.sequenceNumbers[earliest];
+  try {
+    const since = isoTime((dependencies.now ?? Date.now)());
+    const existing = store.undeliveredOfStream ? await store.undeliveredOfStream(first.streamId) : [];
+    const events = batch.events.filter((event) => unpublished.has(event) && !coveredBy(existing, event.revision));
+    await store.recordUndelivered(undeliveredRanges(events, unpublished, since));
+    return undefined;
+  } catch (error) {
+    logFailure(observability, "recording undelivered notifications failed", first, error);
+    return batch.sequenceNumbers[earliest];
   }
-  return failures;
+}
+
+/**
+ * Runs of consecutive revisions, each with its first event's cause. Revisions already recorded are left out
+ * beforehand: a range is recorded once per first revision, so [3, 7] would be lost behind a recorded [3, 5].
+ */
+function undeliveredRanges(
+  events: RecordedEvent[],
+  causes: Map<RecordedEvent, string>,
+  since: string,
+): UndeliveredNotification[] {
+  const ranges: UndeliveredNotification[] = [];
+  for (const event of events) {
+    const last = ranges.at(-1);
+    if (last && event.revision === last.lastRevision + 1) last.lastRevision = event.revision;
+    else {
+      const { streamId, streamType, revision } = event;
+      const cause = causes.get(event) as string;
+      ranges.push({ streamId, streamType, firstRevision: revision, lastRevision: revision, cause, since });
+    }
+  }
+  return ranges;
+}
+
+function coveredBy(ranges: UndeliveredNotification[], revision: number): boolean {
+  return ranges.some((range) => range.firstRevision <= revision && revision <= range.lastRevision);
 }
 
 /** The batch's event inserts grouped by stream, each group in revision order. */

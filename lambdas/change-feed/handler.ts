@@ -1,6 +1,6 @@
 /**
- * The change-feed handler built from its configuration: summary upkeep through the store, notifications through
- * the SNS publisher when a topic is configured. The Lambda entry (lambda.ts) and local mode call this factory.
+ * The change-feed handler built from its configuration: summary upkeep and undelivered notifications through the
+ * store, notifications through the SNS publisher when a topic is configured. The Lambda entry (lambda.ts) and local mode call this factory.
  */
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { type AwsClientConfig, createDocumentClient, createSnsClient } from "#shared/aws-clients.ts";
@@ -13,6 +13,8 @@ export interface ChangeFeedConfig {
   tableName: string;
   /** The topic notifications go to; absent: nothing is published. */
   topicArn?: string | undefined;
+  /** The notification body: `go` (the default, the Go project's) or `full` (with payload and metadata when they fit). */
+  notificationBody?: "go" | "full" | undefined;
   /** Client settings; empty in AWS. */
   dynamoDb?: AwsClientConfig;
   sns?: AwsClientConfig;
@@ -27,7 +29,10 @@ export function createChangeFeedHandler(
   const observability = config.observability ?? quietObservability;
   const changeFeed = createChangeFeed({
     store: new StreamStore({ client: createDocumentClient(config.dynamoDb), tableName: config.tableName }),
-    publish: topicArn ? createSnsPublisher({ sns: createSnsClient(config.sns), topicArn, observability }) : undefined,
+    publish: topicArn
+      ? createSnsPublisher({ sns: createSnsClient(config.sns), topicArn, body: config.notificationBody, observability })
+      : undefined,
+    fifo: topicArn?.endsWith(".fifo") ?? false,
     observability,
   });
   return observeInvocations(observability, changeFeed);

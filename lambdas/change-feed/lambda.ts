@@ -10,7 +10,15 @@ const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
 export const handler = createChangeFeedHandler({
   tableName: requiredEnvironment(environmentVariables.tableName),
   topicArn: process.env[environmentVariables.topicArn],
+  notificationBody: notificationBody(process.env[environmentVariables.notificationBody]),
   observability: functionName
     ? powertoolsObservability({ serviceName: "event-store-change-feed", functionName })
     : quietObservability,
 });
+
+/** `go` (also when unset) or `full`; anything else is a misconfiguration that must not go unnoticed. */
+function notificationBody(value: string | undefined): "go" | "full" {
+  if (value === undefined || value === "" || value === "go" || value === "full")
+    return value === "full" ? "full" : "go";
+  throw new Error(`${environmentVariables.notificationBody} must be "go" or "full", not ${JSON.stringify(value)}`);
+}

@@ -2,31 +2,54 @@
  * Notifications: one SNS message per event, in the body and attributes of SPEC section 4, so subscribers of the
  * Go project keep working and filter policies on `streamType` select one stream type.
  *
- * Messages go out with PublishBatch (≤ 10 entries, ≤ 256 KB per call), calls one after another. An entry that
- * fails for a transient reason (throttling, a server fault, a failed call) is retried with backoff inside the
- * invocation; one that keeps failing, or is refused for what it is, marks its stream as failed: that stream's
- * later events are held back, so the event source redelivers them in order after it.
+ * Messages go out with PublishBatch (≤ 10 entries, ≤ 256 KB per call), calls one after another, and every entry
+ * fails alone: an entry that cannot be sent (characters SNS does not take, too long) is refused before any call;
+ * a call the SDK or SNS refuses as a whole is split into calls of one entry, so only the bad one fails; an entry
+ * SNS refuses (SenderFault) is not retried; transient failures (throttling, server faults, a failed call) are
+ * retried with backoff, a bounded number of times per entry, and once calls keep failing with no success in
+ * between SNS counts as down and the rest is not tried. On a FIFO topic one call never carries two entries of one
+ * stream, so a partial failure cannot reorder a stream, and a stream whose entry failed holds back its later
+ * events. What is left is answered as unpublished, with a cause: the change feed records it as undelivered.
  */
-import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from "@aws-sdk/client-sns";
+import { createHash } from "node:crypto";
+import {
+  PublishBatchCommand,
+  type PublishBatchCommandOutput,
+  type PublishBatchRequestEntry,
+  type SNSClient,
+} from "@aws-sdk/client-sns";
 import { type Observability, quietObservability } from "#shared/observability.ts";
 import type { RecordedEvent } from "#store/model.ts";
+import {
+  messageBytes,
+  messageRefusal,
+  type NotificationOptions,
+  notificationMessage,
+  stringAttributes,
+} from "./message.ts";
 
-/** The body subscribers receive; field names and the revision as a string are the Go project's. */
-export function notificationBody(event: RecordedEvent): string {
-  return JSON.stringify({
-    StreamId: event.streamId,
-    StreamType: event.streamType,
-    StreamRevision: String(event.revision),
-    EventType: event.eventType,
-    EventId: event.eventId,
-    CreatedAt: event.createdAt,
-  });
+export { type NotificationOptions, notificationBody, notificationMessage } from "./message.ts";
+
+/** SNS's limits for one PublishBatch call. */
+export const maxEntriesPerBatch = 10;
+export const maxBatchBytes = 256 * 1024;
+
+export interface Unpublished {
+  event: RecordedEvent;
+  /** Why, for an operator: the refusal, the last error, or `held back behind revision N`. */
+  cause: string;
 }
+
+/** Publishes events (grouped by stream, each stream in revision order) with `extra` attributes on each; answers what it did not publish. */
+export type Publish = (events: RecordedEvent[], extra?: Record<string, string>) => Promise<Unpublished[]>;
 
 export interface SnsPublisherOptions {
   sns: Pick<SNSClient, "send">;
+  /** A topic whose name ends in `.fifo` gets MessageGroupId and MessageDeduplicationId, one entry per stream per call. */
   topicArn: string;
-  /** Tries per entry for transient failures, the first included. */
+  /** The message body (default `go`). */
+  body?: "go" | "full";
+  /** Tries per entry for transient failures, the first included; as many failed calls in a row mean SNS is down. */
   maxAttempts?: number;
   /** Backoff before a retry; tests may shorten it. */
   backoffMs?: (attempt: number) => number;
@@ -34,111 +57,229 @@ export interface SnsPublisherOptions {
   observability?: Observability;
 }
 
-/** SNS's limits for one PublishBatch call. */
-export const maxEntriesPerBatch = 10;
-export const maxBatchBytes = 256 * 1024;
+type Entry = Omit<PublishBatchRequestEntry, "Id">;
+
+interface Pending {
+  event: RecordedEvent;
+  entry: Entry;
+  bytes: number;
+  tries: number;
+  /** A call with it was refused as a whole: it goes out in a call of its own. */
+  alone: boolean;
+}
+
+export function createSnsPublisher(options: SnsPublisherOptions): Publish {
+  const settings: PublishSettings = {
+    sns: options.sns,
+    topicArn: options.topicArn,
+    fifo: options.topicArn.endsWith(".fifo"),
+    message: { body: options.body ?? "go" },
+    maxAttempts: options.maxAttempts ?? 4,
+    backoffMs: options.backoffMs ?? ((attempt) => Math.min(1000, 50 * 2 ** attempt) * (0.5 + Math.random())),
+    observability: options.observability ?? quietObservability,
+  };
+  return (events, extra = {}) => new PublishRun(settings, events, extra).run();
+}
+
+interface PublishSettings {
+  sns: Pick<SNSClient, "send">;
+  topicArn: string;
+  fifo: boolean;
+  message: NotificationOptions;
+  maxAttempts: number;
+  backoffMs: (attempt: number) => number;
+  observability: Observability;
+}
+
+/** One call of the publish function: each stream's entries waiting, and what was given up with its cause. */
+class PublishRun {
+  private readonly streams = new Map<string, Pending[]>();
+  private readonly unpublished = new Map<RecordedEvent, string>();
+  /** FIFO: the streams with an event given up, and that event. */
+  private readonly held = new Map<string, RecordedEvent>();
+  private failedCallsInARow = 0;
+  private retryRound = 0;
+
+  constructor(
+    private readonly settings: PublishSettings,
+    private readonly events: RecordedEvent[],
+    extra: Record<string, string>,
+  ) {
+    for (const event of events) {
+      const { body, attributes } = notificationMessage(event, settings.message, extra);
+      const entry = snsEntry(event, body, attributes, settings.fifo, extra);
+      const pending: Pending = { event, entry, bytes: messageBytes(body, attributes), tries: 0, alone: false };
+      const refusal = messageRefusal(body, attributes);
+      const queue = this.streams.get(event.streamId) ?? [];
+      this.streams.set(event.streamId, queue);
+      const blocker = this.held.get(event.streamId);
+      if (blocker) this.unpublished.set(event, heldBackCause(blocker));
+      else if (refusal) this.giveUp(pending, `refused before sending: ${refusal}`);
+      else queue.push(pending);
+    }
+  }
+
+  async run(): Promise<Unpublished[]> {
+    for (let batch = this.nextCall(); batch.length > 0; batch = this.nextCall()) {
+      const retry = await this.send(batch);
+      if (retry) await sleep(this.settings.backoffMs(this.retryRound++));
+    }
+    return this.events.flatMap((event) => {
+      const cause = this.unpublished.get(event);
+      return cause === undefined ? [] : [{ event, cause }];
+    });
+  }
+
+  /** Up to 10 entries / 256 KB from the fronts of the streams; FIFO: one per stream; an `alone` entry by itself. */
+  private nextCall(): Pending[] {
+    const batch: Pending[] = [];
+    let bytes = 0;
+    for (const queue of this.streams.values()) {
+      for (let next = queue[0]; next; next = queue[0]) {
+        if (next.alone) {
+          if (batch.length === 0) return [queue.shift() as Pending];
+          break;
+        }
+        if (batch.length === maxEntriesPerBatch || (batch.length > 0 && bytes + next.bytes > maxBatchBytes)) {
+          return batch;
+        }
+        batch.push(queue.shift() as Pending);
+        bytes += next.bytes;
+        if (this.settings.fifo) break;
+      }
+    }
+    return batch;
+  }
+
+  /** Sends one call; true when some of its entries wait for a retry. */
+  private async send(batch: Pending[]): Promise<boolean> {
+    let output: PublishBatchCommandOutput;
+    try {
+      output = await this.settings.sns.send(
+        new PublishBatchCommand({
+          TopicArn: this.settings.topicArn,
+          PublishBatchRequestEntries: batch.map((pending, index) => ({ ...pending.entry, Id: String(index) })),
+        }),
+      );
+    } catch (error) {
+      return this.callFailed(batch, error);
+    }
+    this.failedCallsInARow = 0;
+    const failed = new Map((output.Failed ?? []).map((failure) => [failure.Id, failure]));
+    const succeeded = new Set((output.Successful ?? []).map((success) => success.Id));
+    const retry: Pending[] = [];
+    batch.forEach((pending, index) => {
+      const failure = failed.get(String(index));
+      if (!failure && succeeded.has(String(index))) return;
+      const cause = failure ? `${failure.Code}: ${failure.Message}` : "SNS answered nothing for this entry";
+      if (failure?.SenderFault === true) this.giveUp(pending, cause);
+      else this.retryOrGiveUp(pending, cause, retry);
+    });
+    this.requeue(retry);
+    return retry.length > 0;
+  }
+
+  private callFailed(batch: Pending[], error: unknown): boolean {
+    const cause = describe(error);
+    if (isRefusal(error)) {
+      // Refused as a whole: find the bad entry by sending each alone.
+      if (batch.length === 1) this.giveUp(batch[0] as Pending, cause);
+      else this.requeue(batch.map((pending) => Object.assign(pending, { alone: true })));
+      return false;
+    }
+    this.settings.observability.warn("PublishBatch call failed", { error, entries: batch.length });
+    this.failedCallsInARow += 1;
+    if (this.failedCallsInARow >= this.settings.maxAttempts) {
+      // No call got through for a while: SNS is down; what is left waits for a redrive.
+      for (const pending of batch) this.giveUp(pending, `${cause} (SNS unavailable)`);
+      for (const queue of this.streams.values()) {
+        for (const pending of queue.splice(0))
+          this.unpublished.set(pending.event, `not sent, SNS unavailable: ${cause}`);
+      }
+      return false;
+    }
+    const retry: Pending[] = [];
+    for (const pending of batch) this.retryOrGiveUp(pending, cause, retry);
+    this.requeue(retry);
+    return retry.length > 0;
+  }
+
+  private retryOrGiveUp(pending: Pending, cause: string, retry: Pending[]): void {
+    pending.tries += 1;
+    if (pending.tries < this.settings.maxAttempts) retry.push(pending);
+    else this.giveUp(pending, `${cause} (after ${pending.tries} tries)`);
+  }
+
+  /** Puts entries back at the fronts of their streams, ahead of their streams' later events. */
+  private requeue(entries: Pending[]): void {
+    for (const pending of [...entries].reverse()) this.streams.get(pending.event.streamId)?.unshift(pending);
+  }
+
+  /** Gives an entry up; on a FIFO topic its stream's later events are held back behind it. */
+  private giveUp(pending: Pending, cause: string): void {
+    this.unpublished.set(pending.event, cause);
+    if (!this.settings.fifo) return;
+    this.held.set(pending.event.streamId, pending.event);
+    const queue = this.streams.get(pending.event.streamId) ?? [];
+    for (const later of queue.splice(0)) this.unpublished.set(later.event, heldBackCause(pending.event));
+  }
+}
+
+function heldBackCause(event: RecordedEvent): string {
+  return `held back behind revision ${event.revision}`;
+}
+
+function snsEntry(
+  event: RecordedEvent,
+  body: string,
+  attributes: Record<string, string>,
+  fifo: boolean,
+  extra: Record<string, string>,
+): Entry {
+  return {
+    Message: body,
+    MessageAttributes: stringAttributes(attributes),
+    ...(fifo ? { MessageGroupId: event.streamId, MessageDeduplicationId: deduplicationId(event, extra) } : {}),
+  };
+}
 
 /**
- * Returns a publish function for the change feed: it takes events grouped by stream in revision order and
- * returns those it did not publish (failed, or held back behind a failure of their stream).
+ * `streamId:revision`, so SNS drops a repeat of a notification within 5 minutes (a redelivered record, a
+ * redrive of what did get through). A replay is meant to repeat notifications: its id is part of it.
  */
-export function createSnsPublisher(
-  options: SnsPublisherOptions,
-): (events: RecordedEvent[]) => Promise<RecordedEvent[]> {
-  const fifo = options.topicArn.endsWith(".fifo");
-  const maxAttempts = options.maxAttempts ?? 4;
-  const backoffMs =
-    options.backoffMs ?? ((attempt: number) => Math.min(1000, 50 * 2 ** attempt) * (0.5 + Math.random()));
-
-  return async (events) => {
-    const pending = [...events];
-    const attempts = new Map<RecordedEvent, number>();
-    const failedStreams = new Set<string>();
-    const unpublished = new Set<RecordedEvent>();
-    let retryRound = 0;
-
-    while (pending.length > 0) {
-      const batch = takeBatch(pending, failedStreams, unpublished, (event) => entry(event, fifo));
-      if (batch.length === 0) continue;
-      const retry: RecordedEvent[] = [];
-      const giveUpOrRetry = (event: RecordedEvent, transient: boolean) => {
-        const tries = (attempts.get(event) ?? 0) + 1;
-        attempts.set(event, tries);
-        if (transient && tries < maxAttempts) retry.push(event);
-        else {
-          unpublished.add(event);
-          failedStreams.add(event.streamId);
-        }
-      };
-      try {
-        const output = await options.sns.send(
-          new PublishBatchCommand({
-            TopicArn: options.topicArn,
-            PublishBatchRequestEntries: batch.map((event, index) => ({ ...entry(event, fifo), Id: String(index) })),
-          }),
-        );
-        for (const failure of output.Failed ?? []) {
-          const event = batch[Number(failure.Id)];
-          if (event) giveUpOrRetry(event, failure.SenderFault !== true);
-        }
-      } catch (error) {
-        (options.observability ?? quietObservability).warn("PublishBatch call failed", { error });
-        for (const event of batch) giveUpOrRetry(event, true);
-      }
-      if (retry.length > 0) {
-        // Retried entries go first, ahead of their streams' later events, to keep each stream in order.
-        pending.unshift(...retry);
-        await sleep(backoffMs(retryRound++));
-      }
-    }
-    return events.filter((event) => unpublished.has(event));
-  };
+function deduplicationId(event: RecordedEvent, extra: Record<string, string>): string {
+  const id = `${event.streamId}:${event.revision}`;
+  const replayId = extra.replayId;
+  if (replayId === undefined || extra.redrive === "true") return id;
+  return `${id}:${createHash("sha256").update(replayId).digest("hex").slice(0, 32)}`;
 }
 
-function entry(event: RecordedEvent, fifo: boolean): Omit<PublishBatchRequestEntry, "Id"> {
-  return {
-    Message: notificationBody(event),
-    MessageAttributes: {
-      streamType: { DataType: "String", StringValue: event.streamType },
-      eventType: { DataType: "String", StringValue: event.eventType },
-    },
-    ...(fifo ? { MessageGroupId: event.streamId, MessageDeduplicationId: `${event.streamId}:${event.revision}` } : {}),
-  };
+interface SdkError {
+  name?: string;
+  message?: string;
+  $fault?: "client" | "server";
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: number };
 }
 
-/** Takes up to 10 entries / 256 KB from the front of `pending`; events of failed streams are set aside. */
-function takeBatch(
-  pending: RecordedEvent[],
-  failedStreams: Set<string>,
-  unpublished: Set<RecordedEvent>,
-  toEntry: (event: RecordedEvent) => Omit<PublishBatchRequestEntry, "Id">,
-): RecordedEvent[] {
-  const batch: RecordedEvent[] = [];
-  let bytes = 0;
-  while (pending.length > 0 && batch.length < maxEntriesPerBatch) {
-    const event = pending[0] as RecordedEvent;
-    if (failedStreams.has(event.streamId)) {
-      unpublished.add(pending.shift() as RecordedEvent);
-      continue;
-    }
-    const size = entryBytes(toEntry(event));
-    if (batch.length > 0 && bytes + size > maxBatchBytes) break;
-    batch.push(pending.shift() as RecordedEvent);
-    bytes += size;
+/**
+ * A call refused for what it carries, not for when it was sent: a client fault of SNS other than throttling,
+ * or an error the SDK raised before sending (a URIError or TypeError while serialising the call).
+ */
+function isRefusal(error: unknown): boolean {
+  const sdk = (error ?? {}) as SdkError;
+  if (sdk.$fault !== undefined) {
+    const throttled =
+      sdk.$retryable !== undefined ||
+      sdk.$metadata?.httpStatusCode === 429 ||
+      /throttl|toomanyrequests|limitexceeded/i.test(sdk.name ?? "");
+    return sdk.$fault === "client" && !throttled;
   }
-  return batch;
+  return error instanceof URIError || error instanceof TypeError || error instanceof RangeError;
 }
 
-/** Size as SNS counts it: the message plus each attribute's name, type and value. */
-function entryBytes(entry: Omit<PublishBatchRequestEntry, "Id">): number {
-  let bytes = Buffer.byteLength(entry.Message ?? "");
-  for (const [name, attribute] of Object.entries(entry.MessageAttributes ?? {})) {
-    bytes +=
-      Buffer.byteLength(name) +
-      Buffer.byteLength(attribute.DataType ?? "") +
-      Buffer.byteLength(attribute.StringValue ?? "");
-  }
-  return bytes;
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,4 +1,20 @@
-/** Lambda entry point of the operation worker (SQS event source): a placeholder until the worker lands. */
-export const handler = async (): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> => ({
-  batchItemFailures: [],
+/** Lambda entry point of the operation worker (SQS event source): configuration from the environment. */
+import { environmentVariables, requiredEnvironment } from "#shared/environment.ts";
+import { quietObservability } from "#shared/observability.ts";
+import { powertoolsObservability } from "#shared/powertools.ts";
+import { createOperationWorkerHandler } from "./handler.ts";
+import { parseAllowedTargets } from "./targets.ts";
+
+// Lambda sets the function's name; outside Lambda nothing reads EMF lines (see api/lambda.ts).
+const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
+
+export const handler = createOperationWorkerHandler({
+  tableName: requiredEnvironment(environmentVariables.tableName),
+  topicArn: requiredEnvironment(environmentVariables.topicArn),
+  operationsQueueUrl: requiredEnvironment(environmentVariables.operationsQueueUrl),
+  allowedReplayTargets: parseAllowedTargets(process.env[environmentVariables.allowedReplayTargets]),
+  notificationBody: process.env[environmentVariables.notificationBody] === "full" ? "full" : "go",
+  observability: functionName
+    ? powertoolsObservability({ serviceName: "event-store-operations", functionName })
+    : quietObservability,
 });

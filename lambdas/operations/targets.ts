@@ -23,3 +23,15 @@ export function isAllowedTarget(target: ReplayTarget, allowed: readonly string[]
   if (!arn) return false;
   return allowed.some((entry) => (entry.endsWith("*") ? arn.startsWith(entry.slice(0, -1)) : arn === entry));
 }
+
+/** The allowed targets as the stack passes them (a JSON array of strings; empty or unset: none). */
+export function parseAllowedTargets(text: string | undefined): string[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text || "[]");
+  } catch {
+    // answered below
+  }
+  if (Array.isArray(value) && value.every((entry) => typeof entry === "string")) return value;
+  throw new Error(`the allowed replay targets must be a JSON array of strings, got ${text}`);
+}

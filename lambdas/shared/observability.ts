@@ -18,10 +18,24 @@ export const metricDescriptions = {
   ServerErrors: "API: any 5xx answer (those 503s and every 500)",
   EventsNotified: "change feed: an event published to the topic",
   PublishFailures:
-    "change feed: an event an invocation left unpublished (failed, or held back behind a failure of its stream); the event source delivers it again",
+    "change feed: an event an invocation left unpublished after its retries (refused, SNS down, or held back behind a failure of its stream); it is recorded undelivered and redriven",
+  EventsReplayed: "operation worker: an event a replay or redrive published (again)",
+  OperationStepFailures:
+    "operation worker: a step of a replay or redrive that failed; its message is retried, and the operation fails after a few",
 } as const;
 
 export type MetricName = keyof typeof metricDescriptions;
+
+/** The gauges: a value measured now (not added up), each a CloudWatch metric of its unit in `metricsNamespace`. */
+export const gaugeDescriptions = {
+  OldestUndeliveredAgeSeconds:
+    "operation worker, every redrive tick: the age of the oldest notification waiting for a redrive (0 when none)",
+} as const;
+
+export type GaugeName = keyof typeof gaugeDescriptions;
+
+/** The unit of each gauge, as CloudWatch names it. */
+export const gaugeUnits: Record<GaugeName, "Seconds"> = { OldestUndeliveredAgeSeconds: "Seconds" };
 
 /** What a log line carries besides its message; an `error` member is logged with its name, message and stack. */
 export type LogDetails = Record<string, unknown>;
@@ -29,6 +43,8 @@ export type LogDetails = Record<string, unknown>;
 export interface Observability {
   /** Adds `value` (default 1) to a counter of the current invocation. */
   count(metric: MetricName, value?: number): void;
+  /** Records a gauge's current value (optional: implementations that keep no metrics may leave it out). */
+  measure?(metric: GaugeName, value: number): void;
   /** A failure an operator must hear about (a 500, a record the change feed could not handle). */
   error(message: string, details: LogDetails): void;
   /** A failure that is retried and may still come right. */
@@ -53,6 +69,7 @@ function printToStderr(level: string, message: string, details: LogDetails): voi
 /** Local mode's and the tests' default: no counters, no line per request; failures go to stderr. */
 export const quietObservability: Observability = {
   count: () => {},
+  measure: () => {},
   error: (message, details) => printToStderr("ERROR", message, details),
   warn: (message, details) => printToStderr("WARN", message, details),
   beginInvocation: () => {},

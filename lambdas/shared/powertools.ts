@@ -9,7 +9,7 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { metricsNamespace, type Observability } from "./observability.ts";
+import { gaugeUnits, metricsNamespace, type Observability } from "./observability.ts";
 
 export interface PowertoolsOptions {
   /** The `service` of every log line and the `service` dimension of every metric: which function speaks. */
@@ -29,6 +29,7 @@ export function powertoolsObservability(options: PowertoolsOptions): Observabili
     count: (metric, value = 1) => {
       if (value > 0) metrics.addMetric(metric, MetricUnit.Count, value);
     },
+    measure: (metric, value) => metrics.addMetric(metric, MetricUnit[gaugeUnits[metric]], value),
     error: (message, details) => logger.error(message, details),
     warn: (message, details) => logger.warn(message, details),
     beginInvocation: (context) => {

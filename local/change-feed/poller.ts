@@ -6,8 +6,9 @@
  * ReportBatchItemFailures): records of a shard are delivered in order, a parent shard is read to its end before
  * its children (shards.ts), a failure re-delivers from the earliest failed record, and a checkpoint
  * (checkpoints.ts) lets a restarted poller carry on where it stopped without losing or repeating handled records.
- * The loop, iterator renewal and delivery stay in this one file (a little over 300 lines) because they share one
- * shard's mutable position; splitting them would spread that state over several modules.
+ * It never skips a record: the change feed records what it cannot publish as undelivered, so what still fails is
+ * DynamoDB, retried with backoff until it succeeds. The stream is described again every few seconds and whenever
+ * a shard closes, so that children DescribeStream lists late are found.
  */
 
 import {
@@ -21,6 +22,7 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { changeFeedFilterPattern } from "#change-feed/filter.ts";
 import { CheckpointStore } from "./checkpoints.ts";
 import { type FilterPattern, matchesFilterPattern } from "./event-filter.ts";
+import { IdleWaiters } from "./idle-waiters.ts";
 import { earliestFailure, toLambdaRecord } from "./lambda-records.ts";
 import { iteratorStart, restartFromTrimHorizon, ShardLineage, type ShardState } from "./shards.ts";
 
@@ -34,7 +36,7 @@ export interface StreamPollerOptions {
   handler: ChangeFeedHandler;
   /** JSON file keeping checkpoints across restarts; checkpoints stay in memory when omitted. */
   checkpointFile?: string;
-  /** Told about every failure (handler errors, stream API errors, discarded batches). Default: console.error. */
+  /** Told about every failure (handler errors, stream API errors, batches failing again and again). */
   onError?: (error: Error) => void;
   /** Records that do not match are skipped as handled. Default: the change feed's filter criteria. */
   filterPattern?: FilterPattern;
@@ -43,10 +45,12 @@ export interface StreamPollerOptions {
   /** Wait between polls of a caught-up stream, in milliseconds (default 50). */
   idlePollIntervalMs?: number;
   /**
-   * Failed deliveries of a batch before it is skipped and reported through onError, like the event source
-   * mapping's MaximumRetryAttempts. Default: retry until it succeeds.
+   * Failed deliveries of a batch after which each further failure is reported through onError. The batch is
+   * never skipped: it is retried with backoff until it is handled. Default: report from the 10th on.
    */
   maxRetryAttempts?: number;
+  /** How often the stream is described again to find new shards, in milliseconds (default 5 000). */
+  describeIntervalMs?: number;
 }
 
 export interface StreamPoller {
@@ -80,12 +84,6 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
 
 type PollOutcome = "records" | "empty" | "failed" | "closed";
 
-interface IdleWaiter {
-  afterRound: number;
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
 class Poller {
   private readonly client: DynamoDBStreamsClient;
   private readonly streamArn: string;
@@ -95,13 +93,13 @@ class Poller {
   private readonly batchSize: number;
   private readonly idlePollIntervalMs: number;
   private readonly maxRetryAttempts: number;
+  private readonly describeIntervalMs: number;
   private readonly checkpoints: CheckpointStore;
   private readonly abort = new AbortController();
   private readonly shards: ShardLineage;
   private stopped = false;
   private wake: (() => void) | undefined;
-  private round = 0;
-  private idleWaiters: IdleWaiter[] = [];
+  private readonly idleWaiters = new IdleWaiters();
   private consecutiveErrors = 0;
 
   constructor(options: StreamPollerOptions) {
@@ -112,7 +110,8 @@ class Poller {
     this.filterPattern = options.filterPattern ?? changeFeedFilterPattern;
     this.batchSize = options.batchSize ?? 100;
     this.idlePollIntervalMs = options.idlePollIntervalMs ?? 50;
-    this.maxRetryAttempts = options.maxRetryAttempts ?? Number.POSITIVE_INFINITY;
+    this.maxRetryAttempts = options.maxRetryAttempts ?? 10;
+    this.describeIntervalMs = options.describeIntervalMs ?? 5_000;
     this.checkpoints = new CheckpointStore(options.checkpointFile, options.streamArn);
     this.shards = new ShardLineage(options.streamsClient, options.streamArn, this.abort.signal);
   }
@@ -125,16 +124,18 @@ class Poller {
 
   idle(): Promise<void> {
     if (this.stopped) return Promise.reject(new Error("the stream poller is stopped"));
-    return new Promise((resolve, reject) => this.idleWaiters.push({ afterRound: this.round, resolve, reject }));
+    return this.idleWaiters.wait();
   }
 
   async run(): Promise<void> {
     let shardsKnown = false;
+    let describedAt = 0;
     while (!this.stopped) {
-      this.round += 1;
-      const round = this.round;
+      const round = this.idleWaiters.beginRound();
       try {
-        if (!shardsKnown) {
+        // Children of a closed shard may be listed only some time after it closed: look again now and then.
+        if (!shardsKnown || Date.now() - describedAt >= this.describeIntervalMs) {
+          describedAt = Date.now();
           await this.shards.discover(this.checkpoints.load());
           shardsKnown = true;
         }
@@ -148,7 +149,7 @@ class Poller {
         }
         this.consecutiveErrors = 0;
         if (quiet) {
-          this.resolveIdleWaiters(round);
+          this.idleWaiters.roundWasIdle(round);
           await this.sleep(this.idlePollIntervalMs);
         }
       } catch (error) {
@@ -161,15 +162,7 @@ class Poller {
         await this.sleep(retryDelay(this.consecutiveErrors));
       }
     }
-    for (const waiter of this.idleWaiters) waiter.reject(new Error("the stream poller was stopped"));
-    this.idleWaiters = [];
-  }
-
-  private resolveIdleWaiters(round: number): void {
-    // Only a poll that began after idle() was called proves that what the caller wrote has been seen.
-    const ready = this.idleWaiters.filter((waiter) => waiter.afterRound < round);
-    this.idleWaiters = this.idleWaiters.filter((waiter) => waiter.afterRound >= round);
-    for (const waiter of ready) waiter.resolve();
+    this.idleWaiters.stopped();
   }
 
   private async pollShard(shard: ShardState): Promise<PollOutcome> {
@@ -257,14 +250,11 @@ class Poller {
     if (failedFrom === undefined) return this.handledUpTo(shard, lastSequenceNumber);
 
     shard.failedAttempts = shard.redeliverFrom === failedFrom ? shard.failedAttempts + 1 : 1;
-    if (shard.failedAttempts > this.maxRetryAttempts) {
-      // Like an exhausted event source mapping: report the batch (the local "dead-letter queue") and move on.
+    if (shard.failedAttempts >= this.maxRetryAttempts) {
+      // Never skipped (nothing may be lost): it is reported instead, and retried with backoff.
       this.reportError(
-        new Error(
-          `gave up on records ${failedFrom}…${lastSequenceNumber} of ${shard.shardId} after ${this.maxRetryAttempts} retries`,
-        ),
+        new Error(`records from ${failedFrom} of ${shard.shardId} failed ${shard.failedAttempts} times; retrying`),
       );
-      return this.handledUpTo(shard, lastSequenceNumber);
     }
 
     // Records before the earliest failure count as handled, as they do for ReportBatchItemFailures.
@@ -278,7 +268,7 @@ class Poller {
     return false;
   }
 
-  /** Moves the checkpoint past a whole batch (delivered, or given up on) and ends its retries. */
+  /** Moves the checkpoint past a whole batch (delivered, or filtered out) and ends its retries. */
   private async handledUpTo(shard: ShardState, lastSequenceNumber: string | undefined): Promise<true> {
     shard.checkpoint = lastSequenceNumber;
     shard.redeliverFrom = undefined;

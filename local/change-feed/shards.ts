@@ -15,7 +15,7 @@ export interface ShardState {
   shardId: string;
   parentShardId: string | undefined;
   startingSequenceNumber: bigint;
-  /** Last sequence number fully handled (delivered successfully, filtered out, or given up on). */
+  /** Last sequence number fully handled (delivered successfully or filtered out). */
   checkpoint: string | undefined;
   /** Read to its end: a closed shard whose last record is handled. */
   done: boolean;

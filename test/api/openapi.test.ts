@@ -5,7 +5,9 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { openApiDocument } from "#api/openapi.ts";
 import { routes } from "#api/router.ts";
+import type { StreamStore } from "#store/stream-store.ts";
 import { type ApiResponse, type CallApi, newEvent, testApi } from "#test/support/store.ts";
+import { recordingQueue } from "./support.ts";
 
 type Operation = { responses: Record<string, { content?: Record<string, unknown> }> };
 
@@ -42,8 +44,9 @@ function validator() {
 
 describe("GET /openapi.json", () => {
   let call: CallApi;
+  let store: StreamStore;
   before(async () => {
-    ({ call } = await testApi());
+    ({ call, store } = await testApi({ operations: { queue: recordingQueue(), allowedReplayTargets: [] } }));
   });
 
   it("documents exactly the routes the API serves", () => {
@@ -104,5 +107,29 @@ describe("GET /openapi.json", () => {
       "get",
       await call("GET", `/streams/order/${randomUUID()}/details`),
     );
+  });
+
+  it("real answers of the operations match their documented schemas", async () => {
+    const check = validator();
+    const body = { streamType: "order", streamIds: [randomUUID()], updatedAfter: "2026-01-02T03:04:05Z" };
+    const accepted = await call("POST", "/replays", { body: { ...body, fromRevision: 2, eventTypes: ["Placed"] } });
+    check("/replays", "post", accepted);
+    check("/replays", "post", await call("POST", "/replays", { body: { undelivered: true } }));
+    check("/replays", "post", await call("POST", "/replays", { body: { streamType: "order", target: {} } }));
+    const { id } = accepted.json;
+    check("/operations/{id}", "get", await call("GET", `/operations/${id}`));
+    check("/operations/{id}", "get", await call("GET", `/operations/${randomUUID()}`));
+    check("/operations", "get", await call("GET", "/operations", { query: "kind=replay&limit=2" }));
+    check("/operations/{id}", "delete", await call("DELETE", `/operations/${id}`));
+    check("/operations/{id}", "delete", await call("DELETE", `/operations/${id}`));
+    const running = await call("POST", "/replays", { body: { undelivered: true }, headers: { "Idempotency-Key": id } });
+    const operation = await store.getOperation(running.json.id);
+    assert.ok(operation);
+    await store.saveOperation({ ...operation, state: "running", version: 2 }, 1);
+    check("/operations/{id}", "delete", await call("DELETE", `/operations/${operation.id}`));
+    const since = new Date().toISOString();
+    const undelivered = { streamId: randomUUID(), streamType: "order", firstRevision: 1, lastRevision: 2, since };
+    await store.recordUndelivered([{ ...undelivered, cause: "SNS throttled" }]);
+    check("/notifications/undelivered", "get", await call("GET", "/notifications/undelivered", { query: "limit=1" }));
   });
 });

@@ -1,6 +1,7 @@
 /** Assertions and set-up that the API's test files share. */
 import assert from "node:assert/strict";
 import { type ApiResponse, type CallApi, newEvent } from "#test/support/store.ts";
+import type { OperationMessage, OperationQueue } from "../../lambdas/operations/queue.ts";
 
 /** A 4xx or 5xx answer is problem+json with the members every problem has. */
 export function assertProblem(response: ApiResponse, status: number): void {
@@ -33,4 +34,17 @@ export async function createdStream(call: CallApi, streamType = "order", payload
 export async function storedEventCount(call: CallApi, streamType: string, streamId: string): Promise<number> {
   const response = await call("GET", `/streams/${streamType}/${streamId}/details`);
   return response.status === 404 ? 0 : response.json.stream.revision;
+}
+
+/** A stand-in for the operation queue that records what the API sends; `failing` makes it refuse them. */
+export function recordingQueue(): OperationQueue & { messages: OperationMessage[]; failing: boolean } {
+  const queue = {
+    messages: [] as OperationMessage[],
+    failing: false,
+    async enqueue(message: OperationMessage) {
+      if (queue.failing) throw new Error("the queue is down");
+      queue.messages.push(message);
+    },
+  };
+  return queue;
 }

@@ -101,16 +101,61 @@ describe("change-feed handler, fed real records from DynamoDB Local's stream", (
     );
   });
 
-  it("events that could not be published report the earliest of them, after the summary is kept", async () => {
-    const { streamType, ids, records } = await appendAndRead([3]);
+  it("events that could not be published are recorded undelivered, in ranges, and the batch succeeds", async () => {
+    const { streamType, ids, records } = await appendAndRead([5]);
+    const failing = new Set([2, 3, 5]);
     const handler = createChangeFeed({
       store,
-      publish: async (events) => events.filter((event) => event.revision >= 2),
+      publish: async (events) =>
+        events
+          .filter((event) => failing.has(event.revision))
+          .map((event) => ({ event, cause: `no ${event.revision}` })),
+      now: () => Date.parse("2026-05-01T10:00:00.000Z"),
     });
-    const second = records.find((record) => record.dynamodb?.Keys?.sk?.N === "2") as DynamoDBRecord;
+    assert.deepEqual(await handler({ Records: records }), { batchItemFailures: [] });
+    const since = "2026-05-01T10:00:00.000Z";
+    assert.deepEqual(await store.undeliveredOfStream(ids[0] as string), [
+      { streamId: ids[0], streamType, firstRevision: 2, lastRevision: 3, cause: "no 2", since },
+      { streamId: ids[0], streamType, firstRevision: 5, lastRevision: 5, cause: "no 5", since },
+    ]);
+    assert.equal((await listed(streamType))[0]?.revision, 5, "the summary is kept");
+
+    // Redelivered, with one more failure: recorded revisions are not recorded again, the new one is.
+    failing.add(4);
+    assert.deepEqual(await handler({ Records: records }), { batchItemFailures: [] });
+    const ranges = await store.undeliveredOfStream(ids[0] as string);
+    assert.deepEqual(
+      ranges.map((range) => [range.firstRevision, range.lastRevision]),
+      [
+        [2, 3],
+        [4, 4],
+        [5, 5],
+      ],
+    );
+  });
+
+  it("only when recording fails does a stream come back, from its earliest unpublished record", async () => {
+    const { ids, records } = await appendAndRead([3, 2]);
+    const broken = ids[0] as string;
+    const handler = createChangeFeed({
+      store: {
+        raiseSummary: (stream) => store.raiseSummary(stream),
+        undeliveredOfStream: (streamId) => store.undeliveredOfStream(streamId),
+        recordUndelivered: async (notifications) => {
+          if (notifications.some((notification) => notification.streamId === broken)) throw new Error("table gone");
+          return store.recordUndelivered(notifications);
+        },
+      },
+      publish: async (events) => events.filter((event) => event.revision >= 2).map((event) => ({ event, cause: "x" })),
+    });
+    const second = records.find((r) => r.dynamodb?.Keys?.pk?.S === broken && r.dynamodb?.Keys?.sk?.N === "2");
     assert.deepEqual(await handler({ Records: records }), {
-      batchItemFailures: [{ itemIdentifier: second.dynamodb?.SequenceNumber }],
+      batchItemFailures: [{ itemIdentifier: second?.dynamodb?.SequenceNumber }],
     });
-    assert.equal((await listed(streamType))[0]?.streamId, ids[0]);
+    assert.deepEqual(
+      (await store.undeliveredOfStream(ids[1] as string)).map((range) => [range.firstRevision, range.lastRevision]),
+      [[2, 2]],
+      "the other stream is recorded and done",
+    );
   });
 });

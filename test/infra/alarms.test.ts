@@ -4,6 +4,8 @@ import { describe, it } from "node:test";
 import { Duration } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
 import { Topic } from "aws-cdk-lib/aws-sns";
+import { operationsServiceName } from "#lib/operations.ts";
+import { metricsNamespace } from "#shared/observability.ts";
 import { resourceId, storeUnderTest } from "./support.ts";
 
 const defaults = storeUnderTest();
@@ -11,7 +13,9 @@ const { template } = defaults;
 const dlqId = resourceId(template, "AWS::SQS::Queue", "StoreChangeFeedDeadLetters");
 const apiId = resourceId(template, "AWS::Lambda::Function", "StoreApiFunction");
 const changeFeedId = resourceId(template, "AWS::Lambda::Function", "StoreChangeFeedFunction");
-const alarmCount = 7;
+const workerId = resourceId(template, "AWS::Lambda::Function", "StoreOperationsWorkerFunction");
+const operationsDlqId = resourceId(template, "AWS::SQS::Queue", "StoreOperationsDeadLetters");
+const alarmCount = 10;
 
 const alarmOn = (metricName: string, dimension: unknown) =>
   template.hasResourceProperties("AWS::CloudWatch::Alarm", {
@@ -22,8 +26,10 @@ const alarmOn = (metricName: string, dimension: unknown) =>
   });
 
 describe("alarms", () => {
-  it("watch dead letters, iterator age, and errors and throttles of both functions", () => {
-    alarmOn("ApproximateNumberOfMessagesVisible", { Name: "QueueName", Value: { "Fn::GetAtt": [dlqId, "QueueName"] } });
+  it("watch dead letters of the change feed and the operations, iterator age, and errors and throttles", () => {
+    for (const id of [dlqId, operationsDlqId]) {
+      alarmOn("ApproximateNumberOfMessagesVisible", { Name: "QueueName", Value: { "Fn::GetAtt": [id, "QueueName"] } });
+    }
     template.hasResourceProperties("AWS::CloudWatch::Alarm", {
       MetricName: "IteratorAge",
       Dimensions: [{ Name: "FunctionName", Value: { Ref: changeFeedId } }],
@@ -34,6 +40,7 @@ describe("alarms", () => {
       alarmOn("Errors", { Name: "FunctionName", Value: { Ref: id } });
       alarmOn("Throttles", { Name: "FunctionName", Value: { Ref: id } });
     }
+    alarmOn("Errors", { Name: "FunctionName", Value: { Ref: workerId } });
     template.resourceCountIs("AWS::CloudWatch::Alarm", alarmCount);
     assert.equal(defaults.store.alarms.length, alarmCount);
   });
@@ -52,6 +59,23 @@ describe("alarms", () => {
       ComparisonOperator: "GreaterThanOrEqualToThreshold",
       TreatMissingData: "notBreaching",
       AlarmDescription: Match.stringLikeRegexp("requestId"),
+    });
+  });
+
+  it("go off when a notification has waited for a redrive longer than 5 minutes, or the redrive stops reporting", () => {
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: metricsNamespace,
+      MetricName: "OldestUndeliveredAgeSeconds",
+      // The dimensions Powertools gives the worker's metrics (lambdas/shared/powertools.ts).
+      Dimensions: Match.arrayEquals([
+        { Name: "FunctionName", Value: { Ref: workerId } },
+        { Name: "service", Value: operationsServiceName },
+      ]),
+      Statistic: "Maximum",
+      Period: 300,
+      Threshold: 300,
+      ComparisonOperator: "GreaterThanThreshold",
+      TreatMissingData: "breaching",
     });
   });
 

@@ -1,14 +1,15 @@
-// The EventStore construct's template, property by property (bundling skipped; synth.test.ts bundles for real).
+// The EventStore construct's template, property by property (bundling skipped; synth.test.ts bundles for real): the
+// table, the functions, the function URL and the change feed. The topic and subscriptions: notifications.test.ts;
+// the operations: operations.test.ts.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
 import { Runtime } from "aws-cdk-lib/aws-lambda";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
-import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { changeFeedFilterPattern } from "#change-feed/filter.ts";
 import { environmentVariables } from "#shared/environment.ts";
-import { tableDefinition } from "#store/table.ts";
+import { attributeDefinitions, tableDefinition } from "#store/table.ts";
 import { resourceId, storeUnderTest } from "./support.ts";
 
 const defaults = storeUnderTest();
@@ -18,6 +19,7 @@ const topicId = resourceId(template, "AWS::SNS::Topic", "StoreTopic");
 const dlqId = resourceId(template, "AWS::SQS::Queue", "StoreChangeFeedDeadLetters");
 const apiId = resourceId(template, "AWS::Lambda::Function", "StoreApiFunction");
 const changeFeedId = resourceId(template, "AWS::Lambda::Function", "StoreChangeFeedFunction");
+const workerId = resourceId(template, "AWS::Lambda::Function", "StoreOperationsWorkerFunction");
 
 function keySchema(partitionKey: { name: string }, sortKey: { name: string }) {
   return [
@@ -27,28 +29,30 @@ function keySchema(partitionKey: { name: string }, sortKey: { name: string }) {
 }
 
 describe("table", () => {
-  const { partitionKey, sortKey, listingIndex } = tableDefinition;
+  const { partitionKey, sortKey, listingIndex, recordsIndex } = tableDefinition;
 
   it("has the keys and attribute types of the shared table definition, billed on demand", () => {
     template.hasResourceProperties("AWS::DynamoDB::GlobalTable", {
       KeySchema: keySchema(partitionKey, sortKey),
-      AttributeDefinitions: Match.arrayWith(
-        [partitionKey, sortKey, listingIndex.partitionKey, listingIndex.sortKey].map((key) => ({
-          AttributeName: key.name,
-          AttributeType: key.type,
-        })),
-      ),
+      AttributeDefinitions: Match.arrayWith(attributeDefinitions()),
       BillingMode: "PAY_PER_REQUEST",
     });
+    const table = template.toJSON().Resources[tableId];
+    assert.equal(table.Properties.AttributeDefinitions.length, attributeDefinitions().length);
   });
 
-  it("has the sharded listing index of the table definition, projecting its non-key attributes", () => {
+  it("has the sharded listing index (its non-key attributes) and the records index (all attributes)", () => {
     template.hasResourceProperties("AWS::DynamoDB::GlobalTable", {
       GlobalSecondaryIndexes: [
         {
           IndexName: listingIndex.name,
           KeySchema: keySchema(listingIndex.partitionKey, listingIndex.sortKey),
           Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [...listingIndex.nonKeyAttributes] },
+        },
+        {
+          IndexName: recordsIndex.name,
+          KeySchema: keySchema(recordsIndex.partitionKey, recordsIndex.sortKey),
+          Projection: { ProjectionType: "ALL" },
         },
       ],
     });
@@ -100,7 +104,8 @@ describe("functions", () => {
       )
       .flatMap((match) => (match ? [Number(match[1])] : []));
     const newest = `nodejs${Math.max(...nodeVersions)}.x`;
-    for (const id of [apiId, changeFeedId]) {
+    template.resourceCountIs("AWS::Lambda::Function", 3);
+    for (const id of [apiId, changeFeedId, workerId]) {
       const fn = template.toJSON().Resources[id];
       assert.equal(fn.Properties.Runtime, newest);
       assert.deepEqual(fn.Properties.Architectures, ["arm64"]);
@@ -109,7 +114,7 @@ describe("functions", () => {
   });
 
   it("log JSON to a log group of their own with a retention, and are not traced (see docs/deploy.md)", () => {
-    for (const prefix of ["StoreApi", "StoreChangeFeed"]) {
+    for (const prefix of ["StoreApi", "StoreChangeFeed", "StoreOperationsWorker"]) {
       const logGroupId = resourceId(template, "AWS::Logs::LogGroup", `${prefix}Logs`);
       template.hasResourceProperties("AWS::Lambda::Function", {
         LoggingConfig: { LogFormat: "JSON", ApplicationLogLevel: "INFO", LogGroup: { Ref: logGroupId } },
@@ -138,14 +143,32 @@ describe("functions", () => {
     custom.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 7 });
   });
 
-  it("get the table name and topic ARN in the shared environment variables", () => {
+  it("get the table, topic, operations queue, replay targets and notification body each needs, and nothing more", () => {
     const resources = template.toJSON().Resources;
-    assert.deepEqual(resources[apiId].Properties.Environment.Variables[environmentVariables.tableName], {
-      Ref: tableId,
+    const queueUrl = { Ref: resourceId(template, "AWS::SQS::Queue", "StoreOperationsQueue") };
+    const { tableName, topicArn, operationsQueueUrl, allowedReplayTargets, notificationBody } = environmentVariables;
+    const variables = (id: string) => {
+      const { NODE_OPTIONS, ...own } = resources[id].Properties.Environment.Variables;
+      assert.equal(NODE_OPTIONS, "--enable-source-maps");
+      return own;
+    };
+    assert.deepEqual(variables(apiId), {
+      [tableName]: { Ref: tableId },
+      [operationsQueueUrl]: queueUrl,
+      [allowedReplayTargets]: "[]",
     });
-    const changeFeedVariables = resources[changeFeedId].Properties.Environment.Variables;
-    assert.deepEqual(changeFeedVariables[environmentVariables.tableName], { Ref: tableId });
-    assert.deepEqual(changeFeedVariables[environmentVariables.topicArn], { Ref: topicId });
+    assert.deepEqual(variables(changeFeedId), {
+      [tableName]: { Ref: tableId },
+      [topicArn]: { Ref: topicId },
+      [notificationBody]: "go",
+    });
+    assert.deepEqual(variables(workerId), {
+      [tableName]: { Ref: tableId },
+      [topicArn]: { Ref: topicId },
+      [operationsQueueUrl]: queueUrl,
+      [allowedReplayTargets]: "[]",
+      [notificationBody]: "go",
+    });
   });
 });
 
@@ -222,96 +245,6 @@ describe("change feed", () => {
           Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
         ]),
       },
-    });
-  });
-});
-
-describe("topic", () => {
-  it("is a standard topic that refuses publishing without TLS", () => {
-    template.hasResourceProperties("AWS::SNS::Topic", { FifoTopic: Match.absent() });
-    template.hasResourceProperties("AWS::SNS::TopicPolicy", {
-      Topics: [{ Ref: topicId }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Effect: "Deny",
-            Action: "sns:Publish",
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-          }),
-        ]),
-      },
-    });
-  });
-
-  it("is FIFO with content-based deduplication off when fifoTopic is set", () => {
-    const fifo = storeUnderTest({ fifoTopic: true }).template;
-    fifo.hasResourceProperties("AWS::SNS::Topic", {
-      FifoTopic: true,
-      ContentBasedDeduplication: false,
-      TopicName: Match.stringLikeRegexp("\\.fifo$"),
-      FifoThroughputScope: "MessageGroup",
-    });
-    fifo.hasResourceProperties("AWS::SNS::TopicPolicy", {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: "Deny", Action: "sns:Publish" })]) },
-    });
-  });
-});
-
-describe("subscribeQueue", () => {
-  it("subscribes a queue with a filter policy on the streamType attribute and lets the topic send to it", () => {
-    const { template: subscribed } = storeUnderTest(undefined, (store, stack) => {
-      store.subscribeQueue(new Queue(stack, "Orders", { encryption: QueueEncryption.SQS_MANAGED }), {
-        streamTypes: ["order", "invoice", "order"],
-      });
-    });
-    const ordersId = resourceId(subscribed, "AWS::SQS::Queue", "Orders");
-    const storeTopicId = resourceId(subscribed, "AWS::SNS::Topic", "StoreTopic");
-    subscribed.hasResourceProperties("AWS::SNS::Subscription", {
-      Protocol: "sqs",
-      TopicArn: { Ref: storeTopicId },
-      Endpoint: { "Fn::GetAtt": [ordersId, "Arn"] },
-      FilterPolicy: { streamType: ["order", "invoice"] },
-      RawMessageDelivery: false,
-    });
-    subscribed.hasResourceProperties("AWS::SQS::QueuePolicy", {
-      Queues: [{ Ref: ordersId }],
-      PolicyDocument: {
-        Statement: [
-          Match.objectLike({
-            Effect: "Allow",
-            Action: "sqs:SendMessage",
-            Principal: { Service: "sns.amazonaws.com" },
-            Condition: { ArnEquals: { "aws:SourceArn": { Ref: storeTopicId } } },
-          }),
-        ],
-      },
-    });
-  });
-
-  it("turns on raw message delivery when asked", () => {
-    const { template: raw } = storeUnderTest(undefined, (store, stack) => {
-      store.subscribeQueue(new Queue(stack, "Raw"), { streamTypes: ["order"], rawMessageDelivery: true });
-    });
-    raw.hasResourceProperties("AWS::SNS::Subscription", { RawMessageDelivery: true });
-  });
-
-  it("subscribes a FIFO queue to a FIFO topic", () => {
-    const { template: fifo } = storeUnderTest({ fifoTopic: true }, (store, stack) => {
-      store.subscribeQueue(new Queue(stack, "Ordered", { fifo: true }), { streamTypes: ["order"] });
-    });
-    fifo.hasResourceProperties("AWS::SNS::Subscription", { FilterPolicy: { streamType: ["order"] } });
-  });
-
-  it("refuses no stream types, invalid stream types, and a queue of the other kind than the topic", () => {
-    storeUnderTest(undefined, (store, stack) => {
-      const queue = new Queue(stack, "Queue");
-      assert.throws(() => store.subscribeQueue(queue, { streamTypes: [] }), /1 to 150 stream types/);
-      assert.throws(() => store.subscribeQueue(queue, { streamTypes: ["order#1"] }), /not a stream type: order#1/);
-      const fifoQueue = new Queue(stack, "FifoQueue", { fifo: true });
-      assert.throws(() => store.subscribeQueue(fifoQueue, { streamTypes: ["order"] }), /standard queue/);
-    });
-    storeUnderTest({ fifoTopic: true }, (store, stack) => {
-      assert.throws(() => store.subscribeQueue(new Queue(stack, "Queue"), { streamTypes: ["order"] }), /FIFO queue/);
     });
   });
 });

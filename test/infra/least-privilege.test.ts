@@ -1,22 +1,75 @@
-// Least privilege: what each role may do, resource by resource, and (read from both sides) the DynamoDB actions each
-// function's code can call (sdk-calls.ts follows the code from its Lambda entry) are exactly those its role allows.
+// Least privilege: what each role may do, resource by resource, and (read from both sides) the AWS actions each
+// function's code can call (sdk-calls.ts follows the code from its Lambda entry) are exactly those its role allows
+// besides what the event source mappings use it for.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { tableDefinition } from "#store/table.ts";
-import { dynamoDbCallsFrom } from "./sdk-calls.ts";
+import { sdkCallsFrom } from "./sdk-calls.ts";
 import { actionsOf, resourceId, roleStatements, type Statement, storeUnderTest } from "./support.ts";
 
 const functions = [
   { name: "API", entry: "lambdas/api/lambda.ts", role: "StoreApiRole" },
   { name: "change feed", entry: "lambdas/change-feed/lambda.ts", role: "StoreChangeFeedRole" },
+  { name: "operation worker", entry: "lambdas/operations/lambda.ts", role: "StoreOperationsWorkerRole" },
 ] as const;
 
-const calls = dynamoDbCallsFrom(functions.map((fn) => fn.entry));
+const calls = sdkCallsFrom(functions.map((fn) => fn.entry));
 const { template } = storeUnderTest();
 const tableId = resourceId(template, "AWS::DynamoDB::GlobalTable", "StoreTable");
 const topicId = resourceId(template, "AWS::SNS::Topic", "StoreTopic");
 const dlqId = resourceId(template, "AWS::SQS::Queue", "StoreChangeFeedDeadLetters");
+const queueId = resourceId(template, "AWS::SQS::Queue", "StoreOperationsQueue");
 const tableArn = { "Fn::GetAtt": [tableId, "Arn"] };
+const streamArn = { "Fn::GetAtt": [tableId, "StreamArn"] };
+const queueArn = { "Fn::GetAtt": [queueId, "Arn"] };
+const indexArn = (name: string) => ({ "Fn::Join": ["", [tableArn, `/index/${name}`]] });
+const { listingIndex, recordsIndex } = tableDefinition;
+
+/** What the event source mappings do with the functions' roles: read the stream or the queue, dead-letter. */
+const eventSourceGrants = [
+  {
+    resource: streamArn,
+    actions: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
+  },
+  {
+    resource: { "Fn::GetAtt": [dlqId, "Arn"] },
+    actions: ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"],
+  },
+  {
+    resource: queueArn,
+    actions: [
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:GetQueueUrl",
+      "sqs:ReceiveMessage",
+    ],
+  },
+];
+
+/** Every (action, resource) an Allow statement of the role grants. */
+function grants(statements: Statement[]): Array<{ action: string; resource: string }> {
+  return statements
+    .filter((statement) => statement.Effect === "Allow")
+    .flatMap((statement) => {
+      const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+      return actionsOf(statement).flatMap((action) =>
+        resources.map((resource) => ({ action, resource: JSON.stringify(resource) })),
+      );
+    });
+}
+
+const isEventSourceGrant = ({ action, resource }: { action: string; resource: string }) =>
+  eventSourceGrants.some((grant) => JSON.stringify(grant.resource) === resource && grant.actions.includes(action));
+
+/** The DynamoDB, SNS and SQS actions the role allows for its function's code (not for its event source mapping). */
+function codeActions(rolePrefix: string): string[] {
+  const actions = grants(roleStatements(template, rolePrefix))
+    .filter((grant) => !isEventSourceGrant(grant))
+    .map(({ action }) => action)
+    .filter((action) => /^(dynamodb|sns|sqs):/.test(action));
+  return [...new Set(actions)].sort();
+}
 
 function callsOf(entry: string) {
   const found = calls.get(entry);
@@ -24,32 +77,22 @@ function callsOf(entry: string) {
   return found;
 }
 
-/** DynamoDB actions the role allows on the table and its indexes (the stream's are the event source mapping's). */
-function tableActions(rolePrefix: string): string[] {
-  const actions = roleStatements(template, rolePrefix)
-    .filter((statement) => statement.Effect === "Allow" && !JSON.stringify(statement.Resource).includes("StreamArn"))
-    .flatMap(actionsOf)
-    .filter((action) => action.startsWith("dynamodb:"));
-  return [...new Set(actions)].sort();
-}
-
-describe("least privilege: each role allows exactly the DynamoDB actions its function's code calls", () => {
-  it("reads the calls from the code: the API reads and appends, the change feed only keeps summaries", () => {
+describe("least privilege: each role allows exactly the AWS actions its function's code calls", () => {
+  it("reads the calls from the code: the API reads and appends, the change feed keeps summaries and publishes", () => {
     const api = callsOf("lambdas/api/lambda.ts");
     assert.ok(api.actions.includes("dynamodb:Query") && api.actions.includes("dynamodb:PutItem"), `${api.actions}`);
-    // Both construct the whole StreamStore; the change feed calls only its summary upkeep.
+    // Both construct the whole StreamStore; the change feed calls only its summary upkeep (and what records failures).
     const changeFeed = callsOf("lambdas/change-feed/lambda.ts");
-    assert.deepEqual(
-      changeFeed.commands.map(({ command }) => command),
-      ["UpdateCommand"],
-    );
+    assert.ok(changeFeed.actions.includes("dynamodb:UpdateItem"), `${changeFeed.actions}`);
+    assert.ok(changeFeed.actions.includes("sns:Publish"), `${changeFeed.actions}`);
+    assert.ok(!changeFeed.commands.some(({ command }) => command === "TransactWriteCommand"));
   });
 
   for (const fn of functions) {
     it(`the ${fn.name} role allows what the ${fn.name} code calls, and nothing more`, () => {
       const { actions, commands } = callsOf(fn.entry);
       const where = commands.map(({ command, file }) => `${command} in ${file.replace(/^.*?\/lambdas\//, "lambdas/")}`);
-      assert.deepEqual(tableActions(fn.role), actions, `the code sends: ${where.join(", ")}`);
+      assert.deepEqual(codeActions(fn.role), actions, `the code sends: ${where.join(", ") || "nothing"}`);
     });
   }
 });
@@ -57,11 +100,18 @@ describe("least privilege: each role allows exactly the DynamoDB actions its fun
 describe("permissions", () => {
   const api = roleStatements(template, "StoreApiRole");
   const changeFeed = roleStatements(template, "StoreChangeFeedRole");
+  const worker = roleStatements(template, "StoreOperationsWorkerRole");
   const allowed = (statements: Statement[], resource: unknown) =>
-    statements
-      .filter((s) => s.Effect === "Allow" && JSON.stringify(s.Resource) === JSON.stringify(resource))
-      .flatMap(actionsOf)
+    grants(statements)
+      .filter((grant) => grant.resource === JSON.stringify(resource))
+      .map(({ action }) => action)
       .sort();
+  const resourcesOf = (statements: Statement[], prefix: string) =>
+    new Set(
+      grants(statements)
+        .filter(({ action }) => action.startsWith(prefix))
+        .map(({ resource }) => resource),
+    );
 
   it("uses no managed policies", () => {
     for (const role of Object.values(template.findResources("AWS::IAM::Role"))) {
@@ -78,35 +128,64 @@ describe("permissions", () => {
     }
   });
 
-  it("lets the API function query and put on the table and query only the listing index", () => {
+  it("lets the API query and put on the table, query its two indexes, and enqueue operations", () => {
     assert.deepEqual(allowed(api, tableArn), ["dynamodb:PutItem", "dynamodb:Query"]);
-    const indexArn = { "Fn::Join": ["", [tableArn, `/index/${tableDefinition.listingIndex.name}`]] };
-    assert.deepEqual(allowed(api, indexArn), ["dynamodb:Query"]);
-    const dynamoActions = api.flatMap(actionsOf).filter((action) => action.startsWith("dynamodb:"));
-    assert.deepEqual([...new Set(dynamoActions)].sort(), allowed(api, tableArn));
+    assert.deepEqual(allowed(api, indexArn(listingIndex.name)), ["dynamodb:Query"]);
+    assert.deepEqual(allowed(api, indexArn(recordsIndex.name)), ["dynamodb:Query"]);
+    assert.deepEqual(allowed(api, queueArn), ["sqs:SendMessage"]);
+    assert.deepEqual(
+      resourcesOf(api, "dynamodb:"),
+      new Set([tableArn, indexArn(listingIndex.name), indexArn(recordsIndex.name)].map((r) => JSON.stringify(r))),
+    );
+    assert.deepEqual(resourcesOf(api, "sqs:"), new Set([JSON.stringify(queueArn)]));
     assert.ok(!api.flatMap(actionsOf).some((action) => action.startsWith("sns:")));
   });
 
-  it("lets the change feed read the stream, update stream summaries, publish to the topic, and dead-letter", () => {
-    assert.deepEqual(allowed(changeFeed, tableArn), ["dynamodb:UpdateItem"]);
-    assert.deepEqual(allowed(changeFeed, { "Fn::GetAtt": [tableId, "StreamArn"] }), [
+  it("lets the change feed read the stream, keep summaries and undelivered records, publish, and dead-letter", () => {
+    assert.deepEqual(allowed(changeFeed, tableArn), ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]);
+    assert.deepEqual(allowed(changeFeed, streamArn), [
       "dynamodb:DescribeStream",
       "dynamodb:GetRecords",
       "dynamodb:GetShardIterator",
       "dynamodb:ListStreams",
     ]);
+    assert.deepEqual(
+      resourcesOf(changeFeed, "dynamodb:"),
+      new Set([tableArn, streamArn].map((r) => JSON.stringify(r))),
+    );
     assert.deepEqual(allowed(changeFeed, { Ref: topicId }), ["sns:Publish"]);
     assert.deepEqual(allowed(changeFeed, { "Fn::GetAtt": [dlqId, "Arn"] }), [
       "sqs:GetQueueAttributes",
       "sqs:GetQueueUrl",
       "sqs:SendMessage",
     ]);
+    assert.equal(resourcesOf(changeFeed, "sqs:").size, 1);
+  });
+
+  it("lets the worker read and keep records, query both indexes, publish to the topic, and use its queue", () => {
+    assert.deepEqual(allowed(worker, tableArn), ["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"]);
+    assert.deepEqual(allowed(worker, indexArn(listingIndex.name)), ["dynamodb:Query"]);
+    assert.deepEqual(allowed(worker, indexArn(recordsIndex.name)), ["dynamodb:Query"]);
+    assert.deepEqual(allowed(worker, { Ref: topicId }), ["sns:Publish"]);
+    assert.deepEqual(resourcesOf(worker, "sns:"), new Set([JSON.stringify({ Ref: topicId })]));
+    // Receiving, deleting and hiding messages is the event source mapping's; sending the next step is the code's.
+    assert.deepEqual(allowed(worker, queueArn), [
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:GetQueueUrl",
+      "sqs:ReceiveMessage",
+      "sqs:SendMessage",
+    ]);
+    assert.deepEqual(resourcesOf(worker, "sqs:"), new Set([JSON.stringify(queueArn)]));
+    assert.ok(!worker.flatMap(actionsOf).some((action) => action.startsWith("dynamodb:") && /Stream/.test(action)));
   });
 
   it("lets each function write only to its own log group", () => {
     for (const [prefix, statements] of [
       ["StoreApi", api],
       ["StoreChangeFeed", changeFeed],
+      ["StoreOperationsWorker", worker],
     ] as const) {
       const logGroupArn = { "Fn::GetAtt": [resourceId(template, "AWS::Logs::LogGroup", `${prefix}Logs`), "Arn"] };
       assert.deepEqual(allowed(statements, logGroupArn), ["logs:CreateLogStream", "logs:PutLogEvents"]);
@@ -115,13 +194,17 @@ describe("permissions", () => {
     }
   });
 
-  it("grants sns:Publish to the change feed only", () => {
-    const publishers = Object.entries(template.findResources("AWS::IAM::Policy")).filter(([, policy]) =>
-      (policy.Properties.PolicyDocument.Statement as Statement[]).some((s) => actionsOf(s).includes("sns:Publish")),
+  it("grants sns:Publish to the change feed and the worker only", () => {
+    const publishers = Object.values(template.findResources("AWS::IAM::Policy"))
+      .filter((policy) =>
+        (policy.Properties.PolicyDocument.Statement as Statement[]).some((s) => actionsOf(s).includes("sns:Publish")),
+      )
+      .flatMap((policy) => policy.Properties.Roles);
+    assert.deepEqual(
+      publishers.map((role) => JSON.stringify(role)).sort(),
+      ["StoreChangeFeedRole", "StoreOperationsWorkerRole"]
+        .map((prefix) => JSON.stringify({ Ref: resourceId(template, "AWS::IAM::Role", prefix) }))
+        .sort(),
     );
-    assert.equal(publishers.length, 1);
-    assert.deepEqual(publishers[0]?.[1].Properties.Roles, [
-      { Ref: resourceId(template, "AWS::IAM::Role", "StoreChangeFeedRole") },
-    ]);
   });
 });

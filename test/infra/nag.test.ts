@@ -1,7 +1,7 @@
 // cdk-nag's AwsSolutions checks: no finding may stay unacknowledged, and every acknowledgment says why.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { Aws, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
@@ -37,6 +37,36 @@ const variants: Variant[] = [
     }),
   },
   { name: "a subscribed queue", subscribe: true },
+  {
+    name: "replay targets (a KMS-encrypted queue and topic, literal and token ARN prefixes) and full notifications",
+    props: (stack) => ({
+      notificationBody: "full",
+      topicEncryptionKey: new Key(stack, "StoreTopicKey", { enableKeyRotation: true }),
+      replayTargets: {
+        queues: [
+          new Queue(stack, "ReadModel", {
+            encryption: QueueEncryption.KMS,
+            encryptionMasterKey: new Key(stack, "ReadModelKey", { enableKeyRotation: true }),
+            enforceSSL: true,
+            deadLetterQueue: {
+              queue: Queue.fromQueueArn(stack, "ReadModelDeadLetters", "arn:aws:sqs:eu-west-1:123456789012:dlq"),
+              maxReceiveCount: 5,
+            },
+          }),
+        ],
+        topics: [
+          new Topic(stack, "Projections", {
+            enforceSSL: true,
+            masterKey: new Key(stack, "ProjectionsKey", { enableKeyRotation: true }),
+          }),
+        ],
+        arnPrefixes: [
+          "arn:aws:sqs:eu-west-1:123456789012:read-model-",
+          `arn:${Aws.PARTITION}:sns:${Aws.REGION}:${Aws.ACCOUNT_ID}:projections-`,
+        ],
+      },
+    }),
+  },
 ];
 
 function build(variant: Variant) {
@@ -100,11 +130,24 @@ describe("cdk-nag AwsSolutions", () => {
     ]);
   });
 
-  it("acknowledges only the dead-letter queue's SQS3, with a reason", () => {
+  it("acknowledges only the dead-letter queues' SQS3 by default, with a reason", () => {
     const app = build(variants[0] as Variant);
     const found = acknowledgments(app.node.findChild("EventStore-test"));
     assert.deepEqual(found.map(({ path, id }) => `${path} ${id}`).sort(), [
       "EventStore-test/EventStore/ChangeFeedDeadLetters Annotation::AwsSolutions-SQS3",
+      "EventStore-test/EventStore/Operations/DeadLetters Annotation::AwsSolutions-SQS3",
+    ]);
+    for (const { reason } of found) assert.ok(reason.length >= 40, `a reason that explains: ${reason}`);
+  });
+
+  it("acknowledges each replay target prefix and the topic keys' wildcard on the roles that hold them", () => {
+    const app = build(variants.at(-1) as Variant);
+    const found = acknowledgments(app.node.findChild("EventStore-test")).filter(({ id }) => id.includes("IAM5"));
+    assert.deepEqual([...new Set(found.map(({ path, id }) => `${path} ${id}`))].sort(), [
+      "EventStore-test/EventStore/ChangeFeed/Role Annotation::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+      "EventStore-test/EventStore/Operations/Worker/Role Annotation::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+      "EventStore-test/EventStore/Operations/Worker/Role Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:projections-*]",
+      "EventStore-test/EventStore/Operations/Worker/Role Annotation::AwsSolutions-IAM5[Resource::arn:aws:sqs:eu-west-1:123456789012:read-model-*]",
     ]);
     for (const { reason } of found) assert.ok(reason.length >= 40, `a reason that explains: ${reason}`);
   });

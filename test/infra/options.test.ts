@@ -1,9 +1,12 @@
-// Options of the EventStore construct beyond the defaults: reserved concurrency of the API, a KMS key for the topic.
+// Options of the EventStore construct beyond the defaults: reserved concurrency of the API, a KMS key for the topic,
+// the notification body. (replayTargets: replay-targets.test.ts.)
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Match } from "aws-cdk-lib/assertions";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import type { NotificationBody } from "#lib/event-store.ts";
+import { environmentVariables } from "#shared/environment.ts";
 import { actionsOf, resourceId, roleStatements, storeUnderTest } from "./support.ts";
 
 describe("apiReservedConcurrency", () => {
@@ -69,5 +72,31 @@ describe("topicEncryptionKey", () => {
         ]),
       },
     });
+  });
+});
+
+describe("notificationBody", () => {
+  const bodyOf = (template: ReturnType<typeof storeUnderTest>["template"], prefix: string) =>
+    template.toJSON().Resources[resourceId(template, "AWS::Lambda::Function", prefix)].Properties.Environment.Variables[
+      environmentVariables.notificationBody
+    ];
+
+  it("is the Go project's body by default, and full when asked, for the change feed and the worker", () => {
+    for (const [props, expected] of [
+      [{}, "go"],
+      [{ notificationBody: "full" }, "full"],
+    ] as const) {
+      const { template } = storeUnderTest(props);
+      assert.equal(bodyOf(template, "StoreChangeFeedFunction"), expected);
+      assert.equal(bodyOf(template, "StoreOperationsWorkerFunction"), expected);
+      assert.equal(bodyOf(template, "StoreApiFunction"), undefined);
+    }
+  });
+
+  it("refuses anything but go and full", () => {
+    assert.throws(
+      () => storeUnderTest({ notificationBody: "payload" as NotificationBody }),
+      /notificationBody must be "go" or "full"/,
+    );
   });
 });

@@ -1,24 +1,23 @@
 /**
- * Which DynamoDB actions a function's code can call, read from the code itself with the TypeScript compiler.
+ * Which AWS actions (DynamoDB, SNS, SQS) a function's code can call, read from the code itself with the TypeScript
+ * compiler.
  *
  * Bundles are too coarse for this: both functions bundle the whole `StreamStore` facade, so the API's bundle holds
  * the summary upkeep and the change feed's holds the append. Instead this follows the code from the Lambda entry
  * (`lambda.ts`) to what it reaches: the functions, methods and variables it calls or refers to, through imports
  * and method calls resolved by the type checker (`store.append(…)` → `StreamStore.append` → `appendEvents` → …).
  * A class that is constructed contributes its constructor and field initializers, not its other methods. In what
- * is reached, every `new XCommand(…)` of `@aws-sdk/lib-dynamodb` or `@aws-sdk/client-dynamodb` is mapped to the IAM
- * actions that authorize it. It errs towards finding too much (a function passed along counts as called), which
- * a test comparing with the role then reports.
+ * is reached, every `new XCommand(…)` of `@aws-sdk/lib-dynamodb`, `@aws-sdk/client-dynamodb`, `@aws-sdk/client-sns` or
+ * `@aws-sdk/client-sqs` is mapped to the IAM actions that authorize it. It errs towards finding too much (a function
+ * passed along counts as called), which a test comparing with the role then reports.
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const dynamoDbPackages = ["/@aws-sdk/lib-dynamodb/", "/@aws-sdk/client-dynamodb/"];
-
-/** IAM actions per command class (the document client's and the low-level client's names). */
-const actionsByCommand: Record<string, string[]> = {
+/** DynamoDB's IAM actions per command class (the document client's and the low-level client's names). */
+const dynamoDbActions: Record<string, string[]> = {
   Put: ["dynamodb:PutItem"],
   PutItem: ["dynamodb:PutItem"],
   Get: ["dynamodb:GetItem"],
@@ -36,6 +35,14 @@ const actionsByCommand: Record<string, string[]> = {
   TransactGet: ["dynamodb:GetItem"],
   TransactGetItems: ["dynamodb:GetItem"],
 };
+
+/** The SDK packages followed, with the IAM actions of their commands; a batch is authorized as its single call. */
+const actionsByPackage: Record<string, Record<string, string[]>> = {
+  "/@aws-sdk/lib-dynamodb/": dynamoDbActions,
+  "/@aws-sdk/client-dynamodb/": dynamoDbActions,
+  "/@aws-sdk/client-sns/": { Publish: ["sns:Publish"], PublishBatch: ["sns:Publish"] },
+  "/@aws-sdk/client-sqs/": { SendMessage: ["sqs:SendMessage"], SendMessageBatch: ["sqs:SendMessage"] },
+};
 /** TransactWriteItems is authorized per item, by the action of the item's kind. */
 const transactWriteCommands = new Set(["TransactWrite", "TransactWriteItems"]);
 const actionsByTransactItem: Record<string, string> = {
@@ -45,9 +52,9 @@ const actionsByTransactItem: Record<string, string> = {
   ConditionCheck: "dynamodb:ConditionCheckItem",
 };
 
-export interface DynamoDbCalls {
-  /** The command classes constructed, e.g. `PutCommand`, with the file they are constructed in. */
-  commands: Array<{ command: string; file: string }>;
+export interface SdkCalls {
+  /** The command classes constructed, e.g. `PutCommand`, with their package and the file they are constructed in. */
+  commands: Array<{ command: string; pkg: string; file: string }>;
   /** The IAM actions those commands need, sorted. */
   actions: string[];
 }
@@ -66,11 +73,11 @@ function isProjectSource(file: ts.SourceFile): boolean {
   return !file.isDeclarationFile && !file.fileName.includes("/node_modules/");
 }
 
-/** The DynamoDB calls reachable from each entry (paths relative to the project root). */
-export function dynamoDbCallsFrom(entries: string[]): Map<string, DynamoDbCalls> {
+/** The AWS calls reachable from each entry (paths relative to the project root). */
+export function sdkCallsFrom(entries: string[]): Map<string, SdkCalls> {
   const program = createProgram(entries);
   const checker = program.getTypeChecker();
-  const result = new Map<string, DynamoDbCalls>();
+  const result = new Map<string, SdkCalls>();
   for (const entry of entries) {
     const source = program.getSourceFile(join(projectRoot, entry));
     if (!source) throw new Error(`${entry} is not in the program`);
@@ -79,10 +86,10 @@ export function dynamoDbCallsFrom(entries: string[]): Map<string, DynamoDbCalls>
   return result;
 }
 
-function reachableCalls(entry: ts.SourceFile, checker: ts.TypeChecker): DynamoDbCalls {
+function reachableCalls(entry: ts.SourceFile, checker: ts.TypeChecker): SdkCalls {
   const visited = new Set<ts.Node>();
   const queue: ts.Node[] = [entry];
-  const commands: DynamoDbCalls["commands"] = [];
+  const commands: SdkCalls["commands"] = [];
   const transactItemKinds = new Set<string>();
 
   const declarationsOf = (symbol: ts.Symbol | undefined): ts.Declaration[] => {
@@ -106,21 +113,22 @@ function reachableCalls(entry: ts.SourceFile, checker: ts.TypeChecker): DynamoDb
       queue.push(declaration);
     }
   };
-  const commandName = (expression: ts.Expression): string | undefined => {
+  const sdkCommand = (expression: ts.Expression): { name: string; pkg: string } | undefined => {
     const symbol = checker.getSymbolAtLocation(expression);
     if (!symbol || !(symbol.flags & ts.SymbolFlags.Alias)) return undefined;
     const target = checker.getAliasedSymbol(symbol);
-    const fromDynamoDb = (target.declarations ?? []).some((declaration) =>
-      dynamoDbPackages.some((pkg) => declaration.getSourceFile().fileName.includes(pkg)),
-    );
+    const files = (target.declarations ?? []).map((declaration) => declaration.getSourceFile().fileName);
+    const pkg = Object.keys(actionsByPackage).find((name) => files.some((file) => file.includes(name)));
     const match = /^(\w+)Command$/.exec(target.name);
-    return fromDynamoDb && match ? match[1] : undefined;
+    return pkg && match?.[1] ? { name: match[1], pkg } : undefined;
   };
 
   const visit = (node: ts.Node): void => {
     if (ts.isNewExpression(node)) {
-      const command = commandName(node.expression);
-      if (command) commands.push({ command: `${command}Command`, file: node.getSourceFile().fileName });
+      const command = sdkCommand(node.expression);
+      if (command) {
+        commands.push({ command: `${command.name}Command`, pkg: command.pkg, file: node.getSourceFile().fileName });
+      }
       for (const declaration of declarationsOf(checker.getSymbolAtLocation(node.expression))) {
         enqueue(declaration, true);
       }
@@ -146,14 +154,14 @@ function reachableCalls(entry: ts.SourceFile, checker: ts.TypeChecker): DynamoDb
   }
 
   const actions = new Set<string>();
-  for (const { command } of commands) {
+  for (const { command, pkg } of commands) {
     const name = command.replace(/Command$/, "");
     if (transactWriteCommands.has(name)) {
       for (const kind of transactItemKinds) actions.add(actionsByTransactItem[kind] as string);
       continue;
     }
-    const mapped = actionsByCommand[name];
-    if (!mapped) throw new Error(`no IAM actions known for ${command}: add it to actionsByCommand`);
+    const mapped = actionsByPackage[pkg]?.[name];
+    if (!mapped) throw new Error(`no IAM actions known for ${command} of ${pkg}: add it to actionsByPackage`);
     for (const action of mapped) actions.add(action);
   }
   return { commands, actions: [...actions].sort() };

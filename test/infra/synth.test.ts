@@ -1,5 +1,5 @@
 // The CDK app as `cdk synth` runs it: context → stack, outputs and SSM parameters, and (in one test only) a real
-// synth that bundles both handlers with the locally installed esbuild and passes the cdk-nag checks.
+// synth that bundles the three handlers with the locally installed esbuild and passes the cdk-nag checks.
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,9 +27,15 @@ describe("CDK app", () => {
     );
   });
 
-  it("switches the FIFO topic, the public URL and the data retention by context", () => {
-    const template = Template.fromStack(
-      addEventStoreStack(testApp({ context: { fifoTopic: "true", publicUrl: "true", retainData: "false" } })),
+  it("switches the FIFO topic, the public URL, the data retention and the notification body by context", () => {
+    const context = { fifoTopic: "true", publicUrl: "true", retainData: "false", notificationBody: "full" };
+    const template = Template.fromStack(addEventStoreStack(testApp({ context })));
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ NOTIFICATION_BODY: "full" }) },
+    });
+    assert.throws(
+      () => addEventStoreStack(testApp({ context: { notificationBody: "payload" } })),
+      /notificationBody must be go or full/,
     );
     template.hasResourceProperties("AWS::SNS::Topic", { FifoTopic: true });
     template.hasResourceProperties("AWS::Lambda::Url", { AuthType: "NONE" });
@@ -60,7 +66,7 @@ describe("CDK app", () => {
     }
   });
 
-  it("synthesizes with real bundling: esbuild bundles both handlers offline and cdk-nag passes", (t) => {
+  it("synthesizes with real bundling: esbuild bundles the three handlers offline and cdk-nag passes", (t) => {
     const outdir = mkdtempSync(join(tmpdir(), "event-store-synth-"));
     try {
       // The CLI sets this context too: templates then name each function's asset directory.
@@ -75,7 +81,7 @@ describe("CDK app", () => {
         >;
       };
       const functions = Object.entries(template.Resources).filter(([, r]) => r.Type === "AWS::Lambda::Function");
-      assert.equal(functions.length, 2);
+      assert.equal(functions.length, 3);
       for (const [id, fn] of functions) {
         assert.equal(fn.Properties.Handler, "index.handler");
         assert.equal(fn.Metadata?.["aws:asset:is-bundled"], true);

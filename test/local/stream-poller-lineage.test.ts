@@ -1,6 +1,7 @@
 // Shard lineage cannot be provoked in DynamoDB Local over the wire (it rolls a table's shard only every 4 hours),
 // so this file drives the poller with a scripted DynamoDB Streams API: one shard that closes mid-test and
-// a child shard that appears only then, listed one shard per DescribeStream page.
+// a child shard that appears only then (or, as DynamoDB Streams may do, only a while after), listed one shard
+// per DescribeStream page.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
@@ -22,8 +23,11 @@ interface ScriptedShard {
   closed: boolean;
 }
 
-/** A two-shard stream: the parent holds records 1–2, then closes; its child holds 3–4. */
-function scriptedStream() {
+/**
+ * A two-shard stream: the parent holds records 1–2, then closes; its child holds 3–4. With `childListedLate`
+ * the first DescribeStream after the parent closed does not list the child yet; later ones do.
+ */
+function scriptedStream(options: { childListedLate?: boolean } = {}) {
   const parent: ScriptedShard = {
     shard: { ShardId: "shardId-parent", SequenceNumberRange: { StartingSequenceNumber: "1" } },
     records: [record(1), record(2)],
@@ -41,10 +45,12 @@ function scriptedStream() {
   const visible = [parent];
   const calls: string[] = [];
   let parentReads = 0;
+  let describedSinceClosed = 0;
 
   const client = {
     async send(command: unknown) {
       if (command instanceof DescribeStreamCommand) {
+        if (parent.closed && !command.input.ExclusiveStartShardId && describedSinceClosed++ === 1) visible.push(child);
         // Newest first and one per page, so that the poller must both paginate and order by lineage.
         const listed = [...visible].reverse();
         const start = command.input.ExclusiveStartShardId;
@@ -77,7 +83,7 @@ function scriptedStream() {
           // The shard rolls over after the first read: it closes and its child appears.
           parent.closed = true;
           parent.shard.SequenceNumberRange = { StartingSequenceNumber: "1", EndingSequenceNumber: "2" };
-          visible.push(child);
+          if (!options.childListedLate) visible.push(child);
         }
         const records = shard.records.slice(Number(position));
         const end = shard.records.length;
@@ -110,24 +116,30 @@ function record(n: number): _Record {
   };
 }
 
-test("reads a child shard only after its parent is read to its end, discovering it when the parent closes", async () => {
-  const { client, calls } = scriptedStream();
+/** Runs the poller until the child's records are in (the first idle polls may come before the rollover). */
+async function receiveAll(client: DynamoDBStreamsClient, options: { describeIntervalMs?: number } = {}) {
   const received: DynamoDBRecord[] = [];
   const poller = startStreamPoller({
     streamsClient: client,
     streamArn,
     idlePollIntervalMs: 5,
+    ...options,
     handler: async (event) => {
       received.push(...event.Records);
       return { batchItemFailures: [] };
     },
   });
   try {
-    // The first idle poll may come before the rollover; wait until the child's records are in.
     for (let attempt = 0; attempt < 100 && received.length < 4; attempt++) await poller.idle();
   } finally {
     await poller.stop();
   }
+  return received;
+}
+
+test("reads a child shard only after its parent is read to its end, discovering it when the parent closes", async () => {
+  const { client, calls } = scriptedStream();
+  const received = await receiveAll(client);
 
   assert.deepEqual(
     received.map((r) => r.dynamodb?.SequenceNumber),
@@ -137,4 +149,15 @@ test("reads a child shard only after its parent is read to its end, discovering 
   assert.equal(received[0]?.eventSourceARN, streamArn);
   const firstChildRead = calls.indexOf("GetRecords shardId-child");
   assert.ok(firstChildRead > calls.lastIndexOf("GetRecords shardId-parent"), "no child read before the parent ended");
+});
+
+test("finds a child shard that DescribeStream lists only a while after its parent closed", async () => {
+  const { client, calls } = scriptedStream({ childListedLate: true });
+  const received = await receiveAll(client, { describeIntervalMs: 20 });
+
+  assert.deepEqual(
+    received.map((r) => r.dynamodb?.SequenceNumber),
+    ["1", "2", "3", "4"],
+  );
+  assert.ok(calls.includes("GetRecords shardId-child"));
 });

@@ -165,6 +165,40 @@ describe("change-feed poller over DynamoDB Local", () => {
     assert.deepEqual(deliveries, [ids, ids]);
   });
 
+  test("a batch that keeps failing is never skipped: it is reported and retried until it is handled", async () => {
+    const checkpointFile = await caughtUpCheckpointFile();
+    const streamId = randomUUID();
+    const ids = [(await putEvent(streamId, 1)).eventId.S, (await putEvent(streamId, 2)).eventId.S];
+
+    const deliveries: string[][] = [];
+    const errors: string[] = [];
+    const handler: ChangeFeedHandler = async (event) => {
+      deliveries.push(eventIds(event));
+      if (deliveries.length <= 4) throw new Error("table unavailable");
+      return { batchItemFailures: [] };
+    };
+    const poller = startStreamPoller({
+      streamsClient,
+      streamArn,
+      checkpointFile,
+      idlePollIntervalMs: 20,
+      maxRetryAttempts: 2,
+      onError: (error) => errors.push(error.message),
+      handler,
+    });
+    try {
+      await withTimeout(poller.idle());
+    } finally {
+      await poller.stop();
+    }
+
+    assert.deepEqual(deliveries, [ids, ids, ids, ids, ids]);
+    assert.ok(
+      errors.some((message) => /failed 3 times; retrying/.test(message)),
+      errors.join("\n"),
+    );
+  });
+
   test("a restarted poller resumes after the last handled record from its checkpoint file", async () => {
     const checkpointFile = await caughtUpCheckpointFile();
     const streamId = randomUUID();

@@ -45,7 +45,8 @@ describe("change-feed observability", () => {
   it("counts the events it left unpublished and logs the first of each failed stream as an error", async () => {
     const observability = recordingObservability();
     // The second stream's events fail to publish.
-    const publish = async (events: RecordedEvent[]) => events.filter((event) => event.streamId === ids[1]);
+    const publish = async (events: RecordedEvent[]) =>
+      events.filter((event) => event.streamId === ids[1]).map((event) => ({ event, cause: "provoked" }));
     const handler = createChangeFeed({ store: keptSummaries, publish, observability });
     const { batchItemFailures } = await handler({ Records: records });
     assert.equal(batchItemFailures.length, 1);

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { ConsumedCapacity } from "@aws-sdk/client-dynamodb";
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
 import { createApi } from "#api/app.ts";
+import type { ApiServices } from "#api/router.ts";
 import { localAwsClientConfig } from "#local/aws-local.ts";
 import { createDocumentClient } from "#shared/aws-clients.ts";
 import { type StoreOperation, StreamStore } from "#store/stream-store.ts";
@@ -56,10 +57,12 @@ export type CallApi = (
   },
 ) => Promise<ApiResponse>;
 
-/** The API handler over the test table, called with function-URL events as Lambda would. */
-export async function testApi(): Promise<{ call: CallApi; store: StreamStore; capacity: CapacityLog }> {
+/** The API handler over the test table, called with function-URL events as Lambda would; `services` as createApi's. */
+export async function testApi(
+  services: ApiServices = {},
+): Promise<{ call: CallApi; store: StreamStore; capacity: CapacityLog }> {
   const { store, capacity } = await testStreamStore();
-  const handle = createApi(store);
+  const handle = createApi(store, undefined, services);
   const call: CallApi = async (method, path, options = {}) => {
     const text =
       options.body === undefined

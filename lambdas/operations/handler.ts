@@ -1,0 +1,97 @@
+/**
+ * The operation worker built from its configuration, and its SQS handler: the store over the table, the SNS
+ * publisher for the store's topic (and topic targets), the queue publisher for queue targets, the operation queue.
+ * The Lambda entry (lambda.ts) and local mode (local/operations-poller.ts) call these factories.
+ */
+import { SQSClient } from "@aws-sdk/client-sqs";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { createSnsPublisher, type Publish } from "#change-feed/notifications.ts";
+import { type AwsClientConfig, clientSettings, createDocumentClient, createSnsClient } from "#shared/aws-clients.ts";
+import { type Observability, observeInvocations, quietObservability } from "#shared/observability.ts";
+import { StreamStore } from "#store/stream-store.ts";
+import { createSqsOperationQueue, parseOperationMessage } from "./queue.ts";
+import { createQueuePublisher } from "./queue-publisher.ts";
+import { type ReplayTarget, targetArn } from "./targets.ts";
+import { createOperationWorker, type OperationWorker } from "./worker.ts";
+
+export interface OperationWorkerConfig {
+  tableName: string;
+  /** The store's topic: redrives and replays without a target publish there. */
+  topicArn: string;
+  /** The queue that drives the worker: each step queues the next one there. */
+  operationsQueueUrl: string;
+  /** Replay targets the stack allows besides its topic (ARNs, a trailing `*` a prefix). Default: none. */
+  allowedReplayTargets?: readonly string[];
+  /** The message body of what is published (default `go`), as the change feed's. */
+  notificationBody?: "go" | "full";
+  /** Client settings; empty in AWS. */
+  dynamoDb?: AwsClientConfig;
+  sns?: AwsClientConfig;
+  /** For the operation queue and queue targets. */
+  sqs?: AwsClientConfig;
+  /** Where counters and failures go. Default: nowhere but failures to stderr (local mode, tests). */
+  observability?: Observability;
+  /** Events a step reads at most (default 500). */
+  eventsPerStep?: number;
+}
+
+/** The worker itself, for a caller that has the messages already (tests, the bench). */
+export function createConfiguredOperationWorker(config: OperationWorkerConfig): OperationWorker {
+  const observability = config.observability ?? quietObservability;
+  const body = config.notificationBody ?? "go";
+  const sns = createSnsClient(config.sns);
+  const sqs = new SQSClient(clientSettings(config.sqs ?? {}));
+  // A target in another region needs a client of that region (none in local mode: the endpoint is given).
+  const snsClients = new Map<string, ReturnType<typeof createSnsClient>>();
+  const snsFor = (region: string | undefined) => {
+    if (config.sns?.endpoint || !region) return sns;
+    const client = snsClients.get(region) ?? createSnsClient({ ...config.sns, region });
+    snsClients.set(region, client);
+    return client;
+  };
+  const publisherFor = (target: ReplayTarget): Publish =>
+    "queueUrl" in target
+      ? createQueuePublisher({ sqs, queueUrl: target.queueUrl, body })
+      : createSnsPublisher({ sns: snsFor(targetArn(target)?.split(":")[3]), topicArn: target.topicArn, body });
+  return createOperationWorker({
+    store: new StreamStore({ client: createDocumentClient(config.dynamoDb), tableName: config.tableName }),
+    publishToTopic: createSnsPublisher({ sns, topicArn: config.topicArn, body, observability }),
+    publisherFor,
+    queue: createSqsOperationQueue(config.sqs ?? {}, config.operationsQueueUrl),
+    allowedReplayTargets: config.allowedReplayTargets ?? [],
+    observability,
+    ...(config.eventsPerStep !== undefined ? { eventsPerStep: config.eventsPerStep } : {}),
+  });
+}
+
+/**
+ * The SQS handler (ReportBatchItemFailures): the messages of a batch are handled side by side (each is a step of
+ * its own operation, or a tick); one that fails is reported by its messageId and comes back after the queue's
+ * visibility timeout. A message that is no operation message is logged and dropped.
+ */
+export function createOperationWorkerHandler(
+  config: OperationWorkerConfig,
+): (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse> {
+  const observability = config.observability ?? quietObservability;
+  const worker = createConfiguredOperationWorker({ ...config, observability });
+  return observeInvocations(observability, async (event: SQSEvent) => {
+    const outcomes = await Promise.all(
+      event.Records.map(async (record) => {
+        const message = parseOperationMessage(record.body);
+        if (!message) {
+          observability.error("not an operation message: dropped", { messageId: record.messageId });
+          return undefined;
+        }
+        try {
+          await worker.handle(message);
+          return undefined;
+        } catch (error) {
+          observability.warn("operation message failed: it comes back", { messageId: record.messageId, error });
+          return record.messageId;
+        }
+      }),
+    );
+    const failed = outcomes.filter((messageId): messageId is string => messageId !== undefined);
+    return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+  });
+}

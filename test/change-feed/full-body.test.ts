@@ -1,0 +1,85 @@
+// The full body (SPEC section 4): Payload and Metadata in the message when it still fits, said by PayloadIncluded;
+// the Go-compatible body otherwise, and by default.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { describe, it } from "node:test";
+import { createChangeFeed } from "#change-feed/change-feed.ts";
+import { createSnsPublisher, notificationBody, notificationMessage } from "#change-feed/notifications.ts";
+import type { RecordedEvent } from "#store/model.ts";
+import { RawJson } from "#store/raw-json.ts";
+import { uniqueStreamType } from "#test/support/store.ts";
+import { appendEvents, notificationSuite } from "./publishing.ts";
+
+describe("notificationBody full", () => {
+  const suite = notificationSuite();
+
+  /** Appends one event, runs its record through a change feed with the full body, answers what arrived. */
+  async function notifiedFull(payload: string, metadata?: string) {
+    const streamType = uniqueStreamType("full");
+    const queue = await suite.local.subscribedQueue({ streamType: [streamType] });
+    const event = {
+      eventType: "OrderPaid",
+      payload: new RawJson(payload),
+      metadata: metadata === undefined ? undefined : new RawJson(metadata),
+    };
+    const { ids, records } = await appendEvents(suite.store, suite.streamArn, [{ streamType, events: [event] }]);
+    const publish = createSnsPublisher({ sns: suite.local.sns, topicArn: suite.local.topicArn, body: "full" });
+    assert.deepEqual(await createChangeFeed({ store: suite.store, publish })({ Records: records }), {
+      batchItemFailures: [],
+    });
+    const [notification] = await suite.local.receive(queue, 1);
+    const [stored] = (await suite.store.readEvents(streamType, ids[0] as string, { direction: "forward", limit: 1 }))
+      .events;
+    return { notification, stored: stored as RecordedEvent, streamType };
+  }
+
+  it("adds Payload and Metadata as JSON values, and PayloadIncluded: true", async () => {
+    const { notification, stored, streamType } = await notifiedFull(
+      '{"total":12.5,"items":["a","b"]}',
+      '{"traceId":"t-1"}',
+    );
+    assert.deepEqual(notification?.body, {
+      ...JSON.parse(notificationBody(stored)),
+      Payload: { total: 12.5, items: ["a", "b"] },
+      Metadata: { traceId: "t-1" },
+    });
+    assert.deepEqual(notification?.attributes, { streamType, eventType: "OrderPaid", PayloadIncluded: "true" });
+  });
+
+  it("keeps a payload that is a JSON string a string; an event without metadata has no Metadata", async () => {
+    const { notification } = await notifiedFull('"just text"');
+    const body: Record<string, unknown> = notification?.body ?? {};
+    assert.equal(body.Payload, "just text");
+    assert.equal("Metadata" in body, false);
+  });
+
+  it("a 250 KB payload does not fit: the Go body and PayloadIncluded: false", async () => {
+    const { notification, stored, streamType } = await notifiedFull(JSON.stringify("x".repeat(250 * 1024)));
+    assert.deepEqual(notification?.body, JSON.parse(notificationBody(stored)));
+    assert.deepEqual(notification?.attributes, { streamType, eventType: "OrderPaid", PayloadIncluded: "false" });
+  });
+});
+
+describe("notificationMessage", () => {
+  const event: RecordedEvent = {
+    streamId: randomUUID(),
+    streamType: "order",
+    revision: 3,
+    eventType: "OrderPaid",
+    eventId: randomUUID(),
+    payload: new RawJson('{"a":1}'),
+    createdAt: "2026-06-01T08:00:00.000Z",
+  };
+
+  it("is the Go body without PayloadIncluded by default; extra attributes come along, the event's win", () => {
+    const message = notificationMessage(event, { body: "go" }, { replayId: "op-1", streamType: "not this" });
+    assert.equal(message.body, notificationBody(event));
+    assert.deepEqual(message.attributes, { replayId: "op-1", streamType: "order", eventType: "OrderPaid" });
+  });
+
+  it("counts the JSON escaping a message gets inside the envelope SNS delivers to SQS", () => {
+    const quotes = (length: number) => ({ ...event, payload: new RawJson(JSON.stringify({ q: '"'.repeat(length) })) });
+    assert.equal(notificationMessage(quotes(50_000), { body: "full" }).attributes.PayloadIncluded, "true");
+    assert.equal(notificationMessage(quotes(100_000), { body: "full" }).attributes.PayloadIncluded, "false");
+  });
+});
