@@ -106,7 +106,7 @@ export async function composeLocalMode(options: LocalModeOptions): Promise<Local
     streamArn,
     handler: changeFeed,
     checkpointFile: options.checkpointFile,
-    // A poison record is reported and skipped instead of blocking the feed.
+    // After this many failures of one batch every further retry is reported (the feed never skips a record).
     maxRetryAttempts: changeFeedMaxRetryAttempts,
     onError: options.onChangeFeedError ?? ((error) => console.error(`change feed: ${error.message}`)),
   });

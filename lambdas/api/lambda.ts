@@ -1,8 +1,9 @@
 /** Lambda entry point of the HTTP API (function URL, payload format 2.0): configuration from the environment. */
+
+import { createSqsOperationQueue } from "#operations/queue.ts";
 import { environmentVariables, requiredEnvironment } from "#shared/environment.ts";
 import { quietObservability } from "#shared/observability.ts";
 import { powertoolsObservability } from "#shared/powertools.ts";
-import { createSqsOperationQueue } from "../operations/queue.ts";
 import { createApiHandler } from "./handler.ts";
 import type { OperationsConfig } from "./router.ts";
 

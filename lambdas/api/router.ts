@@ -6,8 +6,8 @@
  * openapi.ts (test/api/openapi.test.ts fails until the routes and the document agree).
  */
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
+import type { OperationQueue } from "#operations/queue.ts";
 import type { StreamStore } from "#store/stream-store.ts";
-import type { OperationQueue } from "../operations/queue.ts";
 import { appendAtRevision, appendEvents, readEvents } from "./endpoints/events.ts";
 import { listStreams } from "./endpoints/listing.ts";
 import { cancelOperation, listOperations, operationDetails } from "./endpoints/operations.ts";

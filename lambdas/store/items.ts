@@ -17,7 +17,7 @@ import type {
   TransactWriteCommandInput,
   UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
-import type { NewEvent, Operation, RecordedEvent, ReplayRequest, Stream, UndeliveredNotification } from "./model.ts";
+import type { NewEvent, RecordedEvent, Stream } from "./model.ts";
 import { RawJson } from "./raw-json.ts";
 import { tableDefinition } from "./table.ts";
 

@@ -8,10 +8,10 @@ import { ReplayHeaders, ReplaysBody } from "#api/operation-schema.ts";
 import { HttpProblem, problemTypes } from "#api/problem.ts";
 import { json, operationLocation } from "#api/responses.ts";
 import type { ApiRequest, ApiServices, OperationsConfig } from "#api/router.ts";
+import { isAllowedTarget, targetArn } from "#operations/targets.ts";
 import { keyedUuid } from "#shared/uuid.ts";
 import { isoTime, type Operation, type ReplayRequest } from "#store/model.ts";
 import type { StreamStore } from "#store/stream-store.ts";
-import { isAllowedTarget, targetArn } from "../../operations/targets.ts";
 
 /**
  * POST /replays: creates a pending operation and queues its first step; 202 with where to poll it.
