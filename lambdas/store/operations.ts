@@ -14,10 +14,9 @@ import {
   putOperationVersion,
   queryOperation,
   queryRecords,
-  recordSortKeyOf,
 } from "./record-items.ts";
+import { decodeRecordsPageKey, mergedRecordsPage } from "./records-page.ts";
 import { tableDefinition } from "./table.ts";
-import { decodeRecordsPageKey, encodeRecordsPageKey } from "./undelivered.ts";
 
 const kinds: OperationKind[] = ["replay", "redrive"];
 
@@ -83,15 +82,8 @@ export async function listOperations(
       ),
     )
   ).flat();
-  items.sort((a, b) => (recordSortKeyOf(a) < recordSortKeyOf(b) ? -1 : 1));
-  const page = items.slice(0, options.limit);
-  const hasMore = items.length > options.limit;
-  const last = page.at(-1);
-  return {
-    operations: page.map(operationFromItem),
-    hasMore,
-    ...(hasMore && last ? { nextPageKey: encodeRecordsPageKey(recordSortKeyOf(last)) } : {}),
-  };
+  const { records, hasMore, nextPageKey } = mergedRecordsPage(items, options.limit);
+  return { operations: records.map(operationFromItem), hasMore, ...(nextPageKey ? { nextPageKey } : {}) };
 }
 
 /** Up to `wanted` operations of a kind after a position that pass the filter (a filter applies after Limit). */

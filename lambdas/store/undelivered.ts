@@ -6,7 +6,6 @@
  */
 import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { errorName, type StoreTable } from "./dynamo.ts";
-import { InvalidInputError } from "./errors.ts";
 import type { Item } from "./items.ts";
 import type { UndeliveredNotification, UndeliveredPage } from "./model.ts";
 import {
@@ -14,10 +13,10 @@ import {
   putUndelivered,
   queryRecords,
   queryUndeliveredOfStream,
-  recordSortKeyOf,
   undeliveredFromItem,
   undeliveredPartition,
 } from "./record-items.ts";
+import { decodeRecordsPageKey, mergedRecordsPage } from "./records-page.ts";
 import { tableDefinition } from "./table.ts";
 
 /** Records each range unless it is recorded already (a redelivered record keeps its first failure's time). */
@@ -70,35 +69,6 @@ export async function listUndelivered(
       }),
     )
   ).flat();
-  items.sort((a, b) => (recordSortKeyOf(a) < recordSortKeyOf(b) ? -1 : 1));
-  const page = items.slice(0, options.limit);
-  const hasMore = items.length > options.limit;
-  const last = page.at(-1);
-  return {
-    notifications: page.map(undeliveredFromItem),
-    hasMore,
-    ...(hasMore && last ? { nextPageKey: encodeRecordsPageKey(recordSortKeyOf(last)) } : {}),
-  };
-}
-
-const recordsPageKeyVersion = 1;
-
-/** A page key over the records index: its last sort key, opaque to callers. */
-export function encodeRecordsPageKey(afterSortKey: string): string {
-  return Buffer.from(JSON.stringify({ r: recordsPageKeyVersion, after: afterSortKey })).toString("base64url");
-}
-
-export function decodeRecordsPageKey(pageKey: string): string {
-  try {
-    const decoded = JSON.parse(Buffer.from(pageKey, "base64url").toString("utf8")) as { r?: unknown; after?: unknown };
-    const { after } = decoded;
-    if (decoded.r === recordsPageKeyVersion && typeof after === "string" && after.length > 0 && after.length < 300) {
-      return after;
-    }
-  } catch {
-    // falls through to the error below
-  }
-  throw new InvalidInputError("the page key is not one this API gave out", {
-    nextPageKey: ["pass the nextPageKey of the previous page unchanged"],
-  });
+  const { records, hasMore, nextPageKey } = mergedRecordsPage(items, options.limit);
+  return { notifications: records.map(undeliveredFromItem), hasMore, ...(nextPageKey ? { nextPageKey } : {}) };
 }
