@@ -63,9 +63,8 @@ export class UnprocessableError extends StoreError {
   readonly kind = "unprocessable";
 }
 
-/** DynamoDB kept throttling (or kept contending) after the SDK's and our retries. */
-export class ThrottledError extends StoreError {
-  readonly kind = "throttled";
+/** A failure that a later retry may not meet: `retryAfterSeconds` says when to try again. */
+abstract class RetryLaterError extends StoreError {
   constructor(
     message: string,
     readonly retryAfterSeconds = 1,
@@ -74,13 +73,12 @@ export class ThrottledError extends StoreError {
   }
 }
 
+/** DynamoDB kept throttling (or kept contending) after the SDK's and our retries. */
+export class ThrottledError extends RetryLaterError {
+  readonly kind = "throttled";
+}
+
 /** DynamoDB did not answer in time (or could not be reached); nothing is known to have been written. */
-export class UnavailableError extends StoreError {
+export class UnavailableError extends RetryLaterError {
   readonly kind = "unavailable";
-  constructor(
-    message: string,
-    readonly retryAfterSeconds = 1,
-  ) {
-    super(message);
-  }
 }
