@@ -1,6 +1,6 @@
 /** Lambda entry point of the HTTP API (function URL, payload format 2.0): configuration from the environment. */
-
 import { createSqsOperationQueue } from "#operations/queue.ts";
+import { parseAllowedTargets } from "#operations/targets.ts";
 import { environmentVariables, requiredEnvironment } from "#shared/environment.ts";
 import { quietObservability } from "#shared/observability.ts";
 import { powertoolsObservability } from "#shared/powertools.ts";
@@ -25,20 +25,6 @@ function operationsFromEnvironment(): OperationsConfig | undefined {
   if (!queueUrl) return undefined;
   return {
     queue: createSqsOperationQueue({}, queueUrl),
-    allowedReplayTargets: stringArray(environmentVariables.allowedReplayTargets),
+    allowedReplayTargets: parseAllowedTargets(process.env[environmentVariables.allowedReplayTargets]),
   };
-}
-
-function stringArray(name: string): string[] {
-  const text = process.env[name] || "[]";
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    // reported below
-  }
-  if (!Array.isArray(value) || !value.every((entry) => typeof entry === "string")) {
-    throw new Error(`environment variable ${name} must be a JSON array of strings, got ${text}`);
-  }
-  return value;
 }
