@@ -3,6 +3,7 @@
  * when asked and it fits) and its String attributes, and what SNS (and SQS) would refuse in a message, checked
  * before it is sent. The SNS publisher (notifications.ts) and the operation worker's queue publisher share it.
  */
+import { createHash } from "node:crypto";
 import type { RecordedEvent } from "#store/model.ts";
 
 /** The body subscribers receive; field names and the revision as a string are the Go project's. */
@@ -99,4 +100,15 @@ export function messageRefusal(body: string, attributes: Record<string, string>)
   const bytes = messageBytes(body, attributes);
   if (bytes > maxMessageBytes) return `the message has ${bytes} bytes, more than ${maxMessageBytes}`;
   return undefined;
+}
+
+/**
+ * The FIFO deduplication id of a notification (topic or queue): `streamId:revision`, so SNS or SQS drops a repeat of a notification within 5 minutes (a redelivered record, a
+ * redrive of what did get through). A replay is meant to repeat notifications: its id is part of it.
+ */
+export function deduplicationId(event: RecordedEvent, extra: Record<string, string>): string {
+  const id = `${event.streamId}:${event.revision}`;
+  const replayId = extra.replayId;
+  if (replayId === undefined || extra.redrive === "true") return id;
+  return `${id}:${createHash("sha256").update(replayId).digest("hex").slice(0, 32)}`;
 }

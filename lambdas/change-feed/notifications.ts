@@ -11,7 +11,6 @@
  * stream, so a partial failure cannot reorder a stream, and a stream whose entry failed holds back its later
  * events. What is left is answered as unpublished, with a cause: the change feed records it as undelivered.
  */
-import { createHash } from "node:crypto";
 import {
   PublishBatchCommand,
   type PublishBatchCommandOutput,
@@ -21,6 +20,7 @@ import {
 import { type Observability, quietObservability } from "#shared/observability.ts";
 import type { RecordedEvent } from "#store/model.ts";
 import {
+  deduplicationId,
   messageBytes,
   messageRefusal,
   type NotificationOptions,
@@ -241,17 +241,6 @@ function snsEntry(
     MessageAttributes: stringAttributes(attributes),
     ...(fifo ? { MessageGroupId: event.streamId, MessageDeduplicationId: deduplicationId(event, extra) } : {}),
   };
-}
-
-/**
- * `streamId:revision`, so SNS drops a repeat of a notification within 5 minutes (a redelivered record, a
- * redrive of what did get through). A replay is meant to repeat notifications: its id is part of it.
- */
-function deduplicationId(event: RecordedEvent, extra: Record<string, string>): string {
-  const id = `${event.streamId}:${event.revision}`;
-  const replayId = extra.replayId;
-  if (replayId === undefined || extra.redrive === "true") return id;
-  return `${id}:${createHash("sha256").update(replayId).digest("hex").slice(0, 32)}`;
 }
 
 interface SdkError {

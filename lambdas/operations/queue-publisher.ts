@@ -9,14 +9,8 @@
  * queue one call never carries two entries of one stream, so a stream is never reordered. What is left is
  * answered as unpublished, with a cause: the worker then fails the step, which repeats from its checkpoint.
  */
-import { createHash } from "node:crypto";
-import {
-  type MessageAttributeValue,
-  SendMessageBatchCommand,
-  type SendMessageBatchRequestEntry,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
-import { messageBytes, messageRefusal } from "#change-feed/message.ts";
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from "@aws-sdk/client-sqs";
+import { deduplicationId, messageBytes, messageRefusal, stringAttributes } from "#change-feed/message.ts";
 import {
   notificationMessage,
   type Publish,
@@ -173,27 +167,11 @@ function sqsEntry(
   attributes: Record<string, string>,
   fifo: boolean,
 ): Omit<SendMessageBatchRequestEntry, "Id"> {
-  const messageAttributes: Record<string, MessageAttributeValue> = {};
-  for (const [name, value] of Object.entries(attributes)) {
-    messageAttributes[name] = { DataType: "String", StringValue: value };
-  }
   return {
     MessageBody: body,
-    MessageAttributes: messageAttributes,
+    MessageAttributes: stringAttributes(attributes),
     ...(fifo ? { MessageGroupId: event.streamId, MessageDeduplicationId: deduplicationId(event, attributes) } : {}),
   };
-}
-
-/**
- * One id per event and replay, so that SQS drops a repeated step's copy within its 5 minutes, but a second
- * replay into the same queue is delivered again.
- */
-function deduplicationId(event: RecordedEvent, attributes: Record<string, string>): string {
-  const replay = createHash("sha256")
-    .update(attributes.replayId ?? "")
-    .digest("hex")
-    .slice(0, 32);
-  return `${event.streamId}:${event.revision}:${replay}`;
 }
 
 function sleep(ms: number): Promise<void> {
