@@ -30,7 +30,6 @@ import {
   type NewEventWithId,
   putNewEvent,
   putNewEvents,
-  recordedEvent,
   sameEvent,
 } from "./items.ts";
 import { type AppendResult, type ExpectedRevision, isoTime, laterTime, type NewEvent } from "./model.ts";
@@ -141,12 +140,9 @@ async function readBeforeAppend(
   const known = context.heads.known(streamId);
   if (attempt === 1 && known && known.revision === exactRevision) return { head: known };
   if (exactRevision !== undefined || !mayBeRetry) return { head: await context.heads.read(streamId, "append") };
+  // The window is the stream's newest events, newest first: its first is the head.
   const window = await readWindow(context.table, streamId, context.idempotencyWindow);
-  const newest = window[0] && recordedEvent(window[0]);
-  if (!newest) return { head: undefined, window };
-  const head = { revision: newest.revision, streamType: newest.streamType, updatedAt: newest.createdAt };
-  context.heads.remember(streamId, head);
-  return { head, window };
+  return { head: context.heads.rememberNewest(streamId, window[0]), window };
 }
 
 /**

@@ -9,7 +9,7 @@
  * they must see every acknowledged append. Only the head is kept (no payloads), for a bounded number of streams.
  */
 import type { StoreOperation, StoreTable } from "./dynamo.ts";
-import { queryHead, recordedEvent } from "./items.ts";
+import { type Item, queryHead, recordedEvent } from "./items.ts";
 
 /** What the store remembers of a stream. */
 export interface KnownHead {
@@ -38,7 +38,11 @@ export class StreamHeads {
   /** The stream's newest event, strongly consistent; undefined when the stream has no events. */
   async read(streamId: string, operation: StoreOperation): Promise<StreamHead | undefined> {
     const output = await this.table.query(operation, queryHead(this.table.tableName, streamId));
-    const item = output.Items?.[0];
+    return this.rememberNewest(streamId, output.Items?.[0]);
+  }
+
+  /** The head that `item`, the stream's newest event read just now, makes (remembered); undefined for none. */
+  rememberNewest(streamId: string, item: Item | undefined): StreamHead | undefined {
     if (!item) return undefined;
     const newest = recordedEvent(item);
     const head = {
