@@ -12,12 +12,12 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { LambdaFunctionURLResult } from "aws-lambda";
+import { isJsonContentType } from "#api/json-body.ts";
 import { problemResponse, problemTypes } from "#api/problem.ts";
 
 /** Host names served without being named: the loopback ones, with any port. */
 export const loopbackHostNames = ["localhost", "127.0.0.1", "[::1]"] as const;
 
-const jsonMediaType = /^application\/(?:[a-z0-9!#$&^_.+-]+\+)?json$/;
 const alwaysJson = new Set(["POST", "PUT", "PATCH"]);
 
 /**
@@ -45,7 +45,7 @@ export function refusal(
 
   const method = (request.method ?? "GET").toUpperCase();
   const needsJson = alwaysJson.has(method) || (method === "DELETE" && body.length > 0);
-  if (needsJson && !isJson(request.headers["content-type"])) {
+  if (needsJson && !isJsonContentType(request.headers["content-type"])) {
     const given = request.headers["content-type"] ?? "none";
     const detail =
       `send ${method} requests with Content-Type: application/json (got ${given}); local mode refuses other ` +
@@ -63,9 +63,4 @@ export function hostName(header: string): string | undefined {
 
 function isAllowedHost(host: string, allowedHosts: ReadonlySet<string>): boolean {
   return (loopbackHostNames as readonly string[]).includes(host) || allowedHosts.has(host);
-}
-
-function isJson(contentType: string | undefined): boolean {
-  const mediaType = (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-  return jsonMediaType.test(mediaType);
 }

@@ -44,9 +44,19 @@ export function decodeBody(bytes: Buffer): string {
 
 const jsonMediaType = /^application\/([a-z0-9.+-]+\+)?json$/;
 
+/** The media type of a Content-Type header, lower case, without parameters ("" for none). */
+function mediaTypeOf(contentType: string | undefined): string {
+  return (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+}
+
+/** Whether a Content-Type names JSON (`application/json` or `application/…+json`); local mode checks writes by it. */
+export function isJsonContentType(contentType: string | undefined): boolean {
+  return jsonMediaType.test(mediaTypeOf(contentType));
+}
+
 export function parseJsonBody(body: string | undefined, contentType: string | undefined): JsonBody {
   if (contentType !== undefined) {
-    const mediaType = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+    const mediaType = mediaTypeOf(contentType);
     if (!jsonMediaType.test(mediaType)) {
       throw new HttpProblem(
         problemTypes.unsupportedMediaType,
