@@ -1,7 +1,7 @@
 /**
- * Part 5: the Lambda bundles. Each handler is bundled with esbuild exactly as the CDK construct has
- * NodejsFunction do it (lib/event-store-function.ts: ESM, minified, external source map, platform node, the
- * runtime's Node version as target, `@aws-sdk/*` left to the runtime, the createRequire banner), plus a metafile.
+ * Part 5: the Lambda bundles. Each handler is bundled with the options `npm run build` bundles the deployed
+ * handlers with (scripts/build.ts: ESM, minified, external source map, platform node, the runtime's Node
+ * version as target, `@aws-sdk/*` left to the runtime, the createRequire banner), plus a metafile.
  * Reported: minified size, the five inputs that take most of it, the size with the AWS SDK bundled in, and cold
  * init — a fresh Node process imports the bundle and serves its first event — as the median of several
  * processes, next to a hello-world handler bundled the same way in the same run.
@@ -10,17 +10,14 @@ import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type BuildOptions, build, type Metafile } from "esbuild";
+import { build, type Metafile } from "esbuild";
 import { localAwsEnvironment } from "#local/aws-local.ts";
 import { environmentVariables } from "#shared/environment.ts";
+import { handlerBuildOptions, handlerTarget } from "../scripts/build.ts";
 import { median, percentile, round } from "./stats.ts";
 
 const projectRoot = fileURLToPath(new URL("..", import.meta.url));
 const outRoot = join(projectRoot, ".tmp", "bench-bundles");
-
-/** The esbuild banner NodejsFunction is given in lib/event-store-function.ts. */
-const banner =
-  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
 export interface BundleFigures {
   name: "api" | "change-feed" | "sdk-clients-only" | "hello-world";
@@ -51,9 +48,6 @@ export interface BundlesResult {
 }
 
 export async function measureBundles(options: { coldStarts: number }): Promise<BundlesResult> {
-  // The target follows the runtime the stack deploys (NodejsFunction derives it the same way).
-  const { functionRuntime } = await import("#lib/event-store-function.ts");
-  const target = functionRuntime.name.replace(/^nodejs(\d+).*$/, "node$1");
   rmSync(outRoot, { recursive: true, force: true });
   const helloEntry = join(outRoot, "hello-world.ts");
   const sdkEntry = join(outRoot, "sdk-clients-only.ts");
@@ -80,9 +74,9 @@ export async function measureBundles(options: { coldStarts: number }): Promise<B
 
   const built = [];
   for (const { name, entry, event } of entries) {
-    const withoutSdk = await bundle(entry, join(outRoot, name), target, true);
+    const withoutSdk = await bundle(entry, join(outRoot, name), true);
     const generated = name === "hello-world" || name === "sdk-clients-only";
-    const withSdk = generated ? undefined : await bundle(entry, join(outRoot, `${name}-sdk`), target, false);
+    const withSdk = generated ? undefined : await bundle(entry, join(outRoot, `${name}-sdk`), false);
     built.push({ name, entry, event, withoutSdk, withSdk });
   }
 
@@ -118,7 +112,7 @@ export async function measureBundles(options: { coldStarts: number }): Promise<B
   const slowest = Math.max(...ours.map((b) => b.coldInit.medianMs));
   rmSync(outRoot, { recursive: true, force: true });
   return {
-    target,
+    target: handlerTarget,
     bundles,
     budgets: {
       apiBytes: { limit: 250 * 1024, met: api.bytes <= 250 * 1024 },
@@ -127,23 +121,12 @@ export async function measureBundles(options: { coldStarts: number }): Promise<B
   };
 }
 
-async function bundle(entry: string, outdir: string, target: string, sdkFromRuntime: boolean) {
+async function bundle(entry: string, outdir: string, sdkFromRuntime: boolean) {
   const file = join(outdir, "index.mjs");
-  const options: BuildOptions = {
-    absWorkingDir: projectRoot,
-    entryPoints: [entry],
-    bundle: true,
-    target,
-    platform: "node",
-    format: "esm",
-    outfile: file,
-    minify: true,
-    sourcemap: true,
-    external: sdkFromRuntime ? ["@aws-sdk/*"] : [],
-    banner: { js: banner },
-    mainFields: ["module", "main"],
+  const options = {
+    ...handlerBuildOptions({ entry, outfile: file, sdkFromRuntime }),
     metafile: true,
-    logLevel: "silent",
+    logLevel: "silent" as const,
   };
   const result = await build(options);
   const metafile = result.metafile as Metafile;

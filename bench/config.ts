@@ -55,6 +55,12 @@ export interface BenchConfig {
     /** Fresh Node processes per bundle for the cold-init median. */
     coldStarts: number;
   };
+  clientOverhead: {
+    /** Untimed appends per variant first, so that each code path is compiled before its clock starts. */
+    warmUpRequests: number;
+    /** Timed appends per variant (bare fetch, client without auth, client with SigV4), taking turns. */
+    requests: number;
+  };
   replay: {
     /** Events in the history a replay republishes (SPEC section 7: 100,000). */
     events: number;
@@ -80,6 +86,7 @@ export const fullConfig: BenchConfig = {
   http: { connections: [1, 8], durationSeconds: 3, warmUpSeconds: 2 },
   fanOut: { events: 240, otherTypeEvery: 4, streams: 10, intervalMs: 20, drainTimeoutMs: 10_000 },
   bundles: { coldStarts: 12 },
+  clientOverhead: { warmUpRequests: 200, requests: 1_000 },
   replay: { events: 100_000, streams: 1_000 },
 };
 
@@ -100,5 +107,6 @@ export const smokeConfig: BenchConfig = {
   http: { connections: [8], durationSeconds: 0.5, warmUpSeconds: 0 },
   fanOut: { events: 12, otherTypeEvery: 4, streams: 2, intervalMs: 20, drainTimeoutMs: 5_000 },
   bundles: { coldStarts: 2 },
+  clientOverhead: { warmUpRequests: 20, requests: 50 },
   replay: { events: 300, streams: 6 },
 };

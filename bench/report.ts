@@ -2,6 +2,7 @@
 import type { BundlesResult } from "./bundles.ts";
 import type { CapacityResult } from "./capacity.ts";
 import { totalWrite, type Units } from "./capacity-meter.ts";
+import type { ClientOverheadRow } from "./client-overhead.ts";
 import type { FanOutResult } from "./fan-out.ts";
 import type { HttpRow } from "./http.ts";
 import { dynamoDbUsdPerMillion, prices } from "./prices.ts";
@@ -21,6 +22,7 @@ export interface BenchResults {
   storeThroughput: ThroughputRow[];
   http: (HttpRow & { storePerSecond?: number; httpToStore?: number })[];
   fanOut: FanOutResult;
+  clientOverhead: ClientOverheadRow[];
   replay: ReplayResult;
   bundles: BundlesResult;
   /** Budgets of SPEC section 7, each with the figure it was judged on. */
@@ -134,7 +136,7 @@ export function renderReport(results: BenchResults): string {
     `4. Fan-out delay, local mode (201 of the append → message on a filtered SQS queue), ${results.fanOut.events} events`,
     `   p50 ${results.fanOut.p50Ms} ms, p90 ${results.fanOut.p90Ms} ms, p99 ${results.fanOut.p99Ms} ms, max ${results.fanOut.maxMs} ms; received ${results.fanOut.received}/${results.fanOut.events}; other-type events through the filter ${results.fanOut.otherTypeReceived}/${results.fanOut.otherTypeAppended}; duplicates ${results.fanOut.duplicates}`,
     "",
-    `5. Lambda bundles (esbuild as the CDK construct runs it, target ${results.bundles.target}; cold init = import + first event in a fresh process)`,
+    `5. Lambda bundles (esbuild as npm run build bundles them, target ${results.bundles.target}; cold init = import + first event in a fresh process)`,
     table(
       [
         "bundle",
@@ -163,6 +165,19 @@ export function renderReport(results: BenchResults): string {
     "",
     `6. Replay, local mode (POST /replays of ${results.replay.streams} streams into a queue of its own → succeeded; history written beforehand in ${results.replay.seedSeconds} s)`,
     `   ${results.replay.events} events in ${results.replay.seconds} s: ${results.replay.eventsPerSecond} events/s; in the target queue ${results.replay.delivered}; progress ${results.replay.progress.streams} streams, ${results.replay.progress.events} events`,
+    "",
+    "7. TypeScript client, local mode (one append at a time, PUT …/events/{revision}; the client's appendAt against a bare fetch of the same request)",
+    table(
+      ["variant", "appends", "mean µs", "p50 µs", "× bare", "overhead µs"],
+      results.clientOverhead.map((row) => [
+        row.variant,
+        String(row.requests),
+        fixed(row.meanUs, 0),
+        fixed(row.p50Us, 0),
+        fixed(row.toBare, 3),
+        row.variant === "bare fetch" ? "" : fixed(row.overheadUs, 0),
+      ]),
+    ),
     "",
     "Budgets (SPEC section 7)",
     table(

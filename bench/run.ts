@@ -10,6 +10,7 @@
  *   4. fan-out delay in local mode (HTTP append → filtered SQS queue)
  *   3. HTTP throughput and latency of local mode (change feed stopped)
  *   2. store throughput against raw DynamoDB calls
+ *   7. the TypeScript client's overhead on an append, against a bare fetch (local mode still up after part 3)
  *   6. a replay of the history (100,000 events) in local mode, on a DynamoDB Local of its own
  * Budgets (SPEC section 7) are reported, never asserted: the exit code says only whether the bench ran.
  */
@@ -27,6 +28,7 @@ import { baselineCreateTableInput, baselineTableName } from "./baseline-store.ts
 import { measureBundles } from "./bundles.ts";
 import { measureCapacity } from "./capacity.ts";
 import { CapacityMeter, twinTableName } from "./capacity-meter.ts";
+import { type ClientOverheadRow, measureClientOverhead } from "./client-overhead.ts";
 import { type BenchConfig, fullConfig, smokeConfig } from "./config.ts";
 import { machine, versions } from "./environment.ts";
 import { measureFanOut } from "./fan-out.ts";
@@ -103,6 +105,7 @@ async function main(): Promise<void> {
     let fanOut: BenchResults["fanOut"];
     let warmUp: WarmUpResult;
     let http: Awaited<ReturnType<typeof measureHttp>>;
+    let clientOverhead: ClientOverheadRow[];
     try {
       progress("4. fan-out delay");
       fanOut = await measureFanOut({
@@ -122,6 +125,8 @@ async function main(): Promise<void> {
         durationSeconds: config.http.durationSeconds,
         warmUpSeconds: config.http.warmUpSeconds,
       });
+      progress("7. TypeScript client overhead on an append");
+      clientOverhead = await measureClientOverhead({ url: localMode.url, config: config.clientOverhead });
     } finally {
       await localMode.stop();
     }
@@ -153,6 +158,7 @@ async function main(): Promise<void> {
           : row;
       }),
       fanOut,
+      clientOverhead,
     };
   } finally {
     progress("stopping DynamoDB Local");

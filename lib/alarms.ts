@@ -5,7 +5,7 @@ import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import { type GaugeName, metricsNamespace } from "#shared/observability.ts";
+import { type GaugeName, metricsNamespace } from "../lambdas/shared/observability.ts";
 import type { EventStoreProps } from "./event-store-props.ts";
 import { operationsServiceName } from "./operations.ts";
 

@@ -5,6 +5,7 @@
  * cdk-nag's AwsSolutions checks run on every synth; a finding that is not acknowledged fails it.
  */
 import { type App, RemovalPolicy, Validations } from "aws-cdk-lib";
+import { FunctionUrlAuthType } from "aws-cdk-lib/aws-lambda";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { NotificationBody } from "./event-store-props.ts";
 import { assertStage, EventStoreStack } from "./event-store-stack.ts";
@@ -36,7 +37,7 @@ export function addEventStoreStack(app: App): EventStoreStack {
     stage,
     description: `Event store (${stage}): DynamoDB table, HTTP API on a Lambda function URL, change feed to SNS`,
     eventStore: {
-      publicUrl: flag(app, "publicUrl", false),
+      authType: flag(app, "publicUrl", false) ? FunctionUrlAuthType.NONE : FunctionUrlAuthType.AWS_IAM,
       fifoTopic: flag(app, "fifoTopic", false),
       removalPolicy: retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       deletionProtection: retainData,

@@ -1,5 +1,5 @@
 /**
- * The defaults every function of the event store shares, in one place: runtime, architecture, bundling,
+ * The defaults every function of the event store shares, in one place: runtime, architecture, the prebuilt bundle,
  * JSON logs into a log group with a retention, and an execution role that starts with nothing but the right to
  * write its own logs (no AWS managed policy).
  *
@@ -7,22 +7,27 @@
  * the metrics already explain, while Powertools Tracer would add ~120 KiB (aws-xray-sdk-core) and ~13 ms to each cold
  * start, and X-Ray bills per trace. docs/deploy.md ("Tracing") has the measurements.
  */
-import { fileURLToPath } from "node:url";
 import type { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import {
+  ApplicationLogLevel,
+  Architecture,
+  Code,
+  Function as LambdaFunction,
+  LoggingFormat,
+  Runtime,
+  Tracing,
+} from "aws-cdk-lib/aws-lambda";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import { type HandlerName, handlerAssetDir, handlerBundleFile } from "./handler-assets.ts";
 
 /** The newest Node.js runtime this aws-cdk-lib knows; cdk-nag (AwsSolutions-L1) flags anything older. */
 export const functionRuntime = Runtime.NODEJS_24_X;
 
-const projectRoot = fileURLToPath(new URL("..", import.meta.url));
-
 export interface EventStoreFunctionProps {
-  /** Handler module, relative to the project root, e.g. `lambdas/api/lambda.ts`. It exports `handler`. */
-  readonly entry: string;
+  /** Which prebuilt handler bundle the function runs (lib/handler-assets.ts). */
+  readonly handler: HandlerName;
   /** What the function does, shown in the Lambda console. */
   readonly description: string;
   /** Memory in MB; CPU grows with it. */
@@ -39,10 +44,10 @@ export interface EventStoreFunctionProps {
   readonly reservedConcurrentExecutions?: number | undefined;
 }
 
-/** A NodejsFunction with the event store's defaults, its own log group and its own least-privilege role. */
+/** A Lambda function running one of the prebuilt handler bundles, with the event store's defaults, its own log group and its own least-privilege role. */
 export class EventStoreFunction extends Construct {
   /** The function. Grant it what it needs through `role` or the resource's `grant*` methods. */
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   /** The execution role: only log writing until a caller grants more. */
   readonly role: Role;
   /** The function's log group, with the configured retention. */
@@ -63,11 +68,11 @@ export class EventStoreFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, "Function", {
-      entry: `${projectRoot}${props.entry}`,
-      handler: "handler",
-      projectRoot,
-      depsLockFilePath: `${projectRoot}package-lock.json`,
+    this.function = new LambdaFunction(this, "Function", {
+      // Built by esbuild when the package is built (scripts/build.ts): ESM, minified, with a source map; the
+      // runtime provides the AWS SDK v3. Synth only zips the folder, so it needs neither esbuild nor Docker.
+      code: Code.fromAsset(handlerAssetDir(props.handler)),
+      handler: `${handlerBundleFile.replace(/\.mjs$/, "")}.handler`,
       description: props.description,
       runtime: functionRuntime,
       architecture: Architecture.ARM_64,
@@ -83,20 +88,6 @@ export class EventStoreFunction extends Construct {
         ...props.environment,
         // Stack traces in the logs point into the TypeScript sources.
         NODE_OPTIONS: "--enable-source-maps",
-      },
-      bundling: {
-        // The locally installed esbuild; never Docker, so synth works on any machine with `npm ci`.
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        // The esbuild target defaults to the runtime's Node.js version.
-        mainFields: ["module", "main"],
-        // The runtime provides the AWS SDK v3; bundling it would multiply the bundle size.
-        externalModules: ["@aws-sdk/*"],
-        // An ESM bundle has no `require`; a bundled CommonJS dependency that calls it still works.
-        banner:
-          "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
       },
     });
   }

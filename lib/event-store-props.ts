@@ -4,7 +4,7 @@
  */
 import type { Duration, RemovalPolicy } from "aws-cdk-lib";
 import type { IKey } from "aws-cdk-lib/aws-kms";
-import type { FunctionUrlCorsOptions } from "aws-cdk-lib/aws-lambda";
+import type { FunctionUrlAuthType, FunctionUrlCorsOptions } from "aws-cdk-lib/aws-lambda";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
@@ -23,10 +23,19 @@ export interface EventStoreProps {
    */
   readonly deletionProtection?: boolean;
   /**
-   * Make the function URL public (`authType: NONE`): anybody on the internet who knows the URL can read
-   * and append events. Only for demos or when something in front of it authenticates callers.
-   * @default false - the URL uses `AWS_IAM` auth: callers sign requests with SigV4 (service `lambda`) and need
-   * `lambda:InvokeFunctionUrl` and `lambda:InvokeFunction` on the API function; this construct grants nobody.
+   * How callers authenticate to the function URL.
+   * - `AWS_IAM`: callers sign requests with SigV4 (service `lambda`) and need `lambda:InvokeFunctionUrl` and
+   *   `lambda:InvokeFunction` on the API function: {@link EventStore.grantAppend} and {@link EventStore.grantRead}
+   *   give them. The TypeScript client (`<package>/client`, `auth: "iam"`) signs; docs/clients.md shows Go and curl.
+   * - `NONE`: anybody on the internet who knows the URL can read and append events, and Idempotency-Keys have no
+   *   caller to be scoped to. Only for demos, or when something in front of the URL authenticates callers.
+   * @default FunctionUrlAuthType.AWS_IAM
+   */
+  readonly authType?: FunctionUrlAuthType;
+  /**
+   * Make the function URL public: the same as `authType: FunctionUrlAuthType.NONE`.
+   * @deprecated Use `authType`.
+   * @default false
    */
   readonly publicUrl?: boolean;
   /**
@@ -158,10 +167,22 @@ export interface ReplayTargets {
   readonly arnPrefixes?: string[];
 }
 
-/** Options of {@link EventStore.subscribeQueue}. */
+/**
+ * Options of {@link EventStore.subscribeQueue}: which notifications the queue receives, as an SNS filter policy on
+ * the `streamType` and `eventType` message attributes. Give either or both; SNS allows at most 150 combinations
+ * (stream types × event types).
+ */
 export interface SubscribeQueueOptions {
-  /** The stream types whose notifications the queue receives (1 to 150 names). */
-  readonly streamTypes: string[];
+  /**
+   * The stream types whose notifications the queue receives.
+   * @default - every stream type
+   */
+  readonly streamTypes?: string[];
+  /**
+   * The event types whose notifications the queue receives.
+   * @default - every event type
+   */
+  readonly eventTypes?: string[];
   /**
    * Deliver the notification body as the SQS message body, with `streamType` and `eventType` as SQS message
    * attributes. With `false` the body is SNS's JSON envelope (`Message`, `MessageAttributes`, `TopicArn`, …).

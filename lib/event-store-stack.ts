@@ -5,7 +5,8 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import { StringParameter } from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
-import { EventStore, type EventStoreProps } from "./event-store.ts";
+import { EventStore } from "./event-store.ts";
+import type { EventStoreProps } from "./event-store-props.ts";
 
 export interface EventStoreStackProps extends StackProps {
   /** Deployment stage (`dev`, `prod`, …): names the SSM parameters `/event-store/<stage>/…`. */
@@ -29,10 +30,10 @@ export class EventStoreStack extends Stack {
     super(scope, id, props);
     assertStage(props.stage);
     this.eventStore = new EventStore(this, "EventStore", props.eventStore);
-    const { url, topic, table, apiFunction } = this.eventStore;
+    const { apiUrl, topic, table, apiFunction } = this.eventStore;
 
     const published: Array<[id: string, name: string, value: string, description: string]> = [
-      ["Url", "url", url, "URL of the event store's HTTP API (Lambda function URL)"],
+      ["Url", "url", apiUrl, "URL of the event store's HTTP API (Lambda function URL)"],
       ["TopicArn", "topic-arn", topic.topicArn, "ARN of the SNS topic with one notification per appended event"],
       ["TableName", "table-name", table.tableName, "Name of the DynamoDB event table"],
     ];

@@ -7,32 +7,35 @@
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import type { Alarm } from "aws-cdk-lib/aws-cloudwatch";
 import type { TableV2 } from "aws-cdk-lib/aws-dynamodb";
-import { FilterCriteria, type FunctionUrl, FunctionUrlAuthType, StartingPosition } from "aws-cdk-lib/aws-lambda";
+import { Grant, type IGrantable } from "aws-cdk-lib/aws-iam";
+import {
+  FilterCriteria,
+  type FunctionUrl,
+  FunctionUrlAuthType,
+  type Function as LambdaFunction,
+  StartingPosition,
+} from "aws-cdk-lib/aws-lambda";
 import { DynamoEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
-import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { type Subscription, SubscriptionFilter, type Topic } from "aws-cdk-lib/aws-sns";
 import { SqsSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { IQueue, Queue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { streamTypePattern } from "#api/schema.ts";
-import { changeFeedFilterPattern } from "#change-feed/filter.ts";
-import { environmentVariables } from "#shared/environment.ts";
+import { changeFeedFilterPattern } from "../lambdas/change-feed/filter.ts";
+import { environmentVariables } from "../lambdas/shared/environment.ts";
+import { streamTypePattern } from "../lambdas/shared/stream-type.ts";
 import { createAlarms } from "./alarms.ts";
 import { createDeadLetterQueue } from "./dead-letter-queue.ts";
 import { EventStoreFunction } from "./event-store-function.ts";
 import type { EventStoreProps, SubscribeQueueOptions } from "./event-store-props.ts";
 import { allowTableActions, createTable } from "./event-table.ts";
-import { createTopic, grantPublishTo, streamTypeMessageAttribute } from "./notification-topic.ts";
+import {
+  createTopic,
+  eventTypeMessageAttribute,
+  grantPublishTo,
+  streamTypeMessageAttribute,
+} from "./notification-topic.ts";
 import { Operations } from "./operations.ts";
-
-export type {
-  EventStoreProps,
-  NotificationBody,
-  ReplayTargets,
-  SubscribeQueueOptions,
-} from "./event-store-props.ts";
-export { streamTypeMessageAttribute } from "./notification-topic.ts";
 
 /** An event store: DynamoDB table, HTTP API on a Lambda function URL, change feed to SNS, replays and redrives. */
 export class EventStore extends Construct {
@@ -41,13 +44,13 @@ export class EventStore extends Construct {
   /** The topic with one notification per appended event, message attributes `streamType` and `eventType`. */
   readonly topic: Topic;
   /** The HTTP API function. */
-  readonly apiFunction: NodejsFunction;
+  readonly apiFunction: LambdaFunction;
   /** The function that turns the table's stream into notifications and keeps the stream listing. */
-  readonly changeFeedFunction: NodejsFunction;
-  /** The function URL of the API. Grant callers with `functionUrl.grantInvokeUrl(principal)`. */
+  readonly changeFeedFunction: LambdaFunction;
+  /** The function URL of the API. Grant callers with {@link grantAppend} and {@link grantRead}. */
   readonly functionUrl: FunctionUrl;
-  /** The URL of the API, ending in `/`. */
-  readonly url: string;
+  /** The URL of the API, ending in `/` (a token until deployed; the stack also outputs it). */
+  readonly apiUrl: string;
   /** Where the change feed sends the coordinates of stream records it gave up on (not the records). */
   readonly deadLetterQueue: Queue;
   /** Replays and redrives: the operations queue, its dead-letter queue, the worker and the redrive schedule. */
@@ -87,7 +90,7 @@ export class EventStore extends Construct {
 
     const api = new EventStoreFunction(this, "Api", {
       ...functionDefaults,
-      entry: "lambdas/api/lambda.ts",
+      handler: "api",
       description: "Event store HTTP API (function URL)",
       memorySize: props.apiMemorySize ?? 1024,
       timeout: props.apiTimeout ?? Duration.seconds(10),
@@ -106,11 +109,8 @@ export class EventStore extends Construct {
       queryIndexes: true,
     });
     this.operations.grantEnqueue(api.role);
-    this.functionUrl = this.apiFunction.addFunctionUrl({
-      authType: props.publicUrl ? FunctionUrlAuthType.NONE : FunctionUrlAuthType.AWS_IAM,
-      cors: props.cors,
-    });
-    this.url = this.functionUrl.url;
+    this.functionUrl = this.apiFunction.addFunctionUrl({ authType: urlAuthType(props), cors: props.cors });
+    this.apiUrl = this.functionUrl.url;
 
     this.deadLetterQueue = createDeadLetterQueue(
       this,
@@ -120,7 +120,7 @@ export class EventStore extends Construct {
 
     const changeFeed = new EventStoreFunction(this, "ChangeFeed", {
       ...functionDefaults,
-      entry: "lambdas/change-feed/lambda.ts",
+      handler: "change-feed",
       description: "Event store change feed (DynamoDB stream to SNS)",
       memorySize: props.changeFeedMemorySize ?? 512,
       timeout: Duration.seconds(60),
@@ -169,31 +169,79 @@ export class EventStore extends Construct {
   }
 
   /**
-   * Subscribe an SQS queue to the notifications of some stream types: an SNS subscription with a filter policy
-   * on the `streamType` message attribute, and a statement in the queue's policy that lets this topic (and only
-   * it) send to the queue. A FIFO topic needs a FIFO queue, a standard topic a standard queue. A queue encrypted
+   * Let `grantee` (a role, user or account) append events: invoke the function URL with SigV4. With a URL of
+   * `authType: NONE` nothing needs granting and this adds nothing.
+   *
+   * A function URL is authorized as a whole, so this grant and {@link grantRead} are the same permission
+   * (`lambda:InvokeFunctionUrl` and `lambda:InvokeFunction` via the URL); both exist so that the intent reads in
+   * the app, and a grantee of either can call every endpoint.
+   */
+  grantAppend(grantee: IGrantable): Grant {
+    return this.grantInvokeUrl(grantee);
+  }
+
+  /** Let `grantee` read streams and events. See {@link grantAppend}: the same permission. */
+  grantRead(grantee: IGrantable): Grant {
+    return this.grantInvokeUrl(grantee);
+  }
+
+  private grantInvokeUrl(grantee: IGrantable): Grant {
+    if (this.functionUrl.authType === FunctionUrlAuthType.NONE) return Grant.drop(grantee, "invoke a public URL");
+    return this.apiFunction.grantInvokeUrl(grantee);
+  }
+
+  /**
+   * Subscribe an SQS queue to notifications: an SNS subscription with a filter policy on the `streamType` and
+   * `eventType` message attributes, and a statement in the queue's policy that lets this topic (and only it)
+   * send to the queue. A FIFO topic needs a FIFO queue, a standard topic a standard queue. A queue encrypted
    * with a KMS key of this app also gets a statement in that key's policy that lets SNS use it for this topic.
    */
-  subscribeQueue(queue: IQueue, options: SubscribeQueueOptions): Subscription {
-    const { streamTypes } = options;
-    if (streamTypes.length === 0 || streamTypes.length > 150) {
-      throw new Error(`subscribeQueue needs 1 to 150 stream types, got ${streamTypes.length}`);
-    }
-    const invalid = streamTypes.filter((type) => !streamTypePattern.test(type));
+  subscribeQueue(queue: IQueue, options: SubscribeQueueOptions = {}): Subscription {
+    const streamTypes = distinct(options.streamTypes, "streamTypes");
+    const eventTypes = distinct(options.eventTypes, "eventTypes");
+    const invalid = (streamTypes ?? []).filter((type) => !streamTypePattern.test(type));
     if (invalid.length > 0) throw new Error(`subscribeQueue: not a stream type: ${invalid.join(", ")}`);
+    const combinations = (streamTypes?.length ?? 1) * (eventTypes?.length ?? 1);
+    if (combinations > maxFilterCombinations) {
+      throw new Error(
+        `subscribeQueue: SNS allows at most ${maxFilterCombinations} combinations of filter values, got ${combinations} (stream types × event types); subscribe several queues or fewer types`,
+      );
+    }
     if (queue.fifo !== this.topic.fifo) {
       throw new Error(
         `subscribeQueue: a ${this.topic.fifo ? "FIFO" : "standard"} topic needs a ${this.topic.fifo ? "FIFO" : "standard"} queue`,
       );
     }
+    const filterPolicy: Record<string, SubscriptionFilter> = {};
+    if (streamTypes)
+      filterPolicy[streamTypeMessageAttribute] = SubscriptionFilter.stringFilter({ allowlist: streamTypes });
+    if (eventTypes)
+      filterPolicy[eventTypeMessageAttribute] = SubscriptionFilter.stringFilter({ allowlist: eventTypes });
     return this.topic.addSubscription(
       new SqsSubscription(queue, {
         rawMessageDelivery: options.rawMessageDelivery ?? false,
         deadLetterQueue: options.deadLetterQueue,
-        filterPolicy: {
-          [streamTypeMessageAttribute]: SubscriptionFilter.stringFilter({ allowlist: [...new Set(streamTypes)] }),
-        },
+        filterPolicy: streamTypes || eventTypes ? filterPolicy : undefined,
       }),
     );
   }
+}
+
+/** SNS's limit on the values of one filter policy, multiplied across its attributes. */
+const maxFilterCombinations = 150;
+
+/** The names without repeats; absent stays absent (no filter), an empty list is a mistake. */
+function distinct(names: string[] | undefined, option: string): string[] | undefined {
+  if (names === undefined) return undefined;
+  if (names.length === 0) throw new Error(`subscribeQueue: ${option} is empty; leave it out to receive every type`);
+  return [...new Set(names)];
+}
+
+function urlAuthType(props: EventStoreProps): FunctionUrlAuthType {
+  if (props.publicUrl !== undefined && props.authType !== undefined) {
+    const same = props.publicUrl === (props.authType === FunctionUrlAuthType.NONE);
+    if (!same)
+      throw new Error(`publicUrl: ${props.publicUrl} contradicts authType: ${props.authType}; give authType only`);
+  }
+  return props.authType ?? (props.publicUrl ? FunctionUrlAuthType.NONE : FunctionUrlAuthType.AWS_IAM);
 }

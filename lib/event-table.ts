@@ -10,7 +10,7 @@ import {
 } from "aws-cdk-lib/aws-dynamodb";
 import { type IRole, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
-import { type KeyAttribute, tableDefinition } from "#store/table.ts";
+import { type KeyAttribute, tableDefinition } from "../lambdas/store/table.ts";
 
 function attribute(key: KeyAttribute): Attribute {
   return { name: key.name, type: key.type === "S" ? AttributeType.STRING : AttributeType.NUMBER };

@@ -5,8 +5,9 @@ import type { IKey } from "aws-cdk-lib/aws-kms";
 import { FifoThroughputScope, type ITopic, Topic } from "aws-cdk-lib/aws-sns";
 import type { Construct } from "constructs";
 
-/** The message attribute the change feed sets on every notification, and the one subscriptions filter on. */
+/** The message attributes the change feed sets on every notification, which subscriptions filter on. */
 export const streamTypeMessageAttribute = "streamType";
+export const eventTypeMessageAttribute = "eventType";
 
 export function createTopic(scope: Construct, fifo: boolean, encryptionKey: IKey | undefined): Topic {
   return new Topic(scope, "Topic", {

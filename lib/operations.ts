@@ -9,12 +9,12 @@ import type { TableV2 } from "aws-cdk-lib/aws-dynamodb";
 import { Rule, RuleTargetInput, Schedule } from "aws-cdk-lib/aws-events";
 import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
 import { type IRole, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
-import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { environmentVariables } from "#shared/environment.ts";
+import { environmentVariables } from "../lambdas/shared/environment.ts";
 import { createDeadLetterQueue } from "./dead-letter-queue.ts";
 import { EventStoreFunction, type EventStoreFunctionProps } from "./event-store-function.ts";
 import type { NotificationBody, ReplayTargets } from "./event-store-props.ts";
@@ -48,7 +48,7 @@ export class Operations extends Construct {
   /** Steps that failed `maxReceiveCount` times. */
   readonly deadLetterQueue: Queue;
   /** The operation worker. */
-  readonly workerFunction: NodejsFunction;
+  readonly workerFunction: LambdaFunction;
   /** Every minute: `{"tick":"redrive"}` to the queue, so undelivered notifications are redriven by themselves. */
   readonly redriveSchedule: Rule;
   /** `ALLOWED_REPLAY_TARGETS`: a JSON array of the ARNs (and prefixes ending in `*`) a replay may send to. */
@@ -70,7 +70,7 @@ export class Operations extends Construct {
     });
 
     const worker = new EventStoreFunction(this, "Worker", {
-      entry: "lambdas/operations/lambda.ts",
+      handler: "operations",
       description: "Event store operation worker (replays and redrives, driven by SQS)",
       memorySize: 512,
       timeout: workerTimeout,

@@ -1,5 +1,5 @@
 /**
- * `npm test`: starts ONE in-memory DynamoDB Local for the whole run, then Node's test runner over every
+ * `npm test`: builds the package (dist/), starts ONE in-memory DynamoDB Local for the whole run, then Node's test runner over every
  * `test/**\/*.test.ts` file (Node 20 does not find .ts test files itself).
  *
  * One instance, few tables: DynamoDB Local slows down as stream records pile up in stream-enabled tables, so
@@ -15,6 +15,7 @@ import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { localAwsEnvironment } from "#local/aws-local.ts";
 import { dynamoDbEndpointVariable, startDynamoDbLocal } from "#local/dynamodb-local.ts";
+import { buildPackage } from "./build.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -40,6 +41,9 @@ async function main(): Promise<number> {
 
   // The lockfile keeps the SDK on versions that run on Node 20; its "Node 22 needed from 2027" notice is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  // The stack tests synthesize the construct, which deploys the prebuilt handler bundles, and the package test
+  // packs dist/: build today's.
+  await buildPackage();
   const dynamoDb = await startDynamoDbLocal({ inMemory: true });
   let child: ReturnType<typeof spawn> | undefined;
   // Ctrl-C reaches the whole process group; wait for the runner to finish, then stop Java in `finally`.

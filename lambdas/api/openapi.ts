@@ -57,21 +57,41 @@ function parameters(schema: TObject, location: "path" | "query" | "header") {
 }
 
 const json = (schema: TSchema) => ({ content: { "application/json": { schema: documented(schema) } } });
-const problem = (description: string) => ({
+const retryAfter = {
+  "Retry-After": { description: "seconds to wait before retrying", schema: { type: "integer", minimum: 0 } },
+};
+const problem = (description: string, headers?: Record<string, unknown>) => ({
   description,
+  ...(headers ? { headers } : {}),
   content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
 });
-const badInput = { "400": problem("bad input: see errors") };
-const busy = { "503": problem("DynamoDB throttled after retries, or did not answer in time; see Retry-After") };
+
+// Answers that operations share. Each operation lists the ones it can give.
+const badInput = { "400": problem("bad input: errors names each field and what is wrong with it") };
+const streamNotFound = { "404": problem("no such stream, or the stream has another type than the path names") };
+const tooLarge = { "413": problem("an event over 400 KB, an append over 4 MB or a request over 6 MB: see limitBytes") };
 const notJson = { "415": problem("the body is not application/json") };
-const errors = {
-  ...badInput,
-  "404": problem("no such stream, or the stream has another type"),
-  "413": problem("an event over 400 KB, an append over 4 MB or a request over 6 MB"),
-  ...notJson,
-  ...busy,
+const keyReused = { "422": problem("the Idempotency-Key was used before with another body") };
+const busy = {
+  "503": problem("DynamoDB throttled after retries, or did not answer in time: retry after Retry-After", retryAfter),
 };
-const conflict = { "409": problem("the stream is not at the expected revision; nothing was written") };
+/** What every operation can answer: Lambda's own refusals, before the API runs, and a failure of the API. */
+const always = {
+  "403": {
+    description:
+      "AWS_IAM deployments: Lambda refused the request before the API saw it (a bad signature, or the caller lacks " +
+      "lambda:InvokeFunctionUrl and lambda:InvokeFunction); Lambda's own body, not problem+json",
+  },
+  "429": {
+    description:
+      "Lambda throttled the function (its reserved concurrency or the account's limit); Lambda's own body, not " +
+      "problem+json",
+  },
+  "500": problem("the server failed: the body holds no internals, only the requestId to report"),
+};
+const conflict = {
+  "409": problem("the stream is not in the expected state; nothing was written: see currentRevision"),
+};
 
 const noOperation = { "404": problem("no such operation") };
 
@@ -79,36 +99,59 @@ const noOperation = { "404": problem("no such operation") };
 const operationPaths = {
   "/replays": {
     post: {
+      operationId: "startReplay",
       summary: "Replay the notifications of a stream type's events, or redrive the undelivered ones",
       parameters: parameters(ReplayHeaders, "header"),
       requestBody: { required: true, ...json(ReplaysBody) },
       responses: {
         "202": {
           description: "accepted: poll the operation at Location",
-          headers: { Location: { schema: { type: "string" } }, "Retry-After": { schema: { type: "integer" } } },
+          headers: {
+            Location: { description: "where to poll the operation", schema: { type: "string" } },
+            ...retryAfter,
+          },
           ...json(AcceptedAnswer),
         },
         ...badInput,
+        ...tooLarge,
         ...notJson,
-        "422": problem("the Idempotency-Key was used with another body"),
-        "503": problem("DynamoDB throttled or did not answer (see Retry-After), or this API runs no operations"),
+        ...keyReused,
+        "503": problem(
+          "DynamoDB throttled or did not answer (retry after Retry-After), or this API runs no operations",
+          retryAfter,
+        ),
+        ...always,
       },
     },
   },
   "/operations": {
     get: {
+      operationId: "listOperations",
       summary: "Operations oldest first, of a kind and in a state",
       parameters: parameters(ListOperationsQuery, "query"),
-      responses: { "200": { description: "a page of operations", ...json(OperationPageAnswer) }, ...badInput, ...busy },
+      responses: {
+        "200": { description: "a page of operations", ...json(OperationPageAnswer) },
+        ...badInput,
+        ...busy,
+        ...always,
+      },
     },
   },
   "/operations/{id}": {
     parameters: parameters(OperationPath, "path"),
     get: {
+      operationId: "getOperation",
       summary: "An operation's state and progress",
-      responses: { "200": { description: "the operation", ...json(Operation) }, ...badInput, ...noOperation, ...busy },
+      responses: {
+        "200": { description: "the operation", ...json(Operation) },
+        ...badInput,
+        ...noOperation,
+        ...busy,
+        ...always,
+      },
     },
     delete: {
+      operationId: "cancelOperation",
       summary: "Cancel an operation: at once when pending, at the worker's next step when running",
       responses: {
         "202": { description: "canceled, or asked to stop", ...json(Operation) },
@@ -116,30 +159,63 @@ const operationPaths = {
         ...noOperation,
         "409": problem("the operation has finished: succeeded, failed or canceled"),
         ...busy,
+        ...always,
       },
     },
   },
   "/notifications/undelivered": {
     get: {
+      operationId: "listUndelivered",
       summary: "Notifications that could not be published, waiting for a redrive, oldest failure first",
       parameters: parameters(ListUndeliveredQuery, "query"),
       responses: {
         "200": { description: "a page of undelivered ranges", ...json(UndeliveredPageAnswer) },
         ...badInput,
         ...busy,
+        ...always,
       },
     },
   },
 };
 
-const details = {
+/** GET of a stream's details, served at two paths (the Go client reads /details). */
+const details = (operationId: string) => ({
+  operationId,
   summary: "Stream details (strongly consistent)",
   parameters: parameters(StreamPath, "path"),
-  responses: { "200": { description: "the stream", ...json(StreamAnswer) }, ...errors },
-};
+  responses: {
+    "200": { description: "the stream", ...json(StreamAnswer) },
+    ...badInput,
+    ...streamNotFound,
+    ...busy,
+    ...always,
+  },
+});
 
 const namedSchemas: Record<string, TSchema> = { ...components, ...operationComponents };
 
+/** Where the API is when the document is read without a request to tell (a deployment's ApiUrl output). */
+const functionUrlTemplate = {
+  url: "https://{urlId}.lambda-url.{region}.on.aws",
+  description: "the function URL of a deployment: the stack's ApiUrl output (SSM /event-store/<stage>/url)",
+  variables: {
+    urlId: { default: "url-id", description: "the URL id Lambda gave the function URL" },
+    region: { default: "us-east-1", description: "the stack's region" },
+  },
+};
+
+const signing =
+  "With the function URL's default auth type AWS_IAM, every request is signed with AWS Signature Version 4 for " +
+  "the service `lambda` and the stack's region (headers Authorization, X-Amz-Date, X-Amz-Security-Token for " +
+  "temporary credentials, X-Amz-Content-Sha256 with the body's SHA-256), by a caller allowed " +
+  "lambda:InvokeFunctionUrl and lambda:InvokeFunction on the API function. A deployment with auth type NONE " +
+  "(the construct's publicUrl option) ignores the scheme: anybody with the URL may call every operation. See " +
+  "docs/clients.md.";
+
+/**
+ * The OpenAPI document, with a placeholder server; `servedOpenApiDocument` gives it with the origin of the request
+ * that reads it.
+ */
 export const openApiDocument = {
   openapi: "3.1.0",
   info: {
@@ -147,72 +223,143 @@ export const openApiDocument = {
     version: "1.0.0",
     description:
       "Event streams with optimistic concurrency on DynamoDB, their notifications replayed and redriven by " +
-      "asynchronous operations. Compatible with the eshttp Go client of serverless-event-store.",
+      "asynchronous operations. Compatible with the eshttp Go client of serverless-event-store.\n\n" +
+      "Errors are application/problem+json (RFC 9457) with a stable `type` and a `requestId`. Besides the " +
+      "answers each operation lists, any path the API does not serve answers 404, and a path it serves asked " +
+      "with another method answers 405 with an Allow header, both as problem+json.\n\n" +
+      signing,
+    license: { name: "MIT", identifier: "MIT" },
   },
+  servers: [functionUrlTemplate],
+  security: [{ sigv4: [] }],
   paths: {
     "/liveness-check": {
       get: {
+        operationId: "livenessCheck",
         summary: "Liveness, including the table",
         responses: {
           "200": { description: "alive, and the table answers", ...json(Liveness) },
-          "503": problem("DynamoDB did not answer in time; see Retry-After"),
+          "503": problem("DynamoDB did not answer in time; see Retry-After", retryAfter),
+          ...always,
         },
       },
     },
     "/openapi.json": {
       get: {
+        operationId: "getOpenApi",
         summary: "This document",
-        responses: { "200": { description: "OpenAPI 3.1", content: { "application/json": { schema: {} } } } },
+        responses: {
+          "200": { description: "OpenAPI 3.1", content: { "application/json": { schema: { type: "object" } } } },
+          ...always,
+        },
       },
     },
     "/streams/{streamType}": {
       parameters: parameters(StreamTypePath, "path"),
       post: {
+        operationId: "createStream",
         summary: "Create a stream with its initial event",
         parameters: parameters(CreateStreamHeaders, "header"),
         requestBody: { required: true, ...json(CreateStreamBody) },
         responses: {
           "201": {
             description: "created",
-            headers: { Location: { schema: { type: "string" } } },
+            headers: { Location: { description: "where the stream is read", schema: { type: "string" } } },
             ...json(StreamAnswer),
           },
-          ...errors,
-          "422": problem("the Idempotency-Key was used with another body"),
+          ...badInput,
+          ...tooLarge,
+          ...notJson,
+          ...keyReused,
+          ...busy,
+          ...always,
         },
       },
       get: {
-        summary: "Streams of a type updated after a time, oldest update first (follows the change feed)",
+        operationId: "listStreams",
+        summary: "Streams of a type updated at or after a time, oldest update first (follows the change feed)",
         parameters: parameters(ListStreamsQuery, "query"),
-        responses: { "200": { description: "a page of streams", ...json(StreamPageAnswer) }, ...errors },
+        responses: {
+          "200": { description: "a page of streams", ...json(StreamPageAnswer) },
+          ...badInput,
+          ...busy,
+          ...always,
+        },
       },
     },
-    "/streams/{streamType}/{streamId}": { get: details },
-    "/streams/{streamType}/{streamId}/details": { get: details },
+    "/streams/{streamType}/{streamId}": { get: details("getStream") },
+    "/streams/{streamType}/{streamId}/details": { get: details("getStreamDetails") },
     "/streams/{streamType}/{streamId}/events": {
       parameters: parameters(StreamPath, "path"),
       get: {
+        operationId: "readEvents",
         summary: "Read events forward after a revision, or backward from one (strongly consistent)",
         parameters: parameters(ReadEventsQuery, "query"),
-        responses: { "200": { description: "a page of events", ...json(EventPageAnswer) }, ...errors },
+        responses: {
+          "200": { description: "a page of events", ...json(EventPageAnswer) },
+          ...badInput,
+          ...streamNotFound,
+          ...busy,
+          ...always,
+        },
       },
       post: {
+        operationId: "appendEvents",
         summary: "Append 1–100 events atomically",
         requestBody: { required: true, ...json(AppendBody) },
-        responses: { "201": { description: "appended", ...json(AppendAnswer) }, ...errors, ...conflict },
+        responses: {
+          "201": { description: "appended", ...json(AppendAnswer) },
+          ...badInput,
+          "404": problem(
+            "the stream has another type than the path names, or does not exist while the expectation needs it " +
+              "(stream-exists, or a revision above 0)",
+          ),
+          ...conflict,
+          ...tooLarge,
+          ...notJson,
+          ...busy,
+          ...always,
+        },
       },
     },
     "/streams/{streamType}/{streamId}/events/{revision}": {
       put: {
+        operationId: "appendAtRevision",
         summary: "Append exactly revision N+1 (revision 1 creates the stream with this id)",
         parameters: parameters(EventPath, "path"),
         requestBody: { required: true, ...json(AppendAtRevisionBody) },
-        responses: { "201": { description: "appended", ...json(StreamAnswer) }, ...errors, ...conflict },
+        responses: {
+          "201": { description: "appended", ...json(StreamAnswer) },
+          ...badInput,
+          "404": problem(
+            "the stream has another type than the path names, or does not exist and the revision is above 1",
+          ),
+          ...conflict,
+          ...tooLarge,
+          ...notJson,
+          ...busy,
+          ...always,
+        },
       },
     },
     ...operationPaths,
   },
   components: {
     schemas: Object.fromEntries(Object.entries(namedSchemas).map(([name, schema]) => [name, documented(schema, name)])),
+    securitySchemes: {
+      sigv4: {
+        type: "apiKey",
+        in: "header",
+        name: "Authorization",
+        description: signing,
+        "x-amazon-apigateway-authtype": "awsSigv4",
+      },
+    },
   },
 };
+
+/** The document as GET /openapi.json serves it: its server is `origin`, where the request came to, when known. */
+export function servedOpenApiDocument(origin: string | undefined) {
+  if (origin === undefined) return openApiDocument;
+  return { ...openApiDocument, servers: [{ url: origin, description: "where this document was served from" }] };
+}

@@ -1,25 +1,45 @@
 /** Successful answers: JSON bodies (payloads written verbatim, see RawJson), events as the API shows them. */
+import type { Static } from "@sinclair/typebox";
 import type { LambdaFunctionURLResult } from "aws-lambda";
 import type { Operation, RecordedEvent, Stream } from "#store/model.ts";
-import { stringifyJson } from "#store/raw-json.ts";
+import { RawJson, stringifyJson } from "#store/raw-json.ts";
+import type { ReadEventsQuery } from "./schema.ts";
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): LambdaFunctionURLResult {
   return { statusCode: status, headers: { "content-type": "application/json", ...headers }, body: stringifyJson(body) };
 }
 
-/** The event as the API shows it (schema.ts `Event`): the Go client's fields plus eventId, metadata, streamType. */
-export function eventBody(event: RecordedEvent): Record<string, unknown> {
+/** How a read shows payloads: the `payload-encoding` parameter of schema.ts `ReadEventsQuery`. */
+export type PayloadEncoding = Static<typeof ReadEventsQuery>["payload-encoding"];
+
+/**
+ * The event as the API shows it (schema.ts `Event`): the Go client's fields plus eventId, metadata, streamType;
+ * its payload as `payloadEncoding` says.
+ */
+export function eventBody(event: RecordedEvent, payloadEncoding: PayloadEncoding = "json"): Record<string, unknown> {
   return {
     streamId: event.streamId,
     streamType: event.streamType,
     revision: event.revision,
     eventType: event.eventType,
     eventId: event.eventId,
-    payload: event.payload,
+    payload: payloadEncoding === "string" ? payloadAsString(event.payload) : event.payload,
     metadata: event.metadata,
     createdAt: event.createdAt,
   };
 }
+
+/**
+ * A payload as a JSON string, for clients whose type holds payloads as strings (the Go client's `Payload string`,
+ * which such a client writes as a JSON string and expects back as that string): a payload that is a JSON string
+ * stays as stored; any other value becomes a string holding its JSON text exactly as stored. Escaping the stored
+ * text is all it costs: nothing is parsed or written again.
+ */
+function payloadAsString(payload: RawJson): RawJson {
+  return jsonStringStart.test(payload.text) ? payload : new RawJson(JSON.stringify(payload.text));
+}
+
+const jsonStringStart = /^[ \t\n\r]*"/;
 
 /** Where a created stream is read. */
 export function streamLocation(stream: Stream): string {

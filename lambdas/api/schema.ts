@@ -12,6 +12,7 @@
 import type { SchemaOptions, Static, TProperties } from "@sinclair/typebox";
 // The builders by name, not the `Type` object of the package root: only the ones used are bundled.
 import * as Type from "@sinclair/typebox/type";
+import { streamTypeRule } from "#shared/stream-type.ts";
 
 /**
  * One message for every way a value can break the schema, or one per failing keyword with `default` for the
@@ -38,17 +39,12 @@ export const maxPageKeyLength = 1024;
 /** Revisions and other counts stay exact as JSON numbers up to here. */
 export const maxWholeNumber = Number.MAX_SAFE_INTEGER;
 
-const streamTypeRule = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
-
 export const StreamType = Type.String({
   $id: "StreamType",
   pattern: streamTypeRule,
   description: "1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit; fixed by the first event",
   errorMessage: `must match ${streamTypeRule}, got {value}`,
 });
-
-/** The stream type rule as a RegExp, for code that checks stream types outside a request (the CDK construct). */
-export const streamTypePattern = new RegExp(streamTypeRule);
 
 /** Any case is accepted; ids are stored and answered in lower case. */
 export const Uuid = Type.String({
@@ -101,6 +97,12 @@ export const ExpectedRevision = Type.Union(
   },
 );
 
+/** What a client says about an event besides its payload: any JSON object, returned exactly as given. */
+export const Metadata = Type.Object(
+  {},
+  { additionalProperties: true, description: "any JSON object; returned exactly as given" },
+);
+
 export const NewEvent = Type.Object(
   {
     eventType: Type.String({
@@ -116,7 +118,7 @@ export const NewEvent = Type.Object(
       errorMessage: { default: "must be a JSON value", required: "is required: any JSON value" },
     }),
     eventId: Type.Optional({ ...Uuid, description: "makes retries idempotent; generated when absent" }),
-    metadata: Type.Optional(Type.Object({}, { errorMessage: "must be a JSON object" })),
+    metadata: Type.Optional({ ...Metadata, errorMessage: "must be a JSON object" }),
   },
   {
     $id: "NewEvent",
@@ -190,6 +192,15 @@ export const ReadEventsQuery = Type.Object({
     wholeNumber(1, maxWholeNumber, { description: "backward reads: start here (default: the last event)" }),
   ),
   limit: PageSize,
+  "payload-encoding": Type.Union([Type.Literal("json"), Type.Literal("string")], {
+    default: "json",
+    description:
+      "json: each payload as the JSON value it was appended as. string: each payload as a string, for clients " +
+      "whose type holds it as one (the Go client's Payload string): a payload that is a JSON string is that " +
+      "string, any other payload (object, array, number, true, false, null) a string holding its JSON text " +
+      "exactly as stored. Metadata stays a JSON object either way",
+    errorMessage: "must be json or string, got {value}",
+  }),
 });
 
 export const ListStreamsQuery = Type.Object({
@@ -232,8 +243,10 @@ export const Event = Type.Object(
     revision: Revision,
     eventType: Type.String(),
     eventId: Uuid,
-    payload: Type.Unknown({ description: "the JSON value as it was appended" }),
-    metadata: Type.Optional(Type.Object({})),
+    payload: Type.Unknown({
+      description: "the JSON value as it was appended; a string with payload-encoding=string (see that parameter)",
+    }),
+    metadata: Type.Optional(Metadata),
     createdAt: Time,
   },
   { $id: "Event", additionalProperties: false },

@@ -7,9 +7,23 @@ import { openApiDocument } from "#api/openapi.ts";
 import { routes } from "#api/router.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 import { type ApiResponse, type CallApi, newEvent, testApi } from "#test/support/store.ts";
-import { recordingQueue } from "./support.ts";
+import { createdStream, recordingQueue } from "./support.ts";
 
-type Operation = { responses: Record<string, { content?: Record<string, unknown> }> };
+type Operation = {
+  operationId: string;
+  requestBody?: unknown;
+  responses: Record<string, { content?: Record<string, unknown> }>;
+};
+
+/** Every operation of the document, by path and method. */
+function documentedOperations(): { path: string; method: string; operation: Operation }[] {
+  const paths = openApiDocument.paths as unknown as Record<string, Record<string, Operation>>;
+  return Object.entries(paths).flatMap(([path, item]) =>
+    Object.entries(item)
+      .filter(([key]) => key !== "parameters")
+      .map(([method, operation]) => ({ path, method, operation })),
+  );
+}
 
 /** Checks an answer against the document's schema for that path, method and status. */
 function validator() {
@@ -68,6 +82,80 @@ describe("GET /openapi.json", () => {
     assert.equal(response.json.openapi, "3.1.0");
   });
 
+  it("names every operation with the client method that calls it", () => {
+    const operationIds = Object.fromEntries(
+      documentedOperations().map(({ path, method, operation }) => [`${method} ${path}`, operation.operationId]),
+    );
+    assert.deepEqual(operationIds, {
+      "get /liveness-check": "livenessCheck",
+      "get /openapi.json": "getOpenApi",
+      "post /streams/{streamType}": "createStream",
+      "get /streams/{streamType}": "listStreams",
+      "get /streams/{streamType}/{streamId}": "getStream",
+      "get /streams/{streamType}/{streamId}/details": "getStreamDetails",
+      "get /streams/{streamType}/{streamId}/events": "readEvents",
+      "post /streams/{streamType}/{streamId}/events": "appendEvents",
+      "put /streams/{streamType}/{streamId}/events/{revision}": "appendAtRevision",
+      "post /replays": "startReplay",
+      "get /operations": "listOperations",
+      "get /operations/{id}": "getOperation",
+      "delete /operations/{id}": "cancelOperation",
+      "get /notifications/undelivered": "listUndelivered",
+    });
+  });
+
+  it("names as its server the origin it was read from; a placeholder function URL when there is none", async () => {
+    const served = async (headers: Record<string, string>) =>
+      (await call("GET", "/openapi.json", { headers })).json.servers;
+    assert.deepEqual(await served({ host: "Abc123.lambda-url.eu-west-1.on.aws", "x-forwarded-proto": "https" }), [
+      { url: "https://abc123.lambda-url.eu-west-1.on.aws", description: "where this document was served from" },
+    ]);
+    assert.equal(
+      (await served({ host: "127.0.0.1:3000", "x-forwarded-proto": "http" }))[0].url,
+      "http://127.0.0.1:3000",
+    );
+    assert.equal((await served({ host: "[::1]:3000", "x-forwarded-proto": "http" }))[0].url, "http://[::1]:3000");
+    const placeholder = "https://{urlId}.lambda-url.{region}.on.aws";
+    assert.equal((await served({}))[0].url, placeholder);
+    assert.equal((await served({ host: "evil.example/path?x" }))[0].url, placeholder);
+    assert.equal((await served({ host: "a.example", "x-forwarded-proto": "javascript" }))[0].url, placeholder);
+  });
+
+  it("requires SigV4 on every operation, as an Authorization header scheme API Gateway tools know", () => {
+    assert.deepEqual(openApiDocument.security, [{ sigv4: [] }]);
+    const scheme = openApiDocument.components.securitySchemes.sigv4;
+    assert.deepEqual(
+      { type: scheme.type, in: scheme.in, name: scheme.name, authType: scheme["x-amazon-apigateway-authtype"] },
+      { type: "apiKey", in: "header", name: "Authorization", authType: "awsSigv4" },
+    );
+    assert.match(scheme.description, /NONE/);
+  });
+
+  it("documents the errors each operation can answer, as problem+json where the API answers them", () => {
+    for (const { path, method, operation } of documentedOperations()) {
+      const statuses = Object.keys(operation.responses);
+      const at = `${method} ${path}`;
+      for (const status of ["403", "429", "500"]) assert.ok(statuses.includes(status), `${at} documents ${status}`);
+      if (path.includes("{")) assert.ok(statuses.includes("400"), `${at} documents 400 (bad path parameters)`);
+      if (operation.requestBody) {
+        for (const status of ["400", "413", "415"]) assert.ok(statuses.includes(status), `${at} documents ${status}`);
+      }
+      if (path !== "/openapi.json") assert.ok(statuses.includes("503"), `${at} documents 503`);
+      for (const status of statuses.filter((status) => status >= "400" && status !== "403" && status !== "429")) {
+        const content = operation.responses[status]?.content;
+        assert.deepEqual(Object.keys(content ?? {}), ["application/problem+json"], `${at} ${status}`);
+      }
+    }
+  });
+
+  it("types metadata as a JSON object with any members, in requests and in answers", () => {
+    const schemas = openApiDocument.components.schemas as Record<string, any>;
+    for (const name of ["NewEvent", "Event"]) {
+      assert.equal(schemas[name].properties.metadata.type, "object", name);
+      assert.equal(schemas[name].properties.metadata.additionalProperties, true, name);
+    }
+  });
+
   it("real answers match their documented schemas", async () => {
     const check = validator();
     check("/liveness-check", "get", await call("GET", "/liveness-check"));
@@ -89,6 +177,11 @@ describe("GET /openapi.json", () => {
       await call("POST", `/streams/order/${id}/events`, { body: batch }),
     );
     check("/streams/{streamType}/{streamId}/events", "get", await call("GET", `/streams/order/${id}/events`));
+    check(
+      "/streams/{streamType}/{streamId}/events",
+      "get",
+      await call("GET", `/streams/order/${id}/events`, { query: "payload-encoding=string" }),
+    );
     check("/streams/{streamType}/{streamId}/details", "get", await call("GET", `/streams/order/${id}/details`));
     check("/streams/{streamType}/{streamId}", "get", await call("GET", `/streams/order/${id}`));
     check("/streams/{streamType}", "get", await call("GET", "/streams/order", { query: "limit=2" }));
@@ -107,6 +200,29 @@ describe("GET /openapi.json", () => {
       "get",
       await call("GET", `/streams/order/${randomUUID()}/details`),
     );
+  });
+
+  it("real error answers match their documented schemas", async () => {
+    const check = validator();
+    const id = await createdStream(call);
+    const events = "/streams/{streamType}/{streamId}/events";
+    check(events, "get", await call("GET", `/streams/order/${id}/events`, { query: "payload-encoding=xml" }));
+    check(events, "get", await call("GET", `/streams/order/${randomUUID()}/events`));
+    const append = { expectedRevision: 5, events: [newEvent()] };
+    check(events, "post", await call("POST", `/streams/order/${id}/events`, { body: append }));
+    check(events, "post", await call("POST", `/streams/order/${randomUUID()}/events`, { body: append }));
+    const text = { body: "{}", headers: { "content-type": "text/plain" } };
+    check(events, "post", await call("POST", `/streams/order/${id}/events`, text));
+    const huge = { event: newEvent("Big", "x".repeat(500_000)) };
+    check(`${events}/{revision}`, "put", await call("PUT", `/streams/order/${id}/events/2`, { body: huge }));
+    const keyed = { headers: { "Idempotency-Key": randomUUID() } };
+    await call("POST", "/streams/order", { body: { initialEvent: newEvent("A") }, ...keyed });
+    check(
+      "/streams/{streamType}",
+      "post",
+      await call("POST", "/streams/order", { body: { initialEvent: newEvent("B") }, ...keyed }),
+    );
+    check("/operations", "get", await call("GET", "/operations", { query: "state=sleeping" }));
   });
 
   it("real answers of the operations match their documented schemas", async () => {

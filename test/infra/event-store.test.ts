@@ -1,11 +1,11 @@
-// The EventStore construct's template, property by property (bundling skipped; synth.test.ts bundles for real): the
+// The EventStore construct's template, property by property (synth.test.ts checks the assets themselves): the
 // table, the functions, the function URL and the change feed. The topic and subscriptions: notifications.test.ts;
 // the operations: operations.test.ts.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
-import { Runtime } from "aws-cdk-lib/aws-lambda";
+import { FunctionUrlAuthType, Runtime } from "aws-cdk-lib/aws-lambda";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { changeFeedFilterPattern } from "#change-feed/filter.ts";
 import { environmentVariables } from "#shared/environment.ts";
@@ -181,8 +181,8 @@ describe("function URL", () => {
     template.resourceCountIs("AWS::Lambda::Permission", 0);
   });
 
-  it("is public (auth NONE) only when publicUrl is set, and then anybody may invoke it through the URL", () => {
-    const open = storeUnderTest({ publicUrl: true }).template;
+  it("is public (auth NONE) only when authType says so, and then anybody may invoke it through the URL", () => {
+    const open = storeUnderTest({ authType: FunctionUrlAuthType.NONE }).template;
     open.hasResourceProperties("AWS::Lambda::Url", { AuthType: "NONE" });
     open.hasResourceProperties("AWS::Lambda::Permission", {
       Action: "lambda:InvokeFunctionUrl",

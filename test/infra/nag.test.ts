@@ -3,12 +3,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Aws, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import { Key } from "aws-cdk-lib/aws-kms";
+import { FunctionUrlAuthType } from "aws-cdk-lib/aws-lambda";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
-import type { EventStoreProps } from "#lib/event-store.ts";
 import { EventStoreStack } from "#lib/event-store-stack.ts";
+import type { EventStoreProps } from "#lib/index.ts";
 import { testApp } from "./support.ts";
 
 interface Variant {
@@ -19,7 +20,10 @@ interface Variant {
 
 const variants: Variant[] = [
   { name: "the default stack" },
-  { name: "a public URL with CORS", props: () => ({ publicUrl: true, cors: { allowedOrigins: ["*"] } }) },
+  {
+    name: "a public URL with CORS",
+    props: () => ({ authType: FunctionUrlAuthType.NONE, cors: { allowedOrigins: ["*"] } }),
+  },
   {
     name: "a FIFO topic, alarm topic and deletable table",
     props: (stack) => ({

@@ -84,11 +84,34 @@ describe("subscribeQueue", () => {
     fifo.hasResourceProperties("AWS::SNS::Subscription", { FilterPolicy: { streamType: ["order"] } });
   });
 
-  it("refuses no stream types, invalid stream types, and a queue of the other kind than the topic", () => {
+  it("filters on event types, alone or with stream types, and without either takes every notification", () => {
+    const { template: filtered } = storeUnderTest(undefined, (store, stack) => {
+      store.subscribeQueue(new Queue(stack, "Paid"), { eventTypes: ["OrderPaid"] });
+      store.subscribeQueue(new Queue(stack, "Both"), { streamTypes: ["order", "order"], eventTypes: ["A", "B"] });
+      store.subscribeQueue(new Queue(stack, "All"));
+    });
+    filtered.hasResourceProperties("AWS::SNS::Subscription", { FilterPolicy: { eventType: ["OrderPaid"] } });
+    filtered.hasResourceProperties("AWS::SNS::Subscription", {
+      FilterPolicy: { streamType: ["order"], eventType: ["A", "B"] },
+    });
+    filtered.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "sqs",
+      Endpoint: Match.anyValue(),
+      FilterPolicy: Match.absent(),
+    });
+  });
+
+  it("refuses empty lists, invalid stream types, over 150 combinations, and a queue of the other kind", () => {
     storeUnderTest(undefined, (store, stack) => {
       const queue = new Queue(stack, "Queue");
-      assert.throws(() => store.subscribeQueue(queue, { streamTypes: [] }), /1 to 150 stream types/);
+      assert.throws(() => store.subscribeQueue(queue, { streamTypes: [] }), /streamTypes is empty/);
+      assert.throws(() => store.subscribeQueue(queue, { eventTypes: [] }), /eventTypes is empty/);
       assert.throws(() => store.subscribeQueue(queue, { streamTypes: ["order#1"] }), /not a stream type: order#1/);
+      const many = Array.from({ length: 16 }, (_, i) => `t${i}`);
+      assert.throws(
+        () => store.subscribeQueue(queue, { streamTypes: many.slice(0, 10), eventTypes: many }),
+        /at most 150 combinations .* got 160/,
+      );
       const fifoQueue = new Queue(stack, "FifoQueue", { fifo: true });
       assert.throws(() => store.subscribeQueue(fifoQueue, { streamTypes: ["order"] }), /standard queue/);
     });

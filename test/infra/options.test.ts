@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { Match } from "aws-cdk-lib/assertions";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
-import type { NotificationBody } from "#lib/event-store.ts";
+import type { NotificationBody } from "#lib/index.ts";
 import { environmentVariables } from "#shared/environment.ts";
 import { actionsOf, resourceId, roleStatements, storeUnderTest } from "./support.ts";
 

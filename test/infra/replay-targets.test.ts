@@ -6,7 +6,7 @@ import { Aws, type Stack } from "aws-cdk-lib";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
-import type { EventStoreProps } from "#lib/event-store.ts";
+import type { EventStoreProps } from "#lib/index.ts";
 import { environmentVariables } from "#shared/environment.ts";
 import { actionsOf, resourceId, roleStatements, type Statement, storeUnderTest } from "./support.ts";
 

@@ -1,26 +1,20 @@
 /**
  * Shared set-up of the infrastructure tests: an App with the context of cdk.json (so the feature flags match
- * `cdk synth`), bundling skipped unless a test asks for it, and a one-call way to get a stack's template.
+ * `cdk synth`), and a one-call way to get a stack's template. Synthesis does no bundling: the construct deploys
+ * the handler bundles that `npm test` builds first (scripts/build.ts).
  */
 import { readFileSync } from "node:fs";
 import { App, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
-import { EventStore, type EventStoreProps } from "#lib/event-store.ts";
+import { EventStore, type EventStoreProps } from "#lib/index.ts";
 
 const cdkJson = JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")) as {
   context: Record<string, unknown>;
 };
 
-/** The context of cdk.json plus `context`; bundling is skipped unless `bundling` is true. */
-export function testApp(options: { context?: Record<string, unknown>; bundling?: boolean; outdir?: string } = {}): App {
-  return new App({
-    outdir: options.outdir,
-    context: {
-      ...cdkJson.context,
-      ...(options.bundling ? {} : { "aws:cdk:bundling-stacks": [] }),
-      ...options.context,
-    },
-  });
+/** The context of cdk.json plus `context`. */
+export function testApp(options: { context?: Record<string, unknown>; outdir?: string } = {}): App {
+  return new App({ outdir: options.outdir, context: { ...cdkJson.context, ...options.context } });
 }
 
 export interface StoreUnderTest {

@@ -36,7 +36,10 @@ function rejectRepeatedEventIds(events: NewEvent[]): void {
   if (Object.keys(errors).length > 0) throw invalidInput(errors);
 }
 
-/** GET /streams/{type}/{id}/events: forward after a revision (default), or backward from one. */
+/**
+ * GET /streams/{type}/{id}/events: forward after a revision (default), or backward from one; payloads as JSON values
+ * (default) or, with payload-encoding=string, as strings (see responses.ts `eventBody`).
+ */
 export async function readEvents(request: ApiRequest, store: StreamStore): Promise<LambdaFunctionURLResult> {
   const { path, query } = readInput(request, { path: StreamPath, query: ReadEventsQuery });
   const backward = query.direction === "backward";
@@ -53,5 +56,6 @@ export async function readEvents(request: ApiRequest, store: StreamStore): Promi
     fromRevision: query["from-revision"],
     limit: query.limit,
   });
-  return json(200, { eventPage: { ...page, events: page.events.map(eventBody) } });
+  const events = page.events.map((event) => eventBody(event, query["payload-encoding"]));
+  return json(200, { eventPage: { ...page, events } });
 }

@@ -1,6 +1,6 @@
 /** The service itself: is it up (and its table with it), and what does it serve. */
 import type { LambdaFunctionURLResult } from "aws-lambda";
-import { openApiDocument } from "#api/openapi.ts";
+import { servedOpenApiDocument } from "#api/openapi.ts";
 import { json } from "#api/responses.ts";
 import type { ApiRequest } from "#api/router.ts";
 import type { StreamStore } from "#store/stream-store.ts";
@@ -15,6 +15,21 @@ export async function livenessCheck(_request: ApiRequest, store: StreamStore): P
   return json(200, { status: "ok", at: new Date().toISOString(), database: "ok" });
 }
 
-export async function openApi(): Promise<LambdaFunctionURLResult> {
-  return json(200, openApiDocument);
+/** GET /openapi.json: the document, its server the origin this request came to. */
+export async function openApi(request: ApiRequest): Promise<LambdaFunctionURLResult> {
+  return json(200, servedOpenApiDocument(originOf(request)));
 }
+
+/**
+ * The origin a request came to: the function URL's (Lambda sets Host and X-Forwarded-Proto), or local mode's
+ * server's. Undefined when the headers do not name one plainly, so that nothing odd is echoed into the document.
+ */
+function originOf(request: ApiRequest): string | undefined {
+  const host = request.headers.host;
+  const protocol = request.headers["x-forwarded-proto"] ?? "https";
+  if (!host || !hostShape.test(host) || (protocol !== "https" && protocol !== "http")) return undefined;
+  return `${protocol}://${host.toLowerCase()}`;
+}
+
+/** A host name or IPv4 address, or a bracketed IPv6 address, with an optional port. */
+const hostShape = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;

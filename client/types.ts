@@ -1,0 +1,228 @@
+/**
+ * What the HTTP API takes and answers, as plain interfaces. They are a copy of the server's schemas (which this
+ * package's client must not import, so that its .d.ts stands alone); test/client/types.test.ts checks at compile
+ * time that both agree, so neither side can drift silently.
+ */
+
+/** A stream: its id, its type (fixed by its first event), its revision (events in it) and its last update. */
+export interface Stream {
+  streamId: string;
+  streamType: string;
+  /** The number of events in the stream; its first event has revision 1. */
+  revision: number;
+  /** RFC 3339 UTC time of the stream's last event. */
+  updatedAt: string;
+}
+
+/** An event to append. */
+export interface NewEvent {
+  /** 1 to 256 characters. */
+  eventType: string;
+  /** Any JSON value; read back exactly as given (an object keeps its key order, a string stays a string). */
+  payload: unknown;
+  /**
+   * A UUID that makes a retried append idempotent. The client generates one when it is absent, which makes its own
+   * retries safe; give your own to retry a whole call yourself (a new call generates new ids).
+   */
+  eventId?: string;
+  /** A JSON object stored with the event. */
+  metadata?: Record<string, unknown>;
+}
+
+/** An event as the store recorded it. */
+export interface RecordedEvent {
+  streamId: string;
+  streamType: string;
+  revision: number;
+  eventType: string;
+  eventId: string;
+  payload: unknown;
+  metadata?: Record<string, unknown>;
+  /** RFC 3339 UTC time of the append. */
+  createdAt: string;
+}
+
+/**
+ * What an append expects of the stream: its exact revision (0: it does not exist yet), `"no-stream"`,
+ * `"stream-exists"`, or `"any"` (append at the end whatever the revision; never a conflict).
+ */
+export type ExpectedRevision = number | "no-stream" | "stream-exists" | "any";
+
+export interface AppendResult {
+  /** The stream after the append. */
+  stream: Stream;
+  firstRevision: number;
+  lastRevision: number;
+}
+
+export type ReadDirection = "forward" | "backward";
+
+/** One page of `GET /streams/{type}/{id}/events`. */
+export interface EventPage {
+  events: RecordedEvent[];
+  hasMore: boolean;
+  /** Revision of the last event in the page: where the next page starts from. */
+  lastEvaluatedRevision: number;
+}
+
+/** One page of `GET /streams/{type}`. */
+export interface StreamPage {
+  streams: Stream[];
+  hasMore: boolean;
+  nextPageKey?: string;
+}
+
+/** A queue or a topic that a replay sends its notifications to instead of the store's topic. */
+export type ReplayTarget = { queueUrl: string } | { topicArn: string };
+
+/** A replay of a stream type's events: their notifications published again, in revision order per stream. */
+export interface StreamReplayRequest {
+  streamType: string;
+  /** Only these streams (1 to 100); default every stream of the type. */
+  streamIds?: string[];
+  /** Only streams updated at or after this time. */
+  updatedAfter?: string | Date;
+  /** Each stream's events from this revision on (default 1). */
+  fromRevision?: number;
+  /** Only events of these types (default all). */
+  eventTypes?: string[];
+  /** Default: the store's own topic (every live subscriber sees the replay). */
+  target?: ReplayTarget;
+}
+
+/** A redrive: every notification that is waiting undelivered is published again. */
+export interface RedriveRequest {
+  undelivered: true;
+}
+
+/** What `startReplay` posts to `POST /replays`. */
+export type ReplayRequest = StreamReplayRequest | RedriveRequest;
+
+export type OperationKind = "replay" | "redrive";
+
+export type OperationState = "pending" | "running" | "succeeded" | "failed" | "canceled";
+
+/** A replay or redrive request as the operation keeps it: stream ids in lower case, updatedAfter in UTC. */
+export interface OperationRequest {
+  streamType?: string;
+  streamIds?: string[];
+  updatedAfter?: string;
+  fromRevision?: number;
+  eventTypes?: string[];
+  target?: ReplayTarget;
+  undelivered?: true;
+}
+
+/** An asynchronous operation (a replay or a redrive) and how far it got. */
+export interface Operation {
+  id: string;
+  kind: OperationKind;
+  state: OperationState;
+  createdAt: string;
+  updatedAt: string;
+  progress: { streams: number; events: number };
+  request: OperationRequest;
+  /** Succeeded: what the operation did. */
+  result?: unknown;
+  /** Failed: why. */
+  problem?: { title: string; detail: string };
+  /** Canceled while running: it ends as canceled at its next step. */
+  cancelRequested?: true;
+}
+
+/** The answer of `POST /replays`: the operation that was started; poll it with `getOperation`. */
+export interface AcceptedOperation {
+  id: string;
+  kind: OperationKind;
+  state: OperationState;
+  /** `/operations/{id}`. */
+  location: string;
+}
+
+export interface OperationPage {
+  operations: Operation[];
+  hasMore: boolean;
+  nextPageKey?: string;
+}
+
+/** Events of a stream whose notifications could not be published yet; a redrive sends them. */
+export interface UndeliveredNotification {
+  streamId: string;
+  streamType: string;
+  firstRevision: number;
+  lastRevision: number;
+  /** Why the last attempt to publish them failed. */
+  cause: string;
+  /** When publishing them failed first. */
+  since: string;
+}
+
+export interface UndeliveredPage {
+  notifications: UndeliveredNotification[];
+  hasMore: boolean;
+  nextPageKey?: string;
+}
+
+/** The answer of `GET /liveness-check`. */
+export interface Liveness {
+  status: "ok";
+  at: string;
+  database: "ok";
+}
+
+/** An RFC 9457 problem document, as the API answers every error. */
+export interface Problem {
+  /** A stable name to switch on: one of `problemTypes`, or `about:blank` for an answer that was not problem+json. */
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  /** Absent only on answers that did not come from the API (a gateway's, the function URL's own 403). */
+  requestId?: string;
+  /** 400: field → messages. */
+  errors?: Record<string, string[]>;
+  /** 409: the stream's current revision. */
+  currentRevision?: number;
+  /** 413: the limit that was exceeded. */
+  limitBytes?: number;
+  [member: string]: unknown;
+}
+
+/** AWS credentials, as the AWS SDK's credential providers give them. */
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+/** Gives credentials when asked (and caches them itself): e.g. the AWS SDK's `fromNodeProviderChain()`. */
+export type CredentialsProvider = () => Promise<Credentials>;
+
+/**
+ * The notification of one event, as the change feed publishes it to SNS (and a replay to its target), parsed
+ * from an SQS message by `parseNotification` or `subscribe`.
+ */
+export interface Notification {
+  streamId: string;
+  streamType: string;
+  revision: number;
+  eventType: string;
+  eventId: string;
+  createdAt: string;
+  /**
+   * True when the message carries the event's payload (a stack with `notificationBody: "full"`, and the event fit
+   * in the message); otherwise read it with `readEvents(streamType, streamId, { fromRevision: revision })`.
+   */
+  payloadIncluded: boolean;
+  /** The event's payload, when `payloadIncluded`. */
+  payload?: unknown;
+  /** The event's metadata, when `payloadIncluded` and the event has any. */
+  metadata?: Record<string, unknown>;
+  /** The id of the replay or redrive operation that published this notification again. */
+  replayId?: string;
+  /** True when a redrive published it (it had been undelivered). */
+  redrive: boolean;
+  /** Every String message attribute (streamType, eventType, replayId, redrive, PayloadIncluded, …). */
+  attributes: Record<string, string>;
+}

@@ -1,0 +1,73 @@
+/**
+ * The client's types and problem types are copies of the API's (the published client must not import the server):
+ * this file keeps them true. The type checks fail `tsc --noEmit` (npm run lint, CI) when a schema and the client's
+ * interface part ways; the problem types are compared when the tests run.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Static, TSchema } from "@sinclair/typebox";
+import type * as operationSchema from "#api/operation-schema.ts";
+import { problemTypes as serverProblemTypes } from "#api/problem.ts";
+import type * as schema from "#api/schema.ts";
+import type * as client from "../../client/index.ts";
+import { problemTypes } from "../../client/index.ts";
+
+/** Members other than index signatures. */
+type KnownMembers<T> = keyof {
+  [Key in keyof T as string extends Key ? never : number extends Key ? never : Key]: T[Key];
+};
+type SameMembers<A, B> = [KnownMembers<A>] extends [KnownMembers<B>]
+  ? [KnownMembers<B>] extends [KnownMembers<A>]
+    ? true
+    : { missingInClient: Exclude<KnownMembers<B>, KnownMembers<A>> }
+  : { notServed: Exclude<KnownMembers<A>, KnownMembers<B>> };
+
+/** What the API answers fits the client's type, member for member. */
+type Answers<Client, Served> = [Served] extends [Client] ? SameMembers<Client, Served> : { servedDoesNotFit: Served };
+/** What the client sends fits what the API takes, member for member. */
+type Takes<Client, Taken> = [Client] extends [Taken] ? SameMembers<Client, Taken> : { sentDoesNotFit: Client };
+/** Both ways: the same type. */
+type Same<Client, Server> = Answers<Client, Server> extends true ? Takes<Client, Server> : Answers<Client, Server>;
+
+/** Compiles only when every check is `true`; a failing one shows what differs. */
+function agree<_Checks extends true[]>(): void {}
+
+type Served<Schema extends TSchema> = Static<Schema>;
+type ReplaysBody = Static<typeof operationSchema.ReplaysBody>;
+
+agree<
+  [
+    Same<client.Stream, Served<typeof schema.Stream>>,
+    Same<client.RecordedEvent, Served<typeof schema.Event>>,
+    Takes<client.NewEvent, Static<typeof schema.NewEvent>>,
+    Same<client.ExpectedRevision, Static<typeof schema.ExpectedRevision>>,
+    Answers<client.AppendResult, Served<typeof schema.AppendAnswer>>,
+    Answers<client.EventPage, Served<typeof schema.EventPageAnswer>["eventPage"]>,
+    Answers<client.StreamPage, Served<typeof schema.StreamPageAnswer>["streamPage"]>,
+    Answers<client.Liveness, Served<typeof schema.Liveness>>,
+    Answers<client.Problem, Served<typeof schema.Problem>>,
+    Answers<client.Operation, Served<typeof operationSchema.Operation>>,
+    Answers<client.Operation["progress"], Served<typeof operationSchema.Operation>["progress"]>,
+    Same<client.OperationRequest, Served<typeof operationSchema.ReplayRequest>>,
+    Answers<client.AcceptedOperation, Served<typeof operationSchema.AcceptedAnswer>>,
+    Answers<client.OperationPage, Served<typeof operationSchema.OperationPageAnswer>["operationPage"]>,
+    Answers<client.UndeliveredNotification, Served<typeof operationSchema.UndeliveredNotification>>,
+    Answers<client.UndeliveredPage, Served<typeof operationSchema.UndeliveredPageAnswer>["undeliveredPage"]>,
+    // A replay's updatedAfter may be a Date; the client sends it as text.
+    Takes<client.StreamReplayRequest & { updatedAfter?: string }, Extract<ReplaysBody, { streamType: string }>>,
+    Takes<client.RedriveRequest, Extract<ReplaysBody, { undelivered: true }>>,
+    Same<client.OperationState, Served<typeof operationSchema.ListOperationsQuery>["state"] & string>,
+    Same<client.OperationKind, Served<typeof operationSchema.ListOperationsQuery>["kind"] & string>,
+  ]
+>();
+
+describe("the client's copy of the API contract", () => {
+  it("has every problem type of the API, with the same type names", () => {
+    const served = Object.fromEntries(Object.entries(serverProblemTypes).map(([name, type]) => [name, type.type]));
+    assert.deepEqual({ ...problemTypes }, served);
+  });
+
+  it("types every answer and request as the API's schemas do (checked by tsc; see the top of this file)", () => {
+    assert.ok(true);
+  });
+});
