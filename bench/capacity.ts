@@ -76,11 +76,15 @@ export async function measureCapacity(options: {
     return { ...measured, byOperation: { ...byOperation } };
   };
 
-  // Ours: create, summary of the new stream, single appends (this process knows the stream's head, then a fresh
-  // process that must read it first), their summaries, a batch append and its summary.
+  // Ours: create, summary of the new stream and its type's count (as the change feed keeps them for a batch with
+  // one new stream of the type), single appends (this process knows the stream's head, then a fresh process that
+  // must read it first), their summaries, a batch append and its summary.
   const streamId = newStreamId();
   const create = await measure(() => store.append(capacityStreamType, streamId, "no-stream", [newEvent()]));
-  const firstSummary = await measure(() => store.raiseSummary(create.result.stream));
+  const firstSummary = await measure(async () => {
+    const { stream } = create.result;
+    if (await store.raiseSummary(stream)) await store.countNewStreams(stream.streamType, 1, stream.updatedAt);
+  });
   const warm = await measure(() => store.append(capacityStreamType, streamId, 1, [newEvent()]));
   await store.raiseSummary(warm.result.stream);
   const freshProcess = new StreamStore({ client, tableName: options.tableName, onConsumedCapacity: hook });

@@ -24,6 +24,8 @@ import type {
   ReplayRequest,
   Stream,
   StreamPage,
+  StreamTypePage,
+  StreamTypeSummary,
   UndeliveredNotification,
   UndeliveredPage,
 } from "./types.ts";
@@ -95,6 +97,11 @@ export interface ListStreamPageOptions extends CallOptions {
   /** The `nextPageKey` of the previous page, unchanged. */
   nextPageKey?: string;
   limit?: number;
+}
+
+export interface ListStreamTypesOptions extends CallOptions {
+  /** Stream types fetched per request, 1 to 1000. Default 100. */
+  pageSize?: number;
 }
 
 export interface StartReplayOptions extends CallOptions {
@@ -293,6 +300,20 @@ export class EventStoreClient {
     };
     return (await this.#call<{ streamPage: StreamPage }>("GET", ["streams", streamType], { ...options, query }))
       .streamPage;
+  }
+
+  /**
+   * Every stream type in name order, with its number of streams (`GET /streams`), a page at a time.
+   *
+   * The types follow the change feed as the listing does: a type shows, and a new stream counts, a short delay
+   * after the stream was created.
+   */
+  async *listStreamTypes(options: ListStreamTypesOptions = {}): AsyncGenerator<StreamTypeSummary, void, undefined> {
+    yield* pages(async (nextPageKey) => {
+      const query = { limit: options.pageSize, nextPageKey };
+      const answer = await this.#call<{ streamTypePage: StreamTypePage }>("GET", ["streams"], { ...options, query });
+      return { ...answer.streamTypePage, items: answer.streamTypePage.streamTypes };
+    });
   }
 
   /**

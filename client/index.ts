@@ -27,6 +27,7 @@ export {
   type ListOperationsOptions,
   type ListStreamPageOptions,
   type ListStreamsOptions,
+  type ListStreamTypesOptions,
   type ListUndeliveredOptions,
   type ReadEventPageOptions,
   type ReadEventsOptions,

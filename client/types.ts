@@ -72,6 +72,22 @@ export interface StreamPage {
   nextPageKey?: string;
 }
 
+/** A stream type and how many streams it has, as `GET /streams` lists them. */
+export interface StreamTypeSummary {
+  streamType: string;
+  /** How many streams of this type the store's change feed has seen created. */
+  streamCount: number;
+  /** RFC 3339 UTC time of the first event of the newest stream of this type. */
+  lastStreamCreatedAt: string;
+}
+
+/** One page of `GET /streams`. */
+export interface StreamTypePage {
+  streamTypes: StreamTypeSummary[];
+  hasMore: boolean;
+  nextPageKey?: string;
+}
+
 /** A queue or a topic that a replay sends its notifications to instead of the store's topic. */
 export type ReplayTarget = { queueUrl: string } | { topicArn: string };
 

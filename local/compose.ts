@@ -3,7 +3,8 @@
  * SNS/SQS endpoint with the notification topic, the API handler, the change-feed handler driven by the stream
  * poller, and the operation worker driven by the operations poller on a local SQS queue (with the redrive timer)
  * — each handler built by the same factory its Lambda entry calls, with configuration passed in (never through
- * `process.env`). `npm start`, the bench and the tests all start local mode through `composeLocalMode`.
+ * `process.env`) — and the console's routes (local/console/). `npm start`, the bench and the tests all start local
+ * mode through `composeLocalMode`.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
@@ -15,7 +16,8 @@ import { createSqsOperationQueue } from "#operations/queue.ts";
 import type { AwsClientConfig } from "#shared/aws-clients.ts";
 import { type LocalClientTimeouts, localAwsClientConfig, localClientWithTimeouts } from "./aws-local.ts";
 import { type StreamPoller, startStreamPoller } from "./change-feed/poller.ts";
-import type { FunctionUrlHandler } from "./http-server.ts";
+import { createConsole } from "./console/serve.ts";
+import type { FunctionUrlHandler, LocalRoutes } from "./http-server.ts";
 import { type LocalNotifications, startLocalNotifications, useNotificationsAt } from "./notifications.ts";
 import {
   ensureOperationsQueue,
@@ -64,6 +66,8 @@ export interface LocalOperationsOptions {
 export interface LocalMode {
   /** The API's handler, to serve behind the local function-URL server. */
   api: FunctionUrlHandler;
+  /** The console (page, files, live tail of the local topic), to serve as the local server's `localRoutes`. */
+  console: LocalRoutes;
   tableName: string;
   /** The local SNS/SQS endpoint and the topic the change feed publishes to. */
   notifications: LocalNotifications;
@@ -72,8 +76,8 @@ export interface LocalMode {
   /** Stops the change feed; the API keeps answering (the bench measures it alone this way). */
   stopChangeFeed(): Promise<void>;
   /**
-   * Stops the redrive timer, the operation worker and the change feed, then the local SNS/SQS (if started here).
-   * DynamoDB Local belongs to the caller.
+   * Ends the console's tails, stops the redrive timer, the operation worker and the change feed, then the local
+   * SNS/SQS (if started here). DynamoDB Local belongs to the caller.
    */
   stop(): Promise<void>;
 }
@@ -116,13 +120,16 @@ export async function composeLocalMode(options: LocalModeOptions): Promise<Local
     poller = undefined;
     await stopping;
   };
+  const consoleRoutes = createConsole(notifications);
   return {
     api,
+    console: consoleRoutes,
     tableName: options.tableName,
     notifications,
     operationsQueueUrl: operations.queueUrl,
     stopChangeFeed,
     stop: async () => {
+      await consoleRoutes.close().catch(() => {});
       await operations.stop().catch(() => {});
       await stopChangeFeed().catch(() => {});
       await notifications.stop().catch(() => {});

@@ -25,6 +25,22 @@ export interface HttpServerOptions {
   allowedHosts?: string[];
   /** Gets one line per answered request (`GET /liveness-check 200 3 ms`). Default: no log. */
   log?: (line: string) => void;
+  /** Routes local mode serves itself before the API (the console); the guards apply to them as to the API. */
+  localRoutes?: LocalRoutes;
+}
+
+/**
+ * Requests that local mode answers itself instead of the API: the console (local/console/serve.ts). They pass the
+ * same guards first (request-guards.ts), and they are not function-URL requests, so they never reach the handler.
+ */
+export interface LocalRoutes {
+  /**
+   * Answers a request it owns and resolves with the status sent, once the answer has ended (an event stream ends
+   * when the client goes away); or writes nothing and resolves undefined, leaving the request to the API.
+   */
+  serve(request: IncomingMessage, response: ServerResponse, requestId: string): Promise<number | undefined>;
+  /** Ends the answers that are still open (event streams), so that the server can close. */
+  close(): Promise<void>;
 }
 
 export interface HttpServer {
@@ -47,13 +63,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const allowedHosts = new Set((options.allowedHosts ?? []).map((name) => hostName(name) ?? name.toLowerCase()));
   const server = createServer((request, response) => {
     const started = performance.now();
-    serve(request, response, options.handler, allowedHosts).then(
+    serve(request, response, options, allowedHosts).then(
       (status) => {
         const path = (request.url ?? "/").split("?")[0];
         options.log?.(`${request.method} ${path} ${status} ${Math.round(performance.now() - started)} ms`);
       },
       (error: unknown) => {
-        // Only reached when writing the answer itself failed (e.g. the client went away).
+        // Only reached when writing the answer itself failed (e.g. the client went away) or a local route failed.
         console.error(`local API: ${(error as Error).message}`);
         response.destroy();
       },
@@ -76,12 +92,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   return {
     url: `http://${urlHost}:${port}`,
     port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      const closed = new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
-        // Keep-alive connections would otherwise hold close() open until they time out.
-        server.closeIdleConnections();
-      }),
+      });
+      // Open event streams and keep-alive connections would otherwise hold close() open.
+      await options.localRoutes?.close();
+      server.closeIdleConnections();
+      await closed;
+    },
   };
 }
 
@@ -89,7 +108,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
 async function serve(
   request: IncomingMessage,
   response: ServerResponse,
-  handler: FunctionUrlHandler,
+  { handler, localRoutes }: HttpServerOptions,
   allowedHosts: ReadonlySet<string>,
 ): Promise<number> {
   const requestId = randomUUID();
@@ -101,6 +120,8 @@ async function serve(
   }
   const refused = refusal(request, body, allowedHosts, requestId);
   if (refused) return writeResult(response, refused);
+  const served = await localRoutes?.serve(request, response, requestId);
+  if (served !== undefined) return served;
   const event = toFunctionUrlEvent(request, body, requestId);
   let result: LambdaFunctionURLResult;
   try {
@@ -225,7 +246,7 @@ function formatRequestTime(date: Date): string {
 }
 
 /** Writes the result as a function URL would; returns the status sent. */
-function writeResult(response: ServerResponse, result: LambdaFunctionURLResult): number {
+export function writeResult(response: ServerResponse, result: LambdaFunctionURLResult): number {
   // As with a function URL, a result without statusCode is itself the JSON body of a 200.
   if (typeof result === "string" || result === null || typeof result !== "object" || !("statusCode" in result)) {
     const body = Buffer.from(typeof result === "string" ? result : JSON.stringify(result));

@@ -74,6 +74,11 @@ async function main(): Promise<void> {
     server = await startHttpServer({
       port: options.port,
       handler: (event) => (apiHandler ?? starting)(event),
+      // The console needs the local SNS/SQS: until local mode is composed, `/` gets the API's 503 like the rest.
+      localRoutes: {
+        serve: async (request, response, requestId) => local?.console.serve(request, response, requestId),
+        close: async () => local?.console.close(),
+      },
       allowedHosts: options.allowedHosts,
       log: options.quiet ? undefined : (line) => console.log(line),
     });
@@ -137,6 +142,7 @@ function banner(info: { apiUrl: string; dynamoDb: string; data: string; notifica
   return [
     `Event store running locally (ready in ${info.seconds.toFixed(1)} s)`,
     `  API             ${info.apiUrl}`,
+    `  Console         ${info.apiUrl}/  (open it in a browser)`,
     `  DynamoDB        ${info.dynamoDb}`,
     `  Data            ${info.data}`,
     `  Change feed     table stream → local/change-feed/poller.ts → lambdas/change-feed/handler.ts`,

@@ -28,10 +28,12 @@ import {
   EventPath,
   ListStreamsQuery,
   Liveness,
+  PageQuery,
   ReadEventsQuery,
   StreamAnswer,
   StreamPageAnswer,
   StreamPath,
+  StreamTypePageAnswer,
   StreamTypePath,
 } from "./schema.ts";
 
@@ -250,6 +252,21 @@ export const openApiDocument = {
         summary: "This document",
         responses: {
           "200": { description: "OpenAPI 3.1", content: { "application/json": { schema: { type: "object" } } } },
+          ...always,
+        },
+      },
+    },
+    "/streams": {
+      get: {
+        operationId: "listStreamTypes",
+        summary:
+          "Stream types by name, each with its number of streams (follows the change feed: a type shows once " +
+          "the change feed has kept its first stream's summary)",
+        parameters: parameters(PageQuery, "query"),
+        responses: {
+          "200": { description: "a page of stream types", ...json(StreamTypePageAnswer) },
+          ...badInput,
+          ...busy,
           ...always,
         },
       },

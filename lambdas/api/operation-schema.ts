@@ -6,9 +6,11 @@
 import * as Type from "@sinclair/typebox/type";
 import {
   idempotencyKeyHeader,
+  listingPage,
   maxEventTypeLength,
   maxWholeNumber,
   PageKey,
+  PageQuery,
   PageSize,
   Revision,
   requestBody,
@@ -127,7 +129,7 @@ export const ListOperationsQuery = Type.Object({
   nextPageKey: Type.Optional(PageKey),
 });
 
-export const ListUndeliveredQuery = Type.Object({ limit: PageSize, nextPageKey: Type.Optional(PageKey) });
+export const ListUndeliveredQuery = PageQuery;
 
 // Answers.
 const { streamType, ...replayOptions } = replayMembers;
@@ -171,12 +173,7 @@ export const AcceptedAnswer = Type.Object(
   { additionalProperties: false },
 );
 
-export const OperationPageAnswer = Type.Object({
-  operationPage: Type.Object(
-    { operations: Type.Array(Operation), hasMore: Type.Boolean(), nextPageKey: Type.Optional(Type.String()) },
-    { additionalProperties: false },
-  ),
-});
+export const OperationPageAnswer = Type.Object({ operationPage: listingPage({ operations: Type.Array(Operation) }) });
 
 export const UndeliveredNotification = Type.Object(
   {
@@ -191,14 +188,7 @@ export const UndeliveredNotification = Type.Object(
 );
 
 export const UndeliveredPageAnswer = Type.Object({
-  undeliveredPage: Type.Object(
-    {
-      notifications: Type.Array(UndeliveredNotification),
-      hasMore: Type.Boolean(),
-      nextPageKey: Type.Optional(Type.String()),
-    },
-    { additionalProperties: false },
-  ),
+  undeliveredPage: listingPage({ notifications: Type.Array(UndeliveredNotification) }),
 });
 
 /** The schemas the OpenAPI document names as components, with those of schema.ts. */

@@ -9,7 +9,7 @@ import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda
 import type { OperationQueue } from "#operations/queue.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 import { appendAtRevision, appendEvents, readEvents } from "./endpoints/events.ts";
-import { listStreams } from "./endpoints/listing.ts";
+import { listStreams, listStreamTypes } from "./endpoints/listing.ts";
 import { cancelOperation, listOperations, operationDetails } from "./endpoints/operations.ts";
 import { createReplay } from "./endpoints/replays.ts";
 import { livenessCheck, openApi } from "./endpoints/service.ts";
@@ -65,6 +65,7 @@ export interface Route {
 export const routes: Route[] = [
   { pattern: ["liveness-check"], methods: { GET: livenessCheck } },
   { pattern: ["openapi.json"], methods: { GET: openApi } },
+  { pattern: ["streams"], methods: { GET: listStreamTypes } },
   { pattern: ["streams", ":streamType"], methods: { GET: listStreams, POST: createStream } },
   { pattern: ["streams", ":streamType", ":streamId"], methods: { GET: streamDetails } },
   { pattern: ["streams", ":streamType", ":streamId", "details"], methods: { GET: streamDetails } },

@@ -172,6 +172,9 @@ export const PageKey = Type.String({
   },
 });
 
+/** The query of a listing that takes nothing but its page. */
+export const PageQuery = Type.Object({ limit: PageSize, nextPageKey: Type.Optional(PageKey) });
+
 export const StreamTypePath = Type.Object({ streamType: StreamType });
 
 export const StreamPath = Type.Object({ streamType: StreamType, streamId: Uuid });
@@ -292,14 +295,34 @@ export const EventPageAnswer = Type.Object({
   ),
 });
 
-export const StreamPageAnswer = Type.Object({
-  streamPage: Type.Object(
-    { streams: Type.Array(Stream), hasMore: Type.Boolean(), nextPageKey: Type.Optional(Type.String()) },
+/** A page of a listing: its items under their own name, whether more follow, and the key of the next page if so. */
+export function listingPage<Items extends TProperties>(items: Items) {
+  return Type.Object(
+    { ...items, hasMore: Type.Boolean(), nextPageKey: Type.Optional(Type.String()) },
     { additionalProperties: false },
-  ),
+  );
+}
+
+export const StreamPageAnswer = Type.Object({ streamPage: listingPage({ streams: Type.Array(Stream) }) });
+
+export const StreamTypeSummary = Type.Object(
+  {
+    streamType: StreamType,
+    streamCount: Type.Integer({
+      minimum: 1,
+      maximum: maxWholeNumber,
+      description: "how many streams of this type the change feed has seen created",
+    }),
+    lastStreamCreatedAt: { ...Time, description: "time of the first event of the newest stream of this type" },
+  },
+  { $id: "StreamTypeSummary", additionalProperties: false },
+);
+
+export const StreamTypePageAnswer = Type.Object({
+  streamTypePage: listingPage({ streamTypes: Type.Array(StreamTypeSummary) }),
 });
 
 /** The schemas the OpenAPI document names as components; elsewhere in it they appear as $refs. */
-export const components = { StreamType, Stream, NewEvent, Event, Problem };
+export const components = { StreamType, Stream, StreamTypeSummary, NewEvent, Event, Problem };
 
 export type NewEventInput = Static<typeof NewEvent>;

@@ -2,8 +2,10 @@
  * The change feed: what happens after an event is stored. Records arrive from DynamoDB Streams (Lambda's event
  * source mapping in AWS, local/change-feed/poller.ts locally), in order per stream, at least once.
  *
- * For each stream in the batch: raise its summary (the listing entry) to the newest revision seen; then all
- * events of the streams whose summary is kept go to the publisher together (so PublishBatch calls are full).
+ * For each stream in the batch: raise its summary (the listing entry) to the newest revision seen. A stream whose
+ * summary that write created is new: each type's new streams are added to its count with one write (stream types,
+ * store/stream-types.ts). Then all events of the streams whose summary is kept go to the publisher together (so
+ * PublishBatch calls are full).
  * What the publisher could not publish after its retries is recorded as undelivered (SPEC section 2), in
  * contiguous ranges per stream, and the batch succeeds for it: the feed moves on and a redrive publishes it later.
  * On a FIFO topic a stream that already has undelivered notifications keeps its new events behind them (recorded
@@ -11,24 +13,27 @@
  *
  * A stream goes back to the event source (a batch item failure: its earliest record not done, so its later
  * records wait for it and order per stream survives) only when DynamoDB fails: its summary upkeep, the check for
- * undelivered notifications, or the recording of undelivered ones. Summaries never move backwards and a range is
- * recorded once, so redelivery is harmless.
+ * undelivered notifications, or the recording of undelivered ones. Summaries never move backwards, a stream is
+ * counted only by the write that created its summary, and a range is recorded once, so redelivery is harmless. A
+ * failed count is no reason to send records back (see countNewStreams).
  */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { type Observability, quietObservability } from "#shared/observability.ts";
 import { isEventItem, recordedEvent } from "#store/items.ts";
-import { isoTime, type RecordedEvent, type UndeliveredNotification } from "#store/model.ts";
+import { isoTime, laterTime, type RecordedEvent, type UndeliveredNotification } from "#store/model.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 import type { Publish, Unpublished } from "./notifications.ts";
 
 export interface ChangeFeedDependencies {
   /**
-   * Summary upkeep, and the undelivered notifications. Without `recordUndelivered` (tests of summaries alone)
-   * unpublished events go back to the event source as batch item failures instead.
+   * Summary upkeep, the counts of stream types, and the undelivered notifications. Without `countNewStreams` (tests
+   * of summaries alone) no stream is counted; without `recordUndelivered` unpublished events go back to the event
+   * source as batch item failures instead.
    */
-  store: Pick<StreamStore, "raiseSummary"> & Partial<Pick<StreamStore, "recordUndelivered" | "undeliveredOfStream">>;
+  store: Pick<StreamStore, "raiseSummary"> &
+    Partial<Pick<StreamStore, "countNewStreams" | "recordUndelivered" | "undeliveredOfStream">>;
   /** Publishes events and answers those it did not publish (notifications.ts). Absent: nothing is published. */
   publish?: Publish;
   /** The topic is FIFO: a stream with undelivered notifications holds its new events behind them. */
@@ -52,11 +57,14 @@ export function createChangeFeed(
     const streams = [...eventsByStream(event.Records).values()];
     const failures: string[] = [];
     // Summaries first: a subscriber that reads the listing after a notification sees that revision.
-    const kept = await Promise.all(streams.map((batch) => keepSummary(batch, dependencies.store, observability)));
-    const publishable = streams.filter((_, index) => kept[index]);
+    const summaries = await Promise.all(streams.map((batch) => keepSummary(batch, dependencies.store, observability)));
+    const publishable = streams.filter((_, index) => summaries[index] !== "failed");
     streams.forEach((batch, index) => {
-      if (!kept[index]) failures.push(batch.sequenceNumbers[0] as string);
+      if (summaries[index] === "failed") failures.push(batch.sequenceNumbers[0] as string);
     });
+    // Counts too: a subscriber that lists the stream types after a notification sees the new stream counted.
+    const created = streams.filter((_, index) => summaries[index] === "created");
+    await countNewStreams(created, dependencies.store, observability);
     if (dependencies.publish && publishable.length > 0) {
       failures.push(...(await notify(publishable, dependencies, observability)));
     }
@@ -64,24 +72,65 @@ export function createChangeFeed(
   };
 }
 
+/** Raises the stream's summary: "created" when this wrote its first one (the stream is new), "failed" on failure. */
 async function keepSummary(
   batch: StreamBatch,
   store: ChangeFeedDependencies["store"],
   observability: Observability,
-): Promise<boolean> {
+): Promise<"created" | "raised" | "failed"> {
   const newest = batch.events.at(-1) as RecordedEvent;
   try {
-    await store.raiseSummary({
+    const created = await store.raiseSummary({
       streamId: newest.streamId,
       streamType: newest.streamType,
       revision: newest.revision,
       updatedAt: newest.createdAt,
     });
-    return true;
+    return created ? "created" : "raised";
   } catch (error) {
     logFailure(observability, "summary upkeep failed", newest, error);
-    return false;
+    return "failed";
   }
+}
+
+/**
+ * Adds the streams whose first summary this batch wrote to their types' counts: one write per type, with the time
+ * of the newest stream's first event (a new stream's records start with its first event, unless the event source
+ * dropped earlier ones; then its earliest record here stands in).
+ *
+ * A count write that fails is logged and counted (StreamCountFailures), and the batch goes on: unlike a failed
+ * summary it is not a batch item failure. Sending the streams' records back could not repair it: a redelivery finds
+ * their summaries written, which is exactly what keeps it from counting a stream twice, so it would not count them
+ * either, and would only hold back their notifications (or publish them twice). A redelivery could be told that
+ * its streams are still to be counted only by a second write per new stream (a mark on the summary, cleared once
+ * counted), and even then a count write that timed out after DynamoDB applied it would be counted twice. So the type
+ * stays short by these streams, as it does when the change feed dies between the two writes (docs/data-model.md).
+ */
+async function countNewStreams(
+  created: StreamBatch[],
+  store: ChangeFeedDependencies["store"],
+  observability: Observability,
+): Promise<void> {
+  if (!store.countNewStreams || created.length === 0) return;
+  const types = new Map<string, { streams: number; lastCreatedAt: string }>();
+  for (const batch of created) {
+    const { streamType, createdAt } = batch.events[0] as RecordedEvent;
+    const type = types.get(streamType);
+    types.set(streamType, {
+      streams: (type?.streams ?? 0) + 1,
+      lastCreatedAt: laterTime(createdAt, type?.lastCreatedAt),
+    });
+  }
+  await Promise.all(
+    [...types].map(async ([streamType, { streams, lastCreatedAt }]) => {
+      try {
+        await store.countNewStreams?.(streamType, streams, lastCreatedAt);
+      } catch (error) {
+        observability.count("StreamCountFailures", streams);
+        observability.error("counting new streams failed", { streamType, newStreams: streams, error });
+      }
+    }),
+  );
 }
 
 /**

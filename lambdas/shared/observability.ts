@@ -19,6 +19,8 @@ export const metricDescriptions = {
   EventsNotified: "change feed: an event published to the topic",
   PublishFailures:
     "change feed: an event an invocation left unpublished after its retries (refused, SNS down, or held back behind a failure of its stream); it is recorded undelivered and redriven",
+  StreamCountFailures:
+    "change feed: a new stream its type's count could not take (the count write failed); the type's streamCount stays short by it",
   EventsReplayed: "operation worker: an event a replay or redrive published (again)",
   OperationStepFailures:
     "operation worker: a step of a replay or redrive that failed; its message is retried, and the operation fails after a few",

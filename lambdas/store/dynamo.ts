@@ -11,7 +11,15 @@ import { type Item, maxItemBytes } from "./items.ts";
 import { tableDefinition } from "./table.ts";
 
 /** The store's logical operations, as the capacity hook names them. */
-export type StoreOperation = "append" | "read" | "details" | "list" | "summary" | "undelivered" | "operation";
+export type StoreOperation =
+  | "append"
+  | "read"
+  | "details"
+  | "list"
+  | "summary"
+  | "streamTypes"
+  | "undelivered"
+  | "operation";
 
 export type CapacityListener = (operation: StoreOperation, capacity: ConsumedCapacity) => void;
 

@@ -220,7 +220,8 @@ export const maxRevision = Number.MAX_SAFE_INTEGER;
 /**
  * Raises a stream's summary to `stream.revision`, or leaves it if it is already there or beyond: the change
  * feed may deliver records again or out of order, and a summary never moves backwards. The summary's place in
- * the listing is `listedAt` (see listing.ts), not always the event's time.
+ * the listing is `listedAt` (see listing.ts), not always the event's time. It answers the summary's old values
+ * (free of charge): none when this write created it, which is how the change feed tells a new stream.
  */
 export function raiseSummary(tableName: string, stream: Stream, listedAt: string): UpdateCommandInput {
   return {
@@ -237,6 +238,7 @@ export function raiseSummary(tableName: string, stream: Stream, listedAt: string
       ":listPk": listingPartition(stream.streamType, listingShard(stream.streamId)),
       ":listSk": listingSortKey(listedAt, stream.streamId),
     },
+    ReturnValues: "UPDATED_OLD",
     ReturnConsumedCapacity: "INDEXES",
   };
 }

@@ -50,15 +50,18 @@ export async function listStreams(
 
 /**
  * Raises the stream's summary (listing entry) to this revision; a no-op if it is there already or beyond.
- * Called by the change feed, which may redeliver or reorder records.
+ * Called by the change feed, which may redeliver or reorder records. True when this write created the summary:
+ * the stream is new to the listing (a redelivery finds the summary there, so it is true once per stream).
  */
-export async function keepSummary(table: StoreTable, stream: Stream, now: number): Promise<void> {
+export async function keepSummary(table: StoreTable, stream: Stream, now: number): Promise<boolean> {
   const listedAt = laterTime(stream.updatedAt, isoTime(now - listingSettleMs));
   const update = raiseSummary(table.tableName, stream, listedAt);
   try {
-    await table.send("summary", (client) => client.send(new UpdateCommand(update)));
+    const output = await table.send("summary", (client) => client.send(new UpdateCommand(update)));
+    return Object.keys(output.Attributes ?? {}).length === 0;
   } catch (error) {
     if (errorName(error) !== "ConditionalCheckFailedException") throw error;
+    return false;
   }
 }
 

@@ -74,6 +74,21 @@ export interface ListStreamsOptions {
   limit: number;
 }
 
+/** A stream type and its streams, as the change feed counts them (it lags appends as the listing does). */
+export interface StreamTypeSummary {
+  streamType: string;
+  /** How many streams of this type the change feed has seen created. */
+  streamCount: number;
+  /** The time of the first event of the newest of those streams, RFC 3339 UTC with milliseconds. */
+  lastStreamCreatedAt: string;
+}
+
+export interface StreamTypePage {
+  streamTypes: StreamTypeSummary[];
+  hasMore: boolean;
+  nextPageKey?: string;
+}
+
 /** RFC 3339 UTC with milliseconds; the width is fixed for years 0000–9999, so strings sort as times. */
 export function isoTime(epochMillis: number): string {
   return new Date(epochMillis).toISOString();

@@ -6,13 +6,16 @@
  *                lastRevision, cause, since; recPk = `undelivered#<shard>`, recSk = `<since>#<streamId>#<first>`.
  *   operation    pk = `operation#<id>`, sk = 0: id, kind, state, createdAt, updatedAt, request, progress, cursor,
  *                result, problem, cancelRequested, version; recPk = `operation#<kind>`, recSk = `<createdAt>#<id>`.
+ *   stream type  pk = `streamType#<type>`, sk = 0: streamType, streamCount, lastStreamCreatedAt; recPk = `streamType`,
+ *                recSk = `<type>`: every type in one partition of the records index, in name order. Kept by the
+ *                change feed (see stream-types.ts).
  *
  * Their pks are no UUIDs (no stream meets them) and they carry neither eventId nor listPk (neither the change feed
  * nor the stream listing sees them); the records index finds them by kind and time.
  */
-import type { DeleteCommandInput, PutCommandInput, QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import type { DeleteCommandInput, PutCommandInput, QueryCommandInput, UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
 import { type Item, listingShard, summarySortKey } from "./items.ts";
-import type { Operation, ReplayRequest, UndeliveredNotification } from "./model.ts";
+import type { Operation, ReplayRequest, StreamTypeSummary, UndeliveredNotification } from "./model.ts";
 import { tableDefinition } from "./table.ts";
 
 const pk = tableDefinition.partitionKey.name;
@@ -188,5 +191,49 @@ export function putOperationVersion(tableName: string, next: Operation, expected
     ExpressionAttributeValues: { ":expected": expectedVersion },
     ReturnValuesOnConditionCheckFailure: "ALL_OLD",
     ReturnConsumedCapacity: "TOTAL",
+  };
+}
+
+/** The partition of the records index that holds every stream type record, sorted by the type's name. */
+export const streamTypesPartition = "streamType";
+
+/**
+ * Adds `count` new streams to their type's record (creating it with the first), and moves its lastStreamCreatedAt
+ * to `createdAt` on the condition that that is later: DynamoDB has no max(), so a write that would move the time
+ * backwards fails and is sent again without `createdAt` (see stream-types.ts).
+ */
+export function addStreamsOfType(
+  tableName: string,
+  streamType: string,
+  count: number,
+  createdAt: string | undefined,
+): UpdateCommandInput {
+  const moveTime = createdAt !== undefined;
+  return {
+    TableName: tableName,
+    Key: { [pk]: `streamType#${streamType}`, [sk]: summarySortKey },
+    UpdateExpression: `ADD streamCount :count SET streamType = :streamType, #recPk = :recPk, #recSk = :recSk${
+      moveTime ? ", lastStreamCreatedAt = :createdAt" : ""
+    }`,
+    ...(moveTime
+      ? { ConditionExpression: "attribute_not_exists(lastStreamCreatedAt) OR lastStreamCreatedAt < :createdAt" }
+      : {}),
+    ExpressionAttributeNames: { "#recPk": records.partitionKey.name, "#recSk": records.sortKey.name },
+    ExpressionAttributeValues: {
+      ":count": count,
+      ":streamType": streamType,
+      ":recPk": streamTypesPartition,
+      ":recSk": streamType,
+      ...(moveTime ? { ":createdAt": createdAt } : {}),
+    },
+    ReturnConsumedCapacity: "INDEXES",
+  };
+}
+
+export function streamTypeFromItem(item: Item): StreamTypeSummary {
+  return {
+    streamType: String(item.streamType),
+    streamCount: Number(item.streamCount),
+    lastStreamCreatedAt: String(item.lastStreamCreatedAt),
   };
 }

@@ -28,13 +28,13 @@ export function encodeRecordsPageKey(afterSortKey: string): string {
   return Buffer.from(JSON.stringify({ r: recordsPageKeyVersion, after: afterSortKey })).toString("base64url");
 }
 
-export function decodeRecordsPageKey(pageKey: string): string {
+/** The sort key a page key carries; `accepts` may narrow what a listing takes for one of its own sort keys. */
+export function decodeRecordsPageKey(pageKey: string, accepts: (sortKey: string) => boolean = () => true): string {
   try {
     const decoded = JSON.parse(Buffer.from(pageKey, "base64url").toString("utf8")) as { r?: unknown; after?: unknown };
     const { after } = decoded;
-    if (decoded.r === recordsPageKeyVersion && typeof after === "string" && after.length > 0 && after.length < 300) {
-      return after;
-    }
+    const sortKey = typeof after === "string" && after.length > 0 && after.length < 300 ? after : undefined;
+    if (decoded.r === recordsPageKeyVersion && sortKey !== undefined && accepts(sortKey)) return sortKey;
   } catch {
     // falls through to the error below
   }

@@ -1,10 +1,12 @@
 /**
- * The store the handlers use: append, read, details and listing of event streams over one DynamoDB table, and the
- * summary upkeep the change feed does. The one implementation that runs in Lambda, in local mode and in the tests.
+ * The store the handlers use: append, read, details and listing of event streams (and of their types) over one
+ * DynamoDB table, and the upkeep the change feed does. The one implementation that runs in Lambda, in local mode and
+ * in the tests.
  *
- * A facade: each operation lives in a file of its own (append.ts, read.ts, listing.ts), keys and expressions in
- * items.ts, every DynamoDB call in dynamo.ts. Input is checked by the caller (the API's schema); the store keeps
- * the invariants that are not about input: revisions, and the sizes DynamoDB accepts.
+ * A facade: each operation lives in a file of its own (append.ts, read.ts, listing.ts, stream-types.ts, …), keys
+ * and expressions in items.ts and record-items.ts, every DynamoDB call in dynamo.ts. Input is checked by the caller
+ * (the API's schema); the store keeps the invariants that are not about input: revisions, and the sizes DynamoDB
+ * accepts.
  */
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AppendContext, appendEvents } from "./append.ts";
@@ -25,11 +27,13 @@ import type {
   ReadEventsOptions,
   Stream,
   StreamPage,
+  StreamTypePage,
   UndeliveredNotification,
   UndeliveredPage,
 } from "./model.ts";
 import { createOperation, getOperation, listOperations, saveOperation } from "./operations.ts";
 import { readEvents, streamDetails } from "./read.ts";
+import { countNewStreams, listStreamTypes } from "./stream-types.ts";
 import { clearUndelivered, listUndelivered, recordUndelivered, undeliveredOfStream } from "./undelivered.ts";
 
 export type { StoreOperation } from "./dynamo.ts";
@@ -140,8 +144,21 @@ export class StreamStore {
     await this.table.query("details", queryLiveness(this.table.tableName));
   }
 
-  /** Raises the stream's listing summary to this revision (the change feed's upkeep); never lowers it. */
-  raiseSummary(stream: Stream): Promise<void> {
+  /**
+   * Raises the stream's listing summary to this revision (the change feed's upkeep); never lowers it. True when it
+   * wrote the stream's first summary: the stream is new, and `countNewStreams` should count it.
+   */
+  raiseSummary(stream: Stream): Promise<boolean> {
     return keepSummary(this.table, stream, this.context.now());
+  }
+
+  /** Adds new streams to their type's count (the change feed's upkeep, once per type and batch). */
+  countNewStreams(streamType: string, count: number, lastCreatedAt: string): Promise<void> {
+    return countNewStreams(this.table, streamType, count, lastCreatedAt);
+  }
+
+  /** Stream types in name order, with their number of streams; lags stream creation by the change feed. */
+  listStreamTypes(options: { limit: number; pageKey?: string | undefined }): Promise<StreamTypePage> {
+    return listStreamTypes(this.table, options);
   }
 }

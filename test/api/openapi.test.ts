@@ -89,6 +89,7 @@ describe("GET /openapi.json", () => {
     assert.deepEqual(operationIds, {
       "get /liveness-check": "livenessCheck",
       "get /openapi.json": "getOpenApi",
+      "get /streams": "listStreamTypes",
       "post /streams/{streamType}": "createStream",
       "get /streams/{streamType}": "listStreams",
       "get /streams/{streamType}/{streamId}": "getStream",
@@ -185,6 +186,8 @@ describe("GET /openapi.json", () => {
     check("/streams/{streamType}/{streamId}/details", "get", await call("GET", `/streams/order/${id}/details`));
     check("/streams/{streamType}/{streamId}", "get", await call("GET", `/streams/order/${id}`));
     check("/streams/{streamType}", "get", await call("GET", "/streams/order", { query: "limit=2" }));
+    await store.countNewStreams("order", 1, created.json.stream.updatedAt);
+    check("/streams", "get", await call("GET", "/streams", { query: "limit=2" }));
     check(
       "/streams/{streamType}/{streamId}/events/{revision}",
       "put",
@@ -223,6 +226,7 @@ describe("GET /openapi.json", () => {
       await call("POST", "/streams/order", { body: { initialEvent: newEvent("B") }, ...keyed }),
     );
     check("/operations", "get", await call("GET", "/operations", { query: "state=sleeping" }));
+    check("/streams", "get", await call("GET", "/streams", { query: "nextPageKey=bm90LWEta2V5" }));
   });
 
   it("real answers of the operations match their documented schemas", async () => {

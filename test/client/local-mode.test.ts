@@ -28,6 +28,7 @@ import {
   problemTypes,
   type RecordedEvent,
   StreamNotFound,
+  type StreamTypeSummary,
   subscribe,
   WrongExpectedRevision,
 } from "../../client/index.ts";
@@ -218,6 +219,39 @@ describe("EventStoreClient against local mode", () => {
         await collect(client.listStreams(streamType, { updatedAfter: new Date(Date.now() + 60_000) })),
         [],
       );
+    });
+
+    it("lists the stream types by name with their counts, page by page, once the change feed has counted them", async () => {
+      const prefix = uniqueStreamType("client-types");
+      const [first, second] = [`${prefix}-a`, `${prefix}-b`];
+      const created: Record<string, string[]> = { [first]: [], [second]: [] };
+      for (const [streamType, count] of [
+        [first, 3],
+        [second, 2],
+      ] as const) {
+        for (let index = 0; index < count; index++) created[streamType]?.push(await streamWith(streamType, 1));
+      }
+      const lastCreated = async (streamType: string) =>
+        (await client.getStream(streamType, created[streamType]?.at(-1) as string)).updatedAt;
+
+      // The counts follow the change feed: wait until both types show every stream.
+      let ours: StreamTypeSummary[] = [];
+      const pagesBefore = sent.filter((line) => line.startsWith("GET /streams?")).length;
+      const counted = await eventually(async () => {
+        const listed = await collect(client.listStreamTypes({ pageSize: 2 }));
+        ours = listed.filter((type) => type.streamType.startsWith(prefix));
+        return ours.map((type) => type.streamCount).join() === "3,2";
+      }, 10_000);
+
+      assert.ok(counted, JSON.stringify(ours));
+      assert.deepEqual(ours, [
+        { streamType: first, streamCount: 3, lastStreamCreatedAt: await lastCreated(first) },
+        { streamType: second, streamCount: 2, lastStreamCreatedAt: await lastCreated(second) },
+      ]);
+      const pages = sent.filter((line) => line.startsWith("GET /streams?")).slice(pagesBefore);
+      assert.ok(pages.length >= 2, "pages of two: at least two requests");
+      assert.ok(pages.every((line) => line.includes("limit=2")));
+      assert.ok(pages.some((line) => line.includes("nextPageKey=")));
     });
   });
 

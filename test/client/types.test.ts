@@ -44,6 +44,8 @@ agree<
     Answers<client.AppendResult, Served<typeof schema.AppendAnswer>>,
     Answers<client.EventPage, Served<typeof schema.EventPageAnswer>["eventPage"]>,
     Answers<client.StreamPage, Served<typeof schema.StreamPageAnswer>["streamPage"]>,
+    Answers<client.StreamTypeSummary, Served<typeof schema.StreamTypeSummary>>,
+    Answers<client.StreamTypePage, Served<typeof schema.StreamTypePageAnswer>["streamTypePage"]>,
     Answers<client.Liveness, Served<typeof schema.Liveness>>,
     Answers<client.Problem, Served<typeof schema.Problem>>,
     Answers<client.Operation, Served<typeof operationSchema.Operation>>,

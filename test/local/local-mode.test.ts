@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { type TestNotifications, testNotificationsAt } from "#test/support/notifications.ts";
 import { eventually, listeningAddresses, loopbackAddresses, type RunningLocalMode, startLocalMode } from "./support.ts";
@@ -66,6 +67,16 @@ describe("local mode end to end (npm start)", () => {
     }
   });
 
+  it("serves the console at / to a browser, and names it in the banner", async () => {
+    assert.match(local.output(), new RegExp(`Console\\s+${local.apiUrl}/`));
+    const page = await fetch(`${local.apiUrl}/`, { headers: { accept: "text/html" } });
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get("content-type"), "text/html; charset=utf-8");
+    const tail = await fetch(`${local.apiUrl}/_console/tail?streamType=order`);
+    assert.equal(tail.headers.get("content-type"), "text/event-stream; charset=utf-8");
+    await tail.body?.cancel();
+  });
+
   it("logs one line per request: method, path, status, milliseconds", async () => {
     await fetch(`${local.apiUrl}/liveness-check?probe=1`);
     await post("/streams/order", "not json");
@@ -88,6 +99,45 @@ describe("local mode end to end (npm start)", () => {
     });
     assert.equal(response.status, 400);
     assert.equal(response.headers.get("content-type"), "application/problem+json");
+  });
+
+  it("lists the stream types with their counts once the change feed has kept the new streams", async () => {
+    const prefix = `types-${randomUUID().slice(0, 8)}`;
+    const wanted: Record<string, number> = { [`${prefix}-a`]: 2, [`${prefix}-b`]: 1 };
+    let streamId = "";
+    for (const [streamType, count] of Object.entries(wanted)) {
+      for (let index = 0; index < count; index++) {
+        const created = await post(`/streams/${streamType}`, { initialEvent: { eventType: "Opened", payload: {} } });
+        assert.equal(created.status, 201);
+        streamId = created.json.stream.streamId;
+      }
+    }
+    const get = (path: string) => fetch(`${local.apiUrl}${path}`).then((response) => response.json() as any);
+    const ours = async () =>
+      ((await get("/streams?limit=1000")).streamTypePage.streamTypes as { streamType: string; streamCount: number }[])
+        .filter((type) => type.streamType.startsWith(prefix))
+        .map((type) => [type.streamType, type.streamCount]);
+    let listed: unknown[] = [];
+    const counted = await eventually(async () => {
+      listed = await ours();
+      return JSON.stringify(listed) === JSON.stringify(Object.entries(wanted));
+    }, 10_000);
+    assert.ok(counted, JSON.stringify(listed));
+
+    // Another event of a stream that is counted already counts nothing.
+    const streamType = `${prefix}-b`;
+    const appended = await fetch(`${local.apiUrl}/streams/${streamType}/${streamId}/events/2`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ event: { eventType: "Noted", payload: {} } }),
+    });
+    assert.equal(appended.status, 201);
+    const kept = await eventually(
+      async () => (await get(`/streams/${streamType}`)).streamPage.streams[0]?.revision === 2,
+      10_000,
+    );
+    assert.ok(kept, "the change feed kept the append");
+    assert.deepEqual(await ours(), Object.entries(wanted));
   });
 
   it("Ctrl-C stops everything it started and exits 0", async () => {

@@ -14,7 +14,7 @@ import { eventsTable, testStreamStore, uniqueStreamType } from "#test/support/st
 import { readStreamRecords } from "#test/support/stream-records.ts";
 import { lambdaContext, recordingObservability } from "./recorder.ts";
 
-const keptSummaries = { raiseSummary: async () => {} };
+const keptSummaries = { raiseSummary: async () => false };
 
 describe("change-feed observability", () => {
   let store: StreamStore;

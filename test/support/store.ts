@@ -9,6 +9,7 @@ import { createApi } from "#api/app.ts";
 import type { ApiServices } from "#api/router.ts";
 import { localAwsClientConfig } from "#local/aws-local.ts";
 import { createDocumentClient } from "#shared/aws-clients.ts";
+import type { StreamTypeSummary } from "#store/model.ts";
 import { type StoreOperation, StreamStore } from "#store/stream-store.ts";
 import { testDynamoDb, testTable } from "./dynamodb.ts";
 
@@ -20,12 +21,15 @@ export interface CapacityLog {
   clear(): void;
 }
 
-/** The real store over the shared test table; `now` pins its clock (appends' createdAt, summaries' listing time). */
+/**
+ * The real store over the shared test table (or `tableName`, for a suite that must see its own items alone); `now`
+ * pins its clock (appends' createdAt, summaries' listing time).
+ */
 export async function testStreamStore(
-  options: { now?: () => number } = {},
+  options: { now?: () => number; tableName?: string } = {},
 ): Promise<{ store: StreamStore; tableName: string; capacity: CapacityLog }> {
   const { endpoint } = testDynamoDb();
-  const tableName = await testTable(eventsTable);
+  const tableName = await testTable(options.tableName ?? eventsTable);
   const entries: CapacityLog["entries"] = [];
   const store = new StreamStore({
     client: createDocumentClient(localAwsClientConfig(endpoint)),
@@ -145,5 +149,17 @@ export async function storedRevisions(store: StreamStore, streamType: string, st
     revisions.push(...page.events.map((event) => event.revision));
     if (!page.hasMore) return revisions;
     afterRevision = page.lastEvaluatedRevision;
+  }
+}
+
+/** Every stream type the store lists, in its order, read page by page (`limit` a page). */
+export async function allStreamTypes(store: StreamStore, limit = 1000): Promise<StreamTypeSummary[]> {
+  const types: StreamTypeSummary[] = [];
+  let pageKey: string | undefined;
+  for (;;) {
+    const page = await store.listStreamTypes({ limit, pageKey });
+    types.push(...page.streamTypes);
+    if (!page.hasMore) return types;
+    pageKey = page.nextPageKey;
   }
 }

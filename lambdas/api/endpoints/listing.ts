@@ -1,9 +1,9 @@
-/** Streams of a type, by the time of their last event. */
+/** Streams of a type, by the time of their last event; and the stream types, by name. */
 import type { LambdaFunctionURLResult } from "aws-lambda";
 import { epochMillis, invalidInput, readInput } from "#api/input.ts";
 import { json } from "#api/responses.ts";
 import type { ApiRequest } from "#api/router.ts";
-import { ListStreamsQuery, StreamTypePath } from "#api/schema.ts";
+import { ListStreamsQuery, PageQuery, StreamTypePath } from "#api/schema.ts";
 import { InvalidInputError } from "#store/errors.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 
@@ -29,4 +29,11 @@ export async function listStreams(request: ApiRequest, store: StreamStore): Prom
     if (keyErrors && keyField !== "nextPageKey") throw invalidInput({ [keyField]: keyErrors });
     throw error;
   }
+}
+
+/** GET /streams: the stream types in name order, each with its number of streams (lags the change feed). */
+export async function listStreamTypes(request: ApiRequest, store: StreamStore): Promise<LambdaFunctionURLResult> {
+  const { query } = readInput(request, { query: PageQuery });
+  const streamTypePage = await store.listStreamTypes({ limit: query.limit, pageKey: query.nextPageKey || undefined });
+  return json(200, { streamTypePage });
 }
