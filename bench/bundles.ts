@@ -1,10 +1,13 @@
 /**
  * Part 5: the Lambda bundles. Each handler is bundled with the options `npm run build` bundles the deployed
  * handlers with (scripts/build.ts: ESM, minified, external source map, platform node, the runtime's Node
- * version as target, `@aws-sdk/*` left to the runtime, the createRequire banner), plus a metafile.
- * Reported: minified size, the five inputs that take most of it, the size with the AWS SDK bundled in, and cold
- * init — a fresh Node process imports the bundle and serves its first event — as the median of several
- * processes, next to a hello-world handler bundled the same way in the same run.
+ * version as target, the AWS SDK bundled in and tree-shaken, the createRequire banner), plus a metafile.
+ * Reported: minified size as deployed, the five inputs that take most of it, the size with the SDK left to the
+ * runtime (SPEC section 7's 250 KB budget), and cold init — a fresh Node process imports the bundle and serves its
+ * first event — as the median and spread (p10–p90) of many processes, next to a hello-world handler bundled the
+ * same way in the same run. The ratio to hello world is taken on the time from process start to the first answer
+ * (Node's own bootstrap included, as a Lambda runtime's init includes it). `api (SDK from node_modules)` is the
+ * API bundle as it was deployed before the SDK went inside: the before/after of one run.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -20,23 +23,25 @@ const projectRoot = fileURLToPath(new URL("..", import.meta.url));
 const outRoot = join(projectRoot, ".tmp", "bench-bundles");
 
 export interface BundleFigures {
-  name: "api" | "change-feed" | "sdk-clients-only" | "hello-world";
+  name: "api" | "change-feed" | "sdk-clients-only" | "hello-world" | "api (SDK from node_modules)";
   entry: string;
-  /** index.mjs as deployed (minified, without the source map). */
+  /** index.mjs as deployed (minified, the SDK inside, without the source map). */
   bytes: number;
   sourceMapBytes: number;
   topInputs: { path: string; bytes: number }[];
-  /** The same bundle with the AWS SDK bundled in instead of taken from the runtime. */
-  bytesWithSdk?: number;
-  topInputsWithSdk?: { path: string; bytes: number }[];
+  /** The same bundle with the AWS SDK left out (to the runtime): SPEC section 7's bundle budget. */
+  bytesSdkFromRuntime?: number;
   coldInit: {
     runs: number;
     /** Median of import + first event, measured inside the fresh process. */
     medianMs: number;
+    p10Ms: number;
     p90Ms: number;
     /** Median time from the process's start (Node's own bootstrap included) to the first answer. */
     medianSinceProcessStartMs: number;
-    /** medianMs / the hello-world's medianMs. */
+    p10SinceProcessStartMs: number;
+    p90SinceProcessStartMs: number;
+    /** medianSinceProcessStartMs / the hello-world's. */
     toHelloWorld?: number;
   };
 }
@@ -44,7 +49,11 @@ export interface BundleFigures {
 export interface BundlesResult {
   target: string;
   bundles: BundleFigures[];
-  budgets: { apiBytes: { limit: number; met: boolean }; coldInitMs: { aim: number; met: boolean } };
+  budgets: {
+    apiBytes: { limit: number; met: boolean };
+    /** Init + first request of api and change-feed, each ≤ 1.3 × hello world's (SPEC section 7). */
+    coldInitRatio: { limit: number; met: boolean };
+  };
 }
 
 export async function measureBundles(options: { coldStarts: number }): Promise<BundlesResult> {
@@ -72,54 +81,81 @@ export async function measureBundles(options: { coldStarts: number }): Promise<B
     { name: "hello-world", entry: helloEntry, event: openApiEvent() },
   ] as const;
 
-  const built = [];
+  const built: {
+    name: BundleFigures["name"];
+    entry: string;
+    event: unknown;
+    file: string;
+    figures: Built;
+    sdkFromRuntime: Built | undefined;
+  }[] = [];
   for (const { name, entry, event } of entries) {
-    const withoutSdk = await bundle(entry, join(outRoot, name), true);
+    const deployed = await bundle(entry, join(outRoot, name), false);
     const generated = name === "hello-world" || name === "sdk-clients-only";
-    const withSdk = generated ? undefined : await bundle(entry, join(outRoot, `${name}-sdk`), false);
-    built.push({ name, entry, event, withoutSdk, withSdk });
+    const sdkFromRuntime = generated ? undefined : await bundle(entry, join(outRoot, `${name}-runtime-sdk`), true);
+    built.push({ name, entry, event, file: deployed.file, figures: deployed, sdkFromRuntime });
+    // The API as deployed before: the SDK loaded from node_modules, as the runtime's own SDK is loaded.
+    if (name === "api" && sdkFromRuntime) {
+      built.push({
+        name: "api (SDK from node_modules)",
+        entry,
+        event,
+        file: sdkFromRuntime.file,
+        figures: sdkFromRuntime,
+        sdkFromRuntime,
+      });
+    }
   }
 
-  // Cold starts, interleaved so that machine noise spreads over all three alike.
+  // Cold starts, interleaved so that machine noise spreads over all of them alike.
   const samples = new Map<string, { initMs: number; sinceStartMs: number }[]>(built.map((b) => [b.name, []]));
   for (let run = 0; run < options.coldStarts; run++) {
-    for (const item of built) samples.get(item.name)?.push(await coldStart(item.withoutSdk.file, item.event));
+    for (const item of built) samples.get(item.name)?.push(await coldStart(item.file, item.event));
   }
 
-  const helloMedian = median((samples.get("hello-world") ?? []).map((sample) => sample.initMs));
+  const helloSinceStart = median((samples.get("hello-world") ?? []).map((sample) => sample.sinceStartMs));
   const bundles: BundleFigures[] = built.map((item) => {
     const runs = samples.get(item.name) ?? [];
     const init = runs.map((sample) => sample.initMs);
-    const medianMs = round(median(init), 1);
+    const sinceStart = runs.map((sample) => sample.sinceStartMs);
+    const medianSinceProcessStartMs = round(median(sinceStart), 1);
     return {
       name: item.name,
       entry: item.entry.startsWith(outRoot) ? `(generated) ${item.name}` : item.entry,
-      bytes: item.withoutSdk.bytes,
-      sourceMapBytes: item.withoutSdk.mapBytes,
-      topInputs: item.withoutSdk.topInputs,
-      ...(item.withSdk ? { bytesWithSdk: item.withSdk.bytes, topInputsWithSdk: item.withSdk.topInputs } : {}),
+      bytes: item.figures.bytes,
+      sourceMapBytes: item.figures.mapBytes,
+      topInputs: item.figures.topInputs,
+      ...(item.sdkFromRuntime ? { bytesSdkFromRuntime: item.sdkFromRuntime.bytes } : {}),
       coldInit: {
         runs: runs.length,
-        medianMs,
+        medianMs: round(median(init), 1),
+        p10Ms: round(percentile(init, 0.1), 1),
         p90Ms: round(percentile(init, 0.9), 1),
-        medianSinceProcessStartMs: round(median(runs.map((sample) => sample.sinceStartMs)), 1),
-        ...(item.name === "hello-world" ? {} : { toHelloWorld: round(medianMs / helloMedian, 2) }),
+        medianSinceProcessStartMs,
+        p10SinceProcessStartMs: round(percentile(sinceStart, 0.1), 1),
+        p90SinceProcessStartMs: round(percentile(sinceStart, 0.9), 1),
+        ...(item.name === "hello-world" ? {} : { toHelloWorld: round(medianSinceProcessStartMs / helloSinceStart, 2) }),
       },
     };
   });
   const api = bundles.find((b) => b.name === "api") as BundleFigures;
   const ours = bundles.filter((b) => b.name === "api" || b.name === "change-feed");
-  const slowest = Math.max(...ours.map((b) => b.coldInit.medianMs));
+  const coldInitRatioLimit = 1.3;
   rmSync(outRoot, { recursive: true, force: true });
   return {
     target: handlerTarget,
     bundles,
     budgets: {
-      apiBytes: { limit: 250 * 1024, met: api.bytes <= 250 * 1024 },
-      coldInitMs: { aim: 150, met: slowest < 150 },
+      apiBytes: { limit: 250 * 1024, met: (api.bytesSdkFromRuntime ?? api.bytes) <= 250 * 1024 },
+      coldInitRatio: {
+        limit: coldInitRatioLimit,
+        met: ours.every((b) => (b.coldInit.toHelloWorld ?? Number.POSITIVE_INFINITY) <= coldInitRatioLimit),
+      },
     },
   };
 }
+
+type Built = Awaited<ReturnType<typeof bundle>>;
 
 async function bundle(entry: string, outdir: string, sdkFromRuntime: boolean) {
   const file = join(outdir, "index.mjs");

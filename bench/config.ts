@@ -39,6 +39,8 @@ export interface BenchConfig {
     connections: number[];
     durationSeconds: number;
     warmUpSeconds: number;
+    /** Streams of one type that the listing requests page through (as `eshttp` does) or read as one page. */
+    listingStreams: number;
   };
   fanOut: {
     /** Events of the subscribed stream type; each yields one delay sample. */
@@ -60,6 +62,21 @@ export interface BenchConfig {
     warmUpRequests: number;
     /** Timed appends per variant (bare fetch, client without auth, client with SigV4), taking turns. */
     requests: number;
+  };
+  drain: {
+    /** Events appended while the change feed is stopped, then drained (bench/drain.ts). */
+    events: number;
+    /** Streams they are spread over. */
+    streams: number;
+  };
+  hotType: {
+    /** Listing shard counts (the stack option `listingShards`) to run one hot stream type with. */
+    shards: number[];
+    /** Workers appending (each to a stream of its own) with the summary upkeep after each append. */
+    concurrency: number;
+    seconds: number;
+    /** Streams of the listing page whose cost is reported. */
+    pageSize: number;
   };
   replay: {
     /** Events in the history a replay republishes (SPEC section 7: 100,000). */
@@ -83,10 +100,12 @@ export const fullConfig: BenchConfig = {
     readStreamEvents: 20,
     readStreams: 32,
   },
-  http: { connections: [1, 8], durationSeconds: 3, warmUpSeconds: 2 },
+  http: { connections: [1, 8], durationSeconds: 3, warmUpSeconds: 2, listingStreams: 200 },
   fanOut: { events: 240, otherTypeEvery: 4, streams: 10, intervalMs: 20, drainTimeoutMs: 10_000 },
   bundles: { coldStarts: 12 },
   clientOverhead: { warmUpRequests: 200, requests: 1_000 },
+  drain: { events: 5_000, streams: 100 },
+  hotType: { shards: [1, 4, 16], concurrency: 8, seconds: 3, pageSize: 100 },
   replay: { events: 100_000, streams: 1_000 },
 };
 
@@ -104,9 +123,11 @@ export const smokeConfig: BenchConfig = {
     readStreamEvents: 20,
     readStreams: 4,
   },
-  http: { connections: [8], durationSeconds: 0.5, warmUpSeconds: 0 },
+  http: { connections: [8], durationSeconds: 0.5, warmUpSeconds: 0, listingStreams: 20 },
   fanOut: { events: 12, otherTypeEvery: 4, streams: 2, intervalMs: 20, drainTimeoutMs: 5_000 },
   bundles: { coldStarts: 2 },
   clientOverhead: { warmUpRequests: 20, requests: 50 },
+  drain: { events: 200, streams: 10 },
+  hotType: { shards: [1, 4, 16], concurrency: 8, seconds: 0.3, pageSize: 10 },
   replay: { events: 300, streams: 6 },
 };

@@ -1,11 +1,14 @@
 /**
  * Child process of the bench: local mode composed by local/compose.ts, as `npm start` composes it, but on
  * the bench's own DynamoDB Local and table: the API handler behind the local function-URL server, the change
- * feed handler driven by the stream poller, and the local SNS/SQS endpoint it publishes to. It runs apart from
- * the load generator so that autocannon and the server do not share one event loop.
+ * feed handler driven by the stream poller, and the local SNS/SQS endpoint it publishes to (these two on a worker
+ * thread of this process, as in `npm start`). It runs apart from the load generator so that autocannon and the
+ * server do not share one event loop.
  *
  * Talks to the parent over IPC: sends {type:"ready", url, snsEndpoint, topicArn}; obeys {type:"stop-change-feed"}
- * (answers {type:"change-feed-stopped"}) and {type:"exit"}.
+ * (answers {type:"change-feed-stopped"}), {type:"cpu-usage"} (answers {type:"cpu-usage", micros}: this process's
+ * user + system CPU time so far, all threads', which the HTTP part reads around each measured window) and
+ * {type:"exit"}.
  *
  * Usage (by bench/local-mode.ts): node --import tsx bench/local-mode-server.ts --dynamodb-endpoint URL --table T
  */
@@ -15,9 +18,10 @@ import { startHttpServer } from "#local/http-server.ts";
 
 export type LocalModeMessage =
   | { type: "ready"; url: string; snsEndpoint: string; topicArn: string }
-  | { type: "change-feed-stopped" };
+  | { type: "change-feed-stopped" }
+  | { type: "cpu-usage"; micros: number };
 
-export type LocalModeCommand = { type: "stop-change-feed" } | { type: "exit" };
+export type LocalModeCommand = { type: "stop-change-feed" } | { type: "cpu-usage" } | { type: "exit" };
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -46,6 +50,10 @@ async function main(): Promise<void> {
     if (command.type === "exit") void shutdown();
     if (command.type === "stop-change-feed")
       void local.stopChangeFeed().then(() => send({ type: "change-feed-stopped" }));
+    if (command.type === "cpu-usage") {
+      const { user, system } = process.cpuUsage();
+      send({ type: "cpu-usage", micros: user + system });
+    }
   });
   const { endpoint, topicArn } = local.notifications;
   send({ type: "ready", url: server.url, snsEndpoint: endpoint, topicArn });

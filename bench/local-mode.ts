@@ -11,6 +11,8 @@ export interface LocalMode {
   topicArn: string;
   /** Stops the change feed (the API keeps serving): HTTP load then measures the API alone. */
   stopChangeFeed(): Promise<void>;
+  /** The API process's user + system CPU time so far, in microseconds. */
+  cpuUsage(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -34,6 +36,12 @@ export async function startLocalMode(options: { dynamoDbEndpoint: string; tableN
         const answer = nextMessage(child, "change-feed-stopped", 30_000);
         command(child, { type: "stop-change-feed" });
         await answer;
+      },
+      cpuUsage: async () => {
+        const answer = nextMessage(child, "cpu-usage", 10_000);
+        command(child, { type: "cpu-usage" });
+        const message = await answer;
+        return message.type === "cpu-usage" ? message.micros : Number.NaN;
       },
       stop: () => stopChild(child, exited),
     };

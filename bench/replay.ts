@@ -114,11 +114,7 @@ async function replayInLocalMode(options: {
 
 /** `config.streams` streams sharing `config.events` events, written in appends of up to 100, then listed. */
 async function seedHistory(store: StreamStore, config: BenchConfig["replay"]): Promise<void> {
-  const perStream = Math.ceil(config.events / config.streams);
-  const streams = Array.from({ length: config.streams }, (_, index) => ({
-    id: newStreamId(),
-    events: Math.max(0, Math.min(perStream, config.events - index * perStream)),
-  }));
+  const streams = streamsSharing(config);
   let next = 0;
   const worker = async () => {
     for (let stream = streams[next++]; stream; stream = streams[next++]) {
@@ -131,6 +127,15 @@ async function seedHistory(store: StreamStore, config: BenchConfig["replay"]): P
     }
   };
   await Promise.all(Array.from({ length: seedConcurrency }, worker));
+}
+
+/** `config.streams` new streams and how many of `config.events` each gets (the last ones may get fewer). */
+export function streamsSharing(config: { events: number; streams: number }): { id: string; events: number }[] {
+  const perStream = Math.ceil(config.events / config.streams);
+  return Array.from({ length: config.streams }, (_, index) => ({
+    id: newStreamId(),
+    events: Math.max(0, Math.min(perStream, config.events - index * perStream)),
+  }));
 }
 
 async function waitUntilFinished(url: string): Promise<{ state: string; progress: ReplayResult["progress"] }> {

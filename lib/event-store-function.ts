@@ -69,8 +69,8 @@ export class EventStoreFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     this.function = new LambdaFunction(this, "Function", {
-      // Built by esbuild when the package is built (scripts/build.ts): ESM, minified, with a source map; the
-      // runtime provides the AWS SDK v3. Synth only zips the folder, so it needs neither esbuild nor Docker.
+      // Built by esbuild when the package is built (scripts/build.ts): ESM, minified, with a source map, the AWS
+      // SDK v3 bundled in and tree-shaken. Synth only zips the folder, so it needs neither esbuild nor Docker.
       code: Code.fromAsset(handlerAssetDir(props.handler)),
       handler: `${handlerBundleFile.replace(/\.mjs$/, "")}.handler`,
       description: props.description,

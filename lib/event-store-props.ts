@@ -133,6 +133,20 @@ export interface EventStoreProps {
    * @default - no other target: replays go to the store's topic only
    */
   readonly replayTargets?: ReplayTargets;
+  /**
+   * Partitions of the stream listing's index per stream type, 1 to 32. Every append's summary upkeep writes the
+   * index, and DynamoDB gives one partition about 1,000 write units per second (an upkeep takes 2 of them), so one
+   * stream type sustains about 500 × `listingShards` summary upkeeps per second; a listing page queries every
+   * shard, so more shards make each page cost more queries and read units (docs/performance.md, "A hot stream
+   * type"). The functions get it in `LISTING_SHARDS`.
+   *
+   * Choose it when the table is created. It may be raised later: a stream's summary moves to its new shard at its
+   * next append, and the shards below the old count stay among those every listing queries. Never lower it on a
+   * live table: streams whose summaries sit in the shards above the new count drop out of listings until they are
+   * appended to again.
+   * @default 4
+   */
+  readonly listingShards?: number;
 }
 
 /** The body of a notification: the Go project's fields, or those plus payload and metadata. */

@@ -24,6 +24,7 @@ import { Construct } from "constructs";
 import { changeFeedFilterPattern } from "../lambdas/change-feed/filter.ts";
 import { environmentVariables } from "../lambdas/shared/environment.ts";
 import { streamTypePattern } from "../lambdas/shared/stream-type.ts";
+import { checkListingShards } from "../lambdas/store/table.ts";
 import { createAlarms } from "./alarms.ts";
 import { createDeadLetterQueue } from "./dead-letter-queue.ts";
 import { EventStoreFunction } from "./event-store-function.ts";
@@ -72,6 +73,9 @@ export class EventStore extends Construct {
     ) {
       throw new Error(`apiReservedConcurrency must be a whole number of at least 1, got ${apiReservedConcurrency}`);
     }
+
+    // Checked here, at synth, rather than by the functions at their first start.
+    const listingShards = props.listingShards === undefined ? undefined : checkListingShards(props.listingShards);
 
     this.table = createTable(this, removalPolicy, props.deletionProtection ?? true);
     this.topic = createTopic(this, props.fifoTopic ?? false, props.topicEncryptionKey);
@@ -131,6 +135,12 @@ export class EventStore extends Construct {
       },
     });
     this.changeFeedFunction = changeFeed.function;
+    if (listingShards !== undefined) {
+      // Every function that lists streams or keeps their summaries must split the listing the same way.
+      for (const fn of [this.apiFunction, this.changeFeedFunction, this.operations.workerFunction]) {
+        fn.addEnvironment(environmentVariables.listingShards, String(listingShards));
+      }
+    }
     allowTableActions(changeFeed.role, this.table, {
       sid: "KeepSummariesAndUndelivered",
       // Update: stream summaries; Put and Query: undelivered notifications of a stream (on the table, by stream).

@@ -1,24 +1,23 @@
 /**
  * Local mode, composed once: the table (from the stack's own definition) in a running DynamoDB Local, the local
- * SNS/SQS endpoint with the notification topic, the API handler, the change-feed handler driven by the stream
- * poller, and the operation worker driven by the operations poller on a local SQS queue (with the redrive timer)
+ * SNS/SQS endpoint with the notification topic and the change-feed handler driven by the stream poller (these two
+ * on a worker thread, change-feed/thread.ts, so that the API's event loop serves requests only), the API handler,
+ * and the operation worker driven by the operations poller on a local SQS queue (with the redrive timer)
  * — each handler built by the same factory its Lambda entry calls, with configuration passed in (never through
  * `process.env`) — and the console's routes (local/console/). `npm start`, the bench and the tests all start local
  * mode through `composeLocalMode`.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { createApiHandler } from "#api/handler.ts";
-import { createChangeFeedHandler } from "#change-feed/handler.ts";
 import { createOperationWorkerHandler } from "#operations/handler.ts";
 import { createSqsOperationQueue } from "#operations/queue.ts";
 import type { AwsClientConfig } from "#shared/aws-clients.ts";
 import { type LocalClientTimeouts, localAwsClientConfig, localClientWithTimeouts } from "./aws-local.ts";
-import { type StreamPoller, startStreamPoller } from "./change-feed/poller.ts";
+import { startChangeFeedThread } from "./change-feed/thread.ts";
 import { createConsole } from "./console/serve.ts";
 import type { FunctionUrlHandler, LocalRoutes } from "./http-server.ts";
-import { type LocalNotifications, startLocalNotifications, useNotificationsAt } from "./notifications.ts";
+import type { LocalNotifications } from "./notifications.ts";
 import {
   ensureOperationsQueue,
   type OperationsPoller,
@@ -45,6 +44,11 @@ export interface LocalModeOptions {
   checkpointFile?: string;
   /** Told about change-feed failures. Default: one line on stderr. */
   onChangeFeedError?: (error: Error) => void;
+  /**
+   * Told once when the change feed's worker thread (the poller, the change-feed handler and the local SNS/SQS) dies
+   * while local mode runs; the caller should stop local mode. Default: one line on stderr.
+   */
+  onChangeFeedDied?: (error: Error) => void;
   /** The operation worker (replays and redrives). */
   operations?: LocalOperationsOptions;
 }
@@ -75,6 +79,8 @@ export interface LocalMode {
   operationsQueueUrl: string;
   /** Stops the change feed; the API keeps answering (the bench measures it alone this way). */
   stopChangeFeed(): Promise<void>;
+  /** Resolves once the change feed has handed on every record written before the call (the bench's drain). */
+  changeFeedIdle(): Promise<void>;
   /**
    * Ends the console's tails, stops the redrive timer, the operation worker and the change feed, then the local
    * SNS/SQS (if started here). DynamoDB Local belongs to the caller.
@@ -84,42 +90,46 @@ export interface LocalMode {
 
 /** Failed deliveries of a change-feed batch before it is reported and skipped, like the stack's bounded retries. */
 const changeFeedMaxRetryAttempts = 10;
+/**
+ * Records per change-feed call: GetRecords' most. The stack's default is 100 (`changeFeedBatchSize`; the event
+ * source mapping allows up to 10 000). A backlog then costs one summary write per stream per 1 000 records, not per
+ * 100: DynamoDB Local's writes, not reading or publishing, are what limit how fast local mode drains its stream.
+ */
+const changeFeedBatchSize = 1_000;
 
 export async function composeLocalMode(options: LocalModeOptions): Promise<LocalMode> {
   const dynamoDb = { ...localAwsClientConfig(options.dynamoDbEndpoint), ...options.dynamoDbTimeouts };
   const streamArn = await tableStream(dynamoDb.endpoint, options.tableName);
-  const notifications = options.snsEndpoint
-    ? await useNotificationsAt(options.snsEndpoint)
-    : await startLocalNotifications({ port: options.snsPort ?? 0 });
+  const changeFeedThread = await startChangeFeedThread(
+    {
+      tableName: options.tableName,
+      streamArn,
+      dynamoDb,
+      dynamoDbTimeouts: options.dynamoDbTimeouts,
+      notifications: options.snsEndpoint ? { endpoint: options.snsEndpoint } : { port: options.snsPort ?? 0 },
+      checkpointFile: options.checkpointFile,
+      batchSize: changeFeedBatchSize,
+      // After this many failures of one batch every further retry is reported (the feed never skips a record).
+      maxRetryAttempts: changeFeedMaxRetryAttempts,
+    },
+    {
+      onChangeFeedError: options.onChangeFeedError ?? ((error) => console.error(`change feed: ${error.message}`)),
+      onWorkerDied: options.onChangeFeedDied ?? ((error) => console.error(`change feed: ${error.message}`)),
+    },
+  );
+  const notifications = changeFeedThread.notifications;
 
-  const operations = await startOperations(options, dynamoDb, notifications);
+  const operations = await startOperations(options, dynamoDb, notifications).catch(async (error: unknown) => {
+    await notifications.stop();
+    throw error;
+  });
   const api = createApiHandler({
     tableName: options.tableName,
     dynamoDb,
     // Local mode has no stack to allow replay targets: any local queue or topic will do.
     operations: { queue: operations.queue, allowedReplayTargets: ["*"] },
   });
-  const changeFeed = createChangeFeedHandler({
-    tableName: options.tableName,
-    topicArn: notifications.topicArn,
-    dynamoDb,
-    sns: localAwsClientConfig(notifications.endpoint),
-  });
-  let poller: StreamPoller | undefined = startStreamPoller({
-    streamsClient: new DynamoDBStreamsClient(localClientWithTimeouts(dynamoDb.endpoint, options.dynamoDbTimeouts)),
-    streamArn,
-    handler: changeFeed,
-    checkpointFile: options.checkpointFile,
-    // After this many failures of one batch every further retry is reported (the feed never skips a record).
-    maxRetryAttempts: changeFeedMaxRetryAttempts,
-    onError: options.onChangeFeedError ?? ((error) => console.error(`change feed: ${error.message}`)),
-  });
-
-  const stopChangeFeed = async () => {
-    const stopping = poller?.stop();
-    poller = undefined;
-    await stopping;
-  };
+  const { stopChangeFeed, changeFeedIdle } = changeFeedThread;
   const consoleRoutes = createConsole(notifications);
   return {
     api,
@@ -128,6 +138,7 @@ export async function composeLocalMode(options: LocalModeOptions): Promise<Local
     notifications,
     operationsQueueUrl: operations.queueUrl,
     stopChangeFeed,
+    changeFeedIdle,
     stop: async () => {
       await consoleRoutes.close().catch(() => {});
       await operations.stop().catch(() => {});

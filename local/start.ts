@@ -5,6 +5,7 @@
  *
  * When a part dies: DynamoDB Local exiting on its own (killed, crashed) stops local mode with exit code 1 and
  * one line on stderr (no restart: an in-memory database would come back empty under a running change feed).
+ * So does the change feed's worker thread (poller, change-feed handler, local SNS/SQS) failing or exiting.
  * This process killed, even with SIGKILL: DynamoDB Local's watchdog ends it (watchdog.ts). A second start on the
  * same data folder: refused, naming the folder and the pid that holds it (data-dir-lock.ts).
  */
@@ -100,6 +101,10 @@ async function main(): Promise<void> {
       tableName,
       ...("endpoint" in options.sns ? { snsEndpoint: options.sns.endpoint } : { snsPort: options.sns.port }),
       checkpointFile: options.dataDir ? resolve(options.dataDir, "change-feed-checkpoints.json") : undefined,
+      onChangeFeedDied: (error) => {
+        if (stopping) return;
+        stopAll().then(() => fail(new Error(`${error.message}, so local mode stops. Run npm start again`)));
+      },
     });
     apiHandler = local.api;
 

@@ -19,6 +19,8 @@ export interface ApiConfig {
   observability?: Observability;
   /** The operation queue and the replay targets the stack allows. Absent: POST /replays answers 503. */
   operations?: OperationsConfig | undefined;
+  /** Partitions of the listing index per stream type. Default: 4. */
+  listingShards?: number | undefined;
 }
 
 export function createApiHandler(
@@ -29,6 +31,7 @@ export function createApiHandler(
     client: createDocumentClient(config.dynamoDb),
     tableName: config.tableName,
     onContention: () => observability.count("AppendRetries"),
+    listingShards: config.listingShards,
   });
   return observeInvocations(observability, createApi(store, observability, { operations: config.operations }));
 }

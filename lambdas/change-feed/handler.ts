@@ -18,6 +18,8 @@ export interface ChangeFeedConfig {
   /** Client settings; empty in AWS. */
   dynamoDb?: AwsClientConfig;
   sns?: AwsClientConfig;
+  /** Partitions of the listing index per stream type (the stack option `listingShards`). Default: 4. */
+  listingShards?: number | undefined;
   /** Where counters and failures go. Default: nowhere but failures to stderr (local mode, tests). */
   observability?: Observability;
 }
@@ -28,7 +30,11 @@ export function createChangeFeedHandler(
   const { topicArn } = config;
   const observability = config.observability ?? quietObservability;
   const changeFeed = createChangeFeed({
-    store: new StreamStore({ client: createDocumentClient(config.dynamoDb), tableName: config.tableName }),
+    store: new StreamStore({
+      client: createDocumentClient(config.dynamoDb),
+      tableName: config.tableName,
+      listingShards: config.listingShards,
+    }),
     publish: topicArn
       ? createSnsPublisher({ sns: createSnsClient(config.sns), topicArn, body: config.notificationBody, observability })
       : undefined,

@@ -33,6 +33,8 @@ export interface OperationWorkerConfig {
   observability?: Observability;
   /** Events a step reads at most (default 500). */
   eventsPerStep?: number;
+  /** Partitions of the listing index per stream type (the stack option `listingShards`). Default: 4. */
+  listingShards?: number | undefined;
 }
 
 /** The worker itself, for a caller that has the messages already (tests, the bench). */
@@ -54,7 +56,11 @@ export function createConfiguredOperationWorker(config: OperationWorkerConfig): 
       ? createQueuePublisher({ sqs, queueUrl: target.queueUrl, body })
       : createSnsPublisher({ sns: snsFor(targetArn(target)?.split(":")[3]), topicArn: target.topicArn, body });
   return createOperationWorker({
-    store: new StreamStore({ client: createDocumentClient(config.dynamoDb), tableName: config.tableName }),
+    store: new StreamStore({
+      client: createDocumentClient(config.dynamoDb),
+      tableName: config.tableName,
+      listingShards: config.listingShards,
+    }),
     publishToTopic: createSnsPublisher({ sns, topicArn: config.topicArn, body, observability }),
     publisherFor,
     queue: createSqsOperationQueue(config.sqs ?? {}, config.operationsQueueUrl),

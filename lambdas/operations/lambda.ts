@@ -1,5 +1,5 @@
 /** Lambda entry point of the operation worker (SQS event source): configuration from the environment. */
-import { environmentVariables, requiredEnvironment } from "#shared/environment.ts";
+import { environmentVariables, listingShardsFromEnvironment, requiredEnvironment } from "#shared/environment.ts";
 import { quietObservability } from "#shared/observability.ts";
 import { powertoolsObservability } from "#shared/powertools.ts";
 import { createOperationWorkerHandler } from "./handler.ts";
@@ -14,6 +14,7 @@ export const handler = createOperationWorkerHandler({
   operationsQueueUrl: requiredEnvironment(environmentVariables.operationsQueueUrl),
   allowedReplayTargets: parseAllowedTargets(process.env[environmentVariables.allowedReplayTargets]),
   notificationBody: process.env[environmentVariables.notificationBody] === "full" ? "full" : "go",
+  listingShards: listingShardsFromEnvironment(),
   observability: functionName
     ? powertoolsObservability({ serviceName: "event-store-operations", functionName })
     : quietObservability,

@@ -41,10 +41,18 @@ export function clientSettings(config: AwsClientConfig) {
 }
 
 export function createDocumentClient(config: AwsClientConfig = {}): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient(clientSettings(config)), {
+  const client = new DynamoDBClient(clientSettings(config));
+  // Per-call work this client does not need (docs/performance.md, the request path's profile): the logger middleware
+  // runs the SDK's sensitive-data filters over every input and output for a logger that, unless one is configured
+  // (never here), drops them; the user-agent middleware rebuilds and escapes the same header on every call; the
+  // recursion-detection header is for Lambda calling services that can invoke it again, which DynamoDB cannot.
+  for (const name of unneededDynamoDbMiddleware) client.middlewareStack.remove(name);
+  return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });
 }
+
+const unneededDynamoDbMiddleware = ["loggerMiddleware", "getUserAgentMiddleware", "recursionDetectionMiddleware"];
 
 export function createSnsClient(config: AwsClientConfig = {}): SNSClient {
   return new SNSClient(clientSettings(config));

@@ -14,7 +14,15 @@ export const environmentVariables = {
   allowedReplayTargets: "ALLOWED_REPLAY_TARGETS",
   /** `go` (the default: the Go project's body) or `full` (adds Payload and Metadata when they fit). */
   notificationBody: "NOTIFICATION_BODY",
+  /** Partitions of the listing index per stream type (the stack option `listingShards`; unset: the default 4). */
+  listingShards: "LISTING_SHARDS",
 } as const;
+
+/** The listing shards the stack chose, or undefined for the default (the store checks the range). */
+export function listingShardsFromEnvironment(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const value = env[environmentVariables.listingShards];
+  return value ? Number(value) : undefined;
+}
 
 export function requiredEnvironment(name: string, env: NodeJS.ProcessEnv = process.env): string {
   const value = env[name];

@@ -9,7 +9,6 @@
  * original result and writes nothing.
  */
 import { randomUUID } from "node:crypto";
-import { PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { errorName, plainItem, type StoreTable, throttled } from "./dynamo.ts";
 import {
   InvalidInputError,
@@ -169,9 +168,7 @@ async function findRetried(
 async function writeNewEvents(table: StoreTable, items: Item[]): Promise<WriteOutcome> {
   if (items.length === 1) {
     try {
-      await table.send("append", (client) =>
-        client.send(new PutCommand(putNewEvent(table.tableName, items[0] as Item))),
-      );
+      await table.putItem("append", putNewEvent(table.tableName, items[0] as Item));
       return { kind: "written" };
     } catch (error) {
       // A transaction of another writer holds the stream's items (seen in AWS, not in DynamoDB Local): contention.
@@ -181,7 +178,7 @@ async function writeNewEvents(table: StoreTable, items: Item[]): Promise<WriteOu
     }
   }
   try {
-    await table.send("append", (client) => client.send(new TransactWriteCommand(putNewEvents(table.tableName, items))));
+    await table.transactWriteItems("append", putNewEvents(table.tableName, items));
     return { kind: "written" };
   } catch (error) {
     if (errorName(error) !== "TransactionCanceledException") throw error;

@@ -3,11 +3,20 @@
  * capacity (for the bench and the cost tests) and turns DynamoDB's throttling and size errors into store errors.
  * The SDK's own retries (adaptive backoff) run inside each call; what reaches here has exhausted them.
  */
-import type { ConsumedCapacity } from "@aws-sdk/client-dynamodb";
+import {
+  type ConsumedCapacity,
+  type DynamoDBClient,
+  PutItemCommand,
+  type PutItemCommandInput,
+  QueryCommand as QueryItemsCommand,
+  type QueryCommandInput as QueryItemsInput,
+  TransactWriteItemsCommand,
+  type TransactWriteItemsCommandInput,
+} from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { ThrottledError, TooLargeError, UnavailableError } from "./errors.ts";
-import { type Item, maxItemBytes } from "./items.ts";
+import { type AttributeMap, fromAttributes, type Item, maxItemBytes } from "./items.ts";
 import { tableDefinition } from "./table.ts";
 
 /** The store's logical operations, as the capacity hook names them. */
@@ -28,6 +37,8 @@ export class StoreTable {
     readonly client: DynamoDBDocumentClient,
     readonly tableName: string,
     private readonly onConsumedCapacity: CapacityListener | undefined,
+    /** Partitions of the listing index per stream type (see table.ts). */
+    readonly listingShards: number = tableDefinition.listingShards,
   ) {}
 
   async send<Output extends { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] }>(
@@ -57,6 +68,55 @@ export class StoreTable {
   query(operation: StoreOperation, input: QueryCommand["input"]): Promise<QueryCommandOutput> {
     return this.send(operation, (client) => client.send(new QueryCommand(input)));
   }
+
+  /** A query built in the wire format (items.ts), its items read back by items.ts: no document-client marshalling. */
+  async queryItems(
+    operation: StoreOperation,
+    input: QueryItemsInput,
+  ): Promise<{ items: Item[]; lastEvaluatedKey: AttributeMap | undefined }> {
+    const output = await this.send(operation, () => this.sendPlain(new QueryItemsCommand(input)));
+    return { items: (output.Items ?? []).map(fromAttributes), lastEvaluatedKey: output.LastEvaluatedKey };
+  }
+
+  putItem(operation: StoreOperation, input: PutItemCommandInput): Promise<unknown> {
+    return this.send(operation, () => this.sendPlain(new PutItemCommand(input)));
+  }
+
+  transactWriteItems(operation: StoreOperation, input: TransactWriteItemsCommandInput): Promise<unknown> {
+    return this.send(operation, () => this.sendPlain(new TransactWriteItemsCommand(input)));
+  }
+
+  /** The request path's middleware chains, resolved once per command class (see sendPlain). */
+  private readonly plainHandlers = new Map<unknown, (command: object) => Promise<{ output: unknown }>>();
+
+  /**
+   * Sends a plain DynamoDB command through the document client's configuration and middleware stack (a document
+   * client is a view of its DynamoDB client: the same config and the same stack, so the capacity meter and the
+   * timeouts apply alike), resolving that stack once per command class instead of cloning and sorting it on every
+   * call, as the SDK's `cacheMiddleware` option does. That option cannot be set on the shared config: the document
+   * client's commands would then all replay the first command's input. Middleware added to the stack after a
+   * command class was first sent does not reach that class.
+   */
+  private async sendPlain<Output>(command: PlainCommand<Output>): Promise<Output> {
+    let handler = this.plainHandlers.get(command.constructor);
+    if (!handler) {
+      const { middlewareStack, config } = this.client as unknown as DynamoDBClient;
+      handler = command.resolveMiddleware(middlewareStack, config, undefined) as (
+        command: object,
+      ) => Promise<{ output: unknown }>;
+      this.plainHandlers.set(command.constructor, handler);
+    }
+    return (await handler(command)).output as Output;
+  }
+}
+
+/** What sendPlain needs of a command of `@aws-sdk/client-dynamodb`. */
+interface PlainCommand<Output> {
+  resolveMiddleware(
+    stack: DynamoDBClient["middlewareStack"],
+    config: DynamoDBClient["config"],
+    options: undefined,
+  ): (command: never) => Promise<{ output: Output }>;
 }
 
 const throttlingErrors = new Set([

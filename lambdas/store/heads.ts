@@ -37,8 +37,8 @@ export class StreamHeads {
 
   /** The stream's newest event, strongly consistent; undefined when the stream has no events. */
   async read(streamId: string, operation: StoreOperation): Promise<StreamHead | undefined> {
-    const output = await this.table.query(operation, queryHead(this.table.tableName, streamId));
-    return this.rememberNewest(streamId, output.Items?.[0]);
+    const { items } = await this.table.queryItems(operation, queryHead(this.table.tableName, streamId));
+    return this.rememberNewest(streamId, items[0]);
   }
 
   /** The head that `item`, the stream's newest event read just now, makes (remembered); undefined for none. */

@@ -12,6 +12,7 @@
  */
 import type { StoreTable } from "./dynamo.ts";
 import {
+  type AttributeMap,
   eventItem,
   type Item,
   type NewEventWithId,
@@ -36,14 +37,14 @@ export type WindowMatch =
 /** The newest `windowSize` events of a stream, newest first (paged: a query returns at most 1 MB). */
 export async function readWindow(table: StoreTable, streamId: string, windowSize: number): Promise<Item[]> {
   const items: Item[] = [];
-  let startKey: Record<string, unknown> | undefined;
+  let startKey: AttributeMap | undefined;
   do {
-    const output = await table.query(
+    const output = await table.queryItems(
       "append",
       queryWindow(table.tableName, streamId, windowSize - items.length, startKey),
     );
-    items.push(...(output.Items ?? []));
-    startKey = output.LastEvaluatedKey;
+    items.push(...output.items);
+    startKey = output.lastEvaluatedKey;
   } while (startKey && items.length < windowSize);
   return items;
 }
@@ -89,8 +90,10 @@ export async function findAppended(
 ): Promise<AppendResult | undefined> {
   if (firstRevision < 1) return undefined;
   const range = { from: firstRevision, to: firstRevision + events.length - 1 };
-  const output = await table.query("append", queryEvents(table.tableName, streamId, range, true, events.length));
-  const stored = output.Items ?? [];
+  const { items: stored } = await table.queryItems(
+    "append",
+    queryEvents(table.tableName, streamId, range, true, events.length),
+  );
   const same =
     stored.length === events.length &&
     events.every((event, index) =>

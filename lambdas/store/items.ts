@@ -12,11 +12,13 @@
  *            nor the listing sees it.
  */
 import type {
-  PutCommandInput,
-  QueryCommandInput,
-  TransactWriteCommandInput,
-  UpdateCommandInput,
-} from "@aws-sdk/lib-dynamodb";
+  AttributeValue,
+  QueryCommandInput as PlainQueryInput,
+  PutItemCommandInput,
+  TransactWriteItemsCommandInput,
+} from "@aws-sdk/client-dynamodb";
+import type { PutCommandInput, QueryCommandInput, UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { NewEvent, RecordedEvent, Stream } from "./model.ts";
 import { RawJson } from "./raw-json.ts";
 import { tableDefinition } from "./table.ts";
@@ -107,11 +109,43 @@ export function itemSizeBytes(item: Item): number {
   return bytes;
 }
 
+/**
+ * The request path's commands (appends, reads, details, listing) are plain DynamoDB commands with attribute values
+ * built here, not the document client's: its marshalling walks every value through generic converters on each
+ * call, where the few shapes of the storage model (strings and numbers) are known. Its other commands stay on the
+ * document client.
+ */
+export type AttributeMap = Record<string, AttributeValue>;
+
+/** An item of strings and numbers (events, summaries) in DynamoDB's wire format. */
+export function toAttributes(item: Item): AttributeMap {
+  const attributes: AttributeMap = {};
+  for (const name in item) {
+    const value = item[name];
+    if (typeof value === "string") attributes[name] = { S: value };
+    else if (typeof value === "number") attributes[name] = { N: String(value) };
+    else if (value !== undefined) throw new TypeError(`attribute ${name} is neither a string nor a number`);
+  }
+  return attributes;
+}
+
+/** An item read in the wire format; strings and numbers directly, anything else (no stream item has it) by the SDK. */
+export function fromAttributes(attributes: AttributeMap): Item {
+  const item: Item = {};
+  for (const name in attributes) {
+    const value = attributes[name] as AttributeValue;
+    if (value.S !== undefined) item[name] = value.S;
+    else if (value.N !== undefined) item[name] = Number(value.N);
+    else item[name] = unmarshall({ [name]: value })[name];
+  }
+  return item;
+}
+
 /** Puts a new event item; fails if that revision exists, and then returns the item that is there. */
-export function putNewEvent(tableName: string, item: Item): PutCommandInput {
+export function putNewEvent(tableName: string, item: Item): PutItemCommandInput {
   return {
     TableName: tableName,
-    Item: item,
+    Item: toAttributes(item),
     ConditionExpression: "attribute_not_exists(#pk)",
     ExpressionAttributeNames: { "#pk": pk },
     ReturnValuesOnConditionCheckFailure: "ALL_OLD",
@@ -120,25 +154,37 @@ export function putNewEvent(tableName: string, item: Item): PutCommandInput {
 }
 
 /** Puts several new event items atomically, each on the same condition as putNewEvent. */
-export function putNewEvents(tableName: string, items: Item[]): TransactWriteCommandInput {
+export function putNewEvents(tableName: string, items: Item[]): TransactWriteItemsCommandInput {
   return {
     TransactItems: items.map((item) => {
       const { ReturnConsumedCapacity: _perCall, ...put } = putNewEvent(tableName, item);
-      return { Put: { ...put, TableName: tableName, Item: item } };
+      return { Put: put };
     }),
     ReturnConsumedCapacity: "INDEXES",
   };
 }
 
-/** The newest event of a stream (strongly consistent): its revision, type and time. */
-export function queryHead(tableName: string, streamId: string): QueryCommandInput {
+/**
+ * The newest event of a stream (strongly consistent): its revision, type, time and id. The cheapest strongly
+ * consistent read of a stream's head: 1 RRU (an item of up to 4 KB). Only the head's attributes come back, not
+ * the payload, which the unit is paid for anyway but which would be sent, parsed and dropped.
+ */
+export function queryHead(tableName: string, streamId: string): PlainQueryInput {
+  return {
+    ...newestEvents(tableName, streamId),
+    ProjectionExpression: "#pk, #sk, streamType, eventId, createdAt",
+    Limit: 1,
+  };
+}
+
+/** A stream's events, newest first (strongly consistent). */
+function newestEvents(tableName: string, streamId: string): PlainQueryInput {
   return {
     TableName: tableName,
     KeyConditionExpression: "#pk = :streamId AND #sk > :summary",
     ExpressionAttributeNames: { "#pk": pk, "#sk": sk },
-    ExpressionAttributeValues: { ":streamId": streamId, ":summary": summarySortKey },
+    ExpressionAttributeValues: { ":streamId": { S: streamId }, ":summary": { N: String(summarySortKey) } },
     ScanIndexForward: false,
-    Limit: 1,
     ConsistentRead: true,
     ReturnConsumedCapacity: "TOTAL",
   };
@@ -187,12 +233,16 @@ export function queryEvents(
   range: { from: number; to: number },
   forward: boolean,
   limit: number,
-): QueryCommandInput {
+): PlainQueryInput {
   return {
     TableName: tableName,
     KeyConditionExpression: "#pk = :streamId AND #sk BETWEEN :from AND :to",
     ExpressionAttributeNames: { "#pk": pk, "#sk": sk },
-    ExpressionAttributeValues: { ":streamId": streamId, ":from": range.from, ":to": range.to },
+    ExpressionAttributeValues: {
+      ":streamId": { S: streamId },
+      ":from": { N: String(range.from) },
+      ":to": { N: String(range.to) },
+    },
     ScanIndexForward: forward,
     Limit: limit,
     ConsistentRead: true,
@@ -205,10 +255,10 @@ export function queryWindow(
   tableName: string,
   streamId: string,
   limit: number,
-  exclusiveStartKey: Record<string, unknown> | undefined,
-): QueryCommandInput {
+  exclusiveStartKey: AttributeMap | undefined,
+): PlainQueryInput {
   return {
-    ...queryHead(tableName, streamId),
+    ...newestEvents(tableName, streamId),
     Limit: limit,
     ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
   };
@@ -223,7 +273,12 @@ export const maxRevision = Number.MAX_SAFE_INTEGER;
  * the listing is `listedAt` (see listing.ts), not always the event's time. It answers the summary's old values
  * (free of charge): none when this write created it, which is how the change feed tells a new stream.
  */
-export function raiseSummary(tableName: string, stream: Stream, listedAt: string): UpdateCommandInput {
+export function raiseSummary(
+  tableName: string,
+  stream: Stream,
+  listedAt: string,
+  listingShards: number,
+): UpdateCommandInput {
   return {
     TableName: tableName,
     Key: { [pk]: stream.streamId, [sk]: summarySortKey },
@@ -235,7 +290,7 @@ export function raiseSummary(tableName: string, stream: Stream, listedAt: string
       ":streamType": stream.streamType,
       ":revision": stream.revision,
       ":updatedAt": stream.updatedAt,
-      ":listPk": listingPartition(stream.streamType, listingShard(stream.streamId)),
+      ":listPk": listingPartition(stream.streamType, listingShard(stream.streamId, listingShards)),
       ":listSk": listingSortKey(listedAt, stream.streamId),
     },
     ReturnValues: "UPDATED_OLD",
@@ -243,14 +298,17 @@ export function raiseSummary(tableName: string, stream: Stream, listedAt: string
   };
 }
 
-/** The listing shard of a stream: a stable hash of its id, so a busy type is spread over partitions. */
-export function listingShard(streamId: string): number {
+/**
+ * The shard of a stream among `shards`: a stable hash of its id, so a busy type is spread over partitions. The
+ * listing uses the deployment's listing shards; undelivered notifications the default count.
+ */
+export function listingShard(streamId: string, shards: number = tableDefinition.listingShards): number {
   let hash = 0x811c9dc5; // FNV-1a: cheap, stable, spreads UUIDs of every version evenly
   for (let i = 0; i < streamId.length; i++) {
     hash ^= streamId.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
-  return hash % tableDefinition.listingShards;
+  return hash % shards;
 }
 
 export function listingPartition(streamType: string, shard: number): string {
@@ -281,13 +339,15 @@ export function queryListingShard(
   shard: number,
   afterSortKey: string,
   limit: number,
-): QueryCommandInput {
+): PlainQueryInput {
   return {
     TableName: tableName,
     IndexName: listing.name,
     KeyConditionExpression: "#listPk = :listPk AND #listSk > :after",
-    ExpressionAttributeNames: { "#listPk": listing.partitionKey.name, "#listSk": listing.sortKey.name },
-    ExpressionAttributeValues: { ":listPk": listingPartition(streamType, shard), ":after": afterSortKey },
+    ExpressionAttributeNames: { "#pk": pk, "#listPk": listing.partitionKey.name, "#listSk": listing.sortKey.name },
+    ExpressionAttributeValues: { ":listPk": { S: listingPartition(streamType, shard) }, ":after": { S: afterSortKey } },
+    // What a page shows and where it ends; not the index's own partition key nor the summary's sort key.
+    ProjectionExpression: "#pk, streamType, revision, updatedAt, #listSk",
     Limit: limit,
     ReturnConsumedCapacity: "INDEXES",
   };

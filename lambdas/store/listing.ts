@@ -25,7 +25,6 @@ import {
   streamFromSummary,
 } from "./items.ts";
 import { isoTime, type ListStreamsOptions, laterTime, type Stream, type StreamPage } from "./model.ts";
-import { tableDefinition } from "./table.ts";
 
 /** Streams of a type updated after a time, oldest update first: every shard read from the same position, merged. */
 export async function listStreams(
@@ -55,7 +54,7 @@ export async function listStreams(
  */
 export async function keepSummary(table: StoreTable, stream: Stream, now: number): Promise<boolean> {
   const listedAt = laterTime(stream.updatedAt, isoTime(now - listingSettleMs));
-  const update = raiseSummary(table.tableName, stream, listedAt);
+  const update = raiseSummary(table.tableName, stream, listedAt, table.listingShards);
   try {
     const output = await table.send("summary", (client) => client.send(new UpdateCommand(update)));
     return Object.keys(output.Attributes ?? {}).length === 0;
@@ -72,7 +71,7 @@ export async function keepSummary(table: StoreTable, stream: Stream, now: number
  * a margin): a page costs about one page of reads plus DynamoDB's rounding per shard, not a page per shard.
  */
 async function readListingShards(table: StoreTable, streamType: string, after: string, limit: number): Promise<Item[]> {
-  const shards = Array.from({ length: tableDefinition.listingShards }, (_, shard) => ({
+  const shards = Array.from({ length: table.listingShards }, (_, shard) => ({
     shard,
     items: [] as Item[],
     after,
@@ -87,13 +86,12 @@ async function readListingShards(table: StoreTable, streamType: string, after: s
       shards
         .filter((read) => read.hasMore)
         .map(async (read) => {
-          const output = await table.query(
+          const { items, lastEvaluatedKey } = await table.queryItems(
             "list",
             queryListingShard(table.tableName, streamType, read.shard, read.after, perShardLimit),
           );
-          const items = output.Items ?? [];
           read.items.push(...items);
-          read.hasMore = output.LastEvaluatedKey !== undefined;
+          read.hasMore = lastEvaluatedKey !== undefined;
           const last = items.at(-1);
           if (last) read.after = listingSortKeyOf(last);
         }),

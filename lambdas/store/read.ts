@@ -2,7 +2,6 @@
  * How a stream is read: its events forward or backward, and its details (the head). Both strongly consistent:
  * a reader sees every acknowledged append.
  */
-import type { QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
 import type { StoreTable } from "./dynamo.ts";
 import { StreamNotFoundError } from "./errors.ts";
 import type { StreamHeads } from "./heads.ts";
@@ -27,14 +26,13 @@ export async function readEvents(
     : { from: 1, to: options.fromRevision ?? maxRevision };
   // One item more than the page tells whether another page exists without a second round trip.
   // A range past the largest revision (after-revision at the very top) is empty without asking DynamoDB.
-  const output: Pick<QueryCommandOutput, "Items" | "LastEvaluatedKey"> =
+  const { items, lastEvaluatedKey } =
     range.from <= range.to
-      ? await context.table.query(
+      ? await context.table.queryItems(
           "read",
           queryEvents(context.table.tableName, streamId, range, forward, options.limit + 1),
         )
-      : {};
-  const items = output.Items ?? [];
+      : { items: [], lastEvaluatedKey: undefined };
   if (items.length === 0) {
     const head = await context.heads.read(streamId, "read");
     if (!head || head.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
@@ -43,7 +41,7 @@ export async function readEvents(
   }
   if (items[0]?.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
   const page = items.slice(0, options.limit).map(recordedEvent);
-  const hasMore = items.length > options.limit || output.LastEvaluatedKey !== undefined;
+  const hasMore = items.length > options.limit || lastEvaluatedKey !== undefined;
   // Reading to the end is how a writer loads a stream before appending to it: remember where it ends.
   const sawNewest = forward ? !hasMore : options.fromRevision === undefined;
   const newest = forward ? page.at(-1) : page[0];

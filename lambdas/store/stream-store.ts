@@ -34,6 +34,7 @@ import type {
 import { createOperation, getOperation, listOperations, saveOperation } from "./operations.ts";
 import { readEvents, streamDetails } from "./read.ts";
 import { countNewStreams, listStreamTypes } from "./stream-types.ts";
+import { checkListingShards, tableDefinition } from "./table.ts";
 import { clearUndelivered, listUndelivered, recordUndelivered, undeliveredOfStream } from "./undelivered.ts";
 
 export type { StoreOperation } from "./dynamo.ts";
@@ -52,6 +53,12 @@ export interface StreamStoreOptions {
    * @default 100, as EventStoreDB
    */
   idempotencyWindow?: number;
+  /**
+   * Partitions of the listing index per stream type, 1–32 (see table.ts); a deployment keeps one count, or raises it
+   * (docs/performance.md, hot stream types).
+   * @default 4
+   */
+  listingShards?: number;
 }
 
 export class StreamStore {
@@ -61,7 +68,12 @@ export class StreamStore {
   private readonly context: AppendContext;
 
   constructor(options: StreamStoreOptions) {
-    this.table = new StoreTable(options.client, options.tableName, options.onConsumedCapacity);
+    this.table = new StoreTable(
+      options.client,
+      options.tableName,
+      options.onConsumedCapacity,
+      checkListingShards(options.listingShards ?? tableDefinition.listingShards),
+    );
     this.secret = new DeploymentSecret(this.table);
     this.context = {
       table: this.table,

@@ -28,6 +28,12 @@ export const tableDefinition = {
     sortKey: { name: "listSk", type: "S" },
     nonKeyAttributes: ["streamType", "revision", "updatedAt"],
   },
+  /**
+   * The default number of listing shards (the stack option `listingShards` chooses another). Each shard is one
+   * partition of the index per stream type: DynamoDB gives a partition about 1,000 write units per second, and every
+   * summary upkeep writes the index (a delete and a put), so a type sustains about 500 × shards summary upkeeps
+   * per second; a listing page queries every shard. Undelivered notifications keep this many shards of their own.
+   */
   listingShards: 4,
   /**
    * Sparse index over the store's own records (undelivered notifications, operations), projecting all their
@@ -51,6 +57,18 @@ export const tableDefinition = {
   timeToLiveAttribute: string;
   streamViewType: "NEW_IMAGE";
 };
+
+/** The listing shards a deployment may choose (stack option `listingShards`). */
+export const listingShardsRange = { min: 1, max: 32 } as const;
+
+/** `shards` if it is a whole number in listingShardsRange; otherwise an error that says the range. */
+export function checkListingShards(shards: number): number {
+  const { min, max } = listingShardsRange;
+  if (!Number.isInteger(shards) || shards < min || shards > max) {
+    throw new RangeError(`listingShards must be a whole number from ${min} to ${max}, not ${shards}`);
+  }
+  return shards;
+}
 
 /** The key attributes every index and the table use, once each, as CreateTable and UpdateTable name them. */
 export function attributeDefinitions() {

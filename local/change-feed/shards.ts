@@ -103,6 +103,16 @@ export function iteratorStart(shard: ShardState): { type: ShardIteratorType; seq
   return { type: "TRIM_HORIZON", sequenceNumber: undefined };
 }
 
+/**
+ * Where the shard's unread records begin, as words ("from N" for a failed record, "after N" past the checkpoint);
+ * undefined when nothing was handled yet, so reading starts at the trim horizon and trimming cannot lose a record.
+ */
+export function unreadPosition(shard: ShardState): string | undefined {
+  if (shard.redeliverFrom) return `from ${shard.redeliverFrom}`;
+  if (shard.checkpoint) return `after ${shard.checkpoint}`;
+  return undefined;
+}
+
 /** The records after the shard's position aged out of the stream unread: read on from the oldest one left. */
 export function restartFromTrimHorizon(shard: ShardState): void {
   shard.checkpoint = undefined;

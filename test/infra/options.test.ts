@@ -32,6 +32,35 @@ describe("apiReservedConcurrency", () => {
   });
 });
 
+describe("listingShards", () => {
+  const functionNames = ["StoreApiFunction", "StoreChangeFeedFunction", "StoreOperationsWorkerFunction"];
+  const environmentOf = (template: ReturnType<typeof storeUnderTest>["template"], name: string) =>
+    template.toJSON().Resources[resourceId(template, "AWS::Lambda::Function", name)].Properties.Environment.Variables;
+
+  it("leaves the functions on the store's default (4) unless given", () => {
+    const { template } = storeUnderTest();
+    for (const name of functionNames) {
+      assert.equal(environmentOf(template, name)[environmentVariables.listingShards], undefined, name);
+    }
+  });
+
+  it("gives the API, the change feed and the operation worker the same shard count", () => {
+    const { template } = storeUnderTest({ listingShards: 16 });
+    for (const name of functionNames) {
+      assert.equal(environmentOf(template, name)[environmentVariables.listingShards], "16", name);
+    }
+  });
+
+  it("refuses a count that is not a whole number from 1 to 32", () => {
+    for (const wrong of [0, 33, 2.5, Number.NaN]) {
+      assert.throws(
+        () => storeUnderTest({ listingShards: wrong }),
+        /listingShards must be a whole number from 1 to 32/,
+      );
+    }
+  });
+});
+
 describe("topicEncryptionKey", () => {
   it("leaves the topic without server-side encryption by default", () => {
     storeUnderTest().template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.absent() });

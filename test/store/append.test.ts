@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { before, describe, it } from "node:test";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { localAwsClientConfig } from "#local/aws-local.ts";
 import { createDocumentClient } from "#shared/aws-clients.ts";
 import { InvalidInputError, StreamNotFoundError, TooLargeError, WrongExpectedRevisionError } from "#store/errors.ts";
@@ -222,19 +221,20 @@ describe("contention that only AWS shows", () => {
     const { tableName } = await testStreamStore();
     const client = createDocumentClient(localAwsClientConfig(testDynamoDb().endpoint));
     let conflicts = 0;
-    const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
-    const contended = Object.assign(Object.create(client), {
-      send: async (command: unknown) => {
-        if (command instanceof PutCommand && conflicts === 0) {
+    // In the middleware stack, where every command of the client passes, whichever way the store sends it.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "PutItemCommand" && conflicts === 0) {
           conflicts++;
           throw Object.assign(new Error("Transaction is ongoing for the item"), {
             name: "TransactionConflictException",
           });
         }
-        return send(command);
+        return next(args);
       },
-    }) as typeof client;
-    return { store: new StreamStore({ client: contended, tableName }), conflicts: () => conflicts };
+      { step: "initialize", name: "transactionConflictOnce" },
+    );
+    return { store: new StreamStore({ client, tableName }), conflicts: () => conflicts };
   }
 
   for (const expected of ["any", 1, "stream-exists"] as const) {

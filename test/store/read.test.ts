@@ -194,6 +194,37 @@ describe("listing streams by type", () => {
     assert.deepEqual(pages, [ids.slice(0, 5), ids.slice(5, 10), ids.slice(10)]);
   });
 
+  it("lists every stream after the shard count was raised, those summarised under the old count included", async () => {
+    const streamType = uniqueStreamType();
+    const { store: sixteen } = await testStreamStore({ now: () => now, listingShards: 16 });
+    const base = Date.parse("2026-06-01T00:00:00.000Z");
+    const streams = Array.from({ length: 24 }, (_, index) => ({
+      streamId: randomUUID(),
+      streamType,
+      revision: 1,
+      updatedAt: new Date(base + index * 1000).toISOString(),
+    }));
+    // The first half is summarised by a deployment of 4 shards, the second after the count was raised to 16.
+    await Promise.all(streams.map((stream, index) => (index < 12 ? store : sixteen).raiseSummary(stream)));
+    const listed: string[] = [];
+    let pageKey: string | undefined;
+    do {
+      const page = await sixteen.listStreams(streamType, { updatedAfter: 0, pageKey, limit: 5 });
+      listed.push(...page.streams.map((stream) => stream.streamId));
+      pageKey = page.nextPageKey;
+    } while (pageKey);
+    assert.deepEqual(
+      listed,
+      streams.map((stream) => stream.streamId),
+    );
+  });
+
+  it("refuses a shard count outside 1 to 32", async () => {
+    for (const wrong of [0, 33, 1.5]) {
+      await assert.rejects(testStreamStore({ listingShards: wrong }), /listingShards must be a whole number/);
+    }
+  });
+
   it("a summary never moves backwards", async () => {
     const streamType = uniqueStreamType();
     const stream = { streamId: randomUUID(), streamType, revision: 5, updatedAt: "2026-03-01T00:00:05.000Z" };

@@ -26,7 +26,7 @@ export interface CapacityLog {
  * pins its clock (appends' createdAt, summaries' listing time).
  */
 export async function testStreamStore(
-  options: { now?: () => number; tableName?: string } = {},
+  options: { now?: () => number; tableName?: string; listingShards?: number } = {},
 ): Promise<{ store: StreamStore; tableName: string; capacity: CapacityLog }> {
   const { endpoint } = testDynamoDb();
   const tableName = await testTable(options.tableName ?? eventsTable);
@@ -35,6 +35,7 @@ export async function testStreamStore(
     client: createDocumentClient(localAwsClientConfig(endpoint)),
     tableName,
     now: options.now,
+    listingShards: options.listingShards,
     onConsumedCapacity: (operation, capacity) => entries.push({ operation, capacity }),
   });
   return { store, tableName, capacity: { entries, clear: () => entries.splice(0) } };
