@@ -33,21 +33,32 @@ export class InvalidNotification extends Error {
  * };
  */
 export function parseNotification(message: SqsMessageLike): Notification {
+  const { body, attributes } = unwrapMessage(message);
+  return notificationOf(body, attributes);
+}
+
+/**
+ * The notification's body and its message attributes, out of SNS's envelope (the default of a subscription) or
+ * from a raw message, without checking the body's fields (parseNotification does).
+ *
+ * @throws InvalidNotification when the message has no body or its body is not JSON
+ */
+export function unwrapMessage(message: SqsMessageLike): {
+  body: Record<string, unknown> | undefined;
+  attributes: Record<string, string>;
+} {
   const text = message.Body ?? message.body;
   if (text === undefined) throw new InvalidNotification("the message has no body");
   const parsed = parseJson(text);
   // SNS delivers in an envelope whose Message is the body as text and whose attributes are {Type, Value}.
   if (parsed && typeof parsed.Message === "string" && typeof parsed.TopicArn === "string") {
     const attributes = parsed.MessageAttributes as Record<string, { Value?: unknown }> | undefined;
-    return notificationOf(
-      parseJson(parsed.Message),
-      stringValues(attributes, (attribute) => attribute.Value),
-    );
+    return { body: parseJson(parsed.Message), attributes: stringValues(attributes, (attribute) => attribute.Value) };
   }
   const attributes = message.MessageAttributes
     ? stringValues(message.MessageAttributes, (attribute) => attribute.StringValue)
     : stringValues(message.messageAttributes, (attribute) => attribute.stringValue);
-  return notificationOf(parsed, attributes);
+  return { body: parsed, attributes };
 }
 
 function notificationOf(body: Record<string, unknown> | undefined, attributes: Record<string, string>): Notification {

@@ -15,6 +15,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import { unwrapMessage } from "../client/notifications.ts";
 import { localAwsClientConfig } from "./aws-local.ts";
 
 export interface Notification {
@@ -111,21 +112,11 @@ export async function openLocalQueue(options: {
   };
 }
 
-/** A message as SNS delivers it (in its envelope) or as a replay sends it (raw, attributes on the message). */
+/**
+ * A message as SNS delivers it (in its envelope) or as a replay sends it (raw, attributes on the message),
+ * unwrapped by the client's parser: one reading of the envelope for the package and for local mode.
+ */
 function notificationOf(message: Message): Notification {
-  const parsed = JSON.parse(message.Body ?? "{}") as Record<string, unknown>;
-  if (typeof parsed.TopicArn === "string" && typeof parsed.Message === "string") return fromEnvelope(parsed);
-  const attributes = Object.fromEntries(
-    Object.entries(message.MessageAttributes ?? {}).map(([name, attribute]) => [name, attribute.StringValue ?? ""]),
-  );
-  return { body: parsed as Record<string, string>, attributes };
-}
-
-/** SNS delivers to SQS in an envelope: the message as text, attributes as {Type, Value}. */
-function fromEnvelope(parsed: Record<string, unknown>): Notification {
-  const envelope = parsed as { Message: string; MessageAttributes?: Record<string, { Value: string }> };
-  const attributes = Object.fromEntries(
-    Object.entries(envelope.MessageAttributes ?? {}).map(([name, attribute]) => [name, attribute.Value]),
-  );
-  return { body: JSON.parse(envelope.Message) as Record<string, string>, attributes };
+  const { body, attributes } = unwrapMessage(message);
+  return { body: (body ?? {}) as Record<string, string>, attributes };
 }
