@@ -4,7 +4,7 @@
 // `npm test` builds the package first (scripts/run-tests.ts), so the pack itself runs no scripts.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -85,7 +85,7 @@ describe("the packed package in a fresh CDK app", () => {
     assert.ok(tarball);
     packed = tarball.files.map((file) => file.path);
     app = join(work, "app");
-    execFileSync("mkdir", [app]);
+    mkdirSync(app);
     const cdk = {
       "aws-cdk-lib": ours.devDependencies["aws-cdk-lib"],
       constructs: ours.devDependencies.constructs,
