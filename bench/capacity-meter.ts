@@ -1,7 +1,7 @@
 /**
  * Sums the capacity DynamoDB reports (`ReturnConsumedCapacity`) for every call a piece of work makes, split into
- * reads, table writes and index writes. It sits in the SDK client's middleware stack, so it sees the calls of
- * the store and of the baseline alike, with the name of each command (the store's own capacity hook tells the
+ * reads, table writes and index writes. It sees every HTTP exchange of the client, so it sees the calls of
+ * the store and of the baseline alike, with the name of each action (the store's own capacity hook tells the
  * logical operation but not whether a call read or wrote).
  *
  * Transactions are priced apart. DynamoDB Local reports a TransactWriteItems call as 4 units per KB of its
@@ -13,6 +13,7 @@
  * exact as long as the transactions measured do not depend on items written outside transactions (the
  * baseline writes only in transactions; the store's transactions put new event items, which carry no index key).
  */
+import { Readable } from "node:stream";
 import {
   type ConsumedCapacity,
   DeleteItemCommand,
@@ -22,6 +23,7 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { interceptExchanges } from "#store/dynamodb-wire.ts";
 
 /** Request units of one logical operation. */
 export interface Units {
@@ -61,7 +63,7 @@ export function twinTableName(tableName: string): string {
   return `${tableName}-capacity-twin`;
 }
 
-const readCommands = new Set(["GetItemCommand", "QueryCommand", "ScanCommand", "BatchGetItemCommand"]);
+const readActions = new Set(["GetItem", "Query", "Scan", "BatchGetItem"]);
 
 type CapacityOutput = { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] };
 
@@ -70,24 +72,28 @@ export class CapacityMeter {
 
   constructor(private readonly twin: TransactionTwin) {}
 
-  /** Adds the meter to a client's middleware stack (a document client shares its base client's stack). */
+  /**
+   * Adds the meter where every call of a client goes over the wire (a document client shares its base client's
+   * configuration), so that it sees the store's calls whichever way they are sent. It counts the calls DynamoDB
+   * answered with success, as the bill does.
+   */
   attach(client: DynamoDBClient | DynamoDBDocumentClient): void {
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const result = await next(args);
-        if (!this.recording) return result;
-        this.recording.calls += 1;
-        if (context.commandName === "TransactWriteItemsCommand") {
-          await this.recordTransaction((args.input as { TransactItems?: TransactWriteItem[] }).TransactItems ?? []);
-        } else {
-          const consumed = (result.output as CapacityOutput).ConsumedCapacity;
-          if (consumed) this.record(readCommands.has(String(context.commandName)), consumed, 1);
-        }
-        return result;
-      },
-      // The build step comes after serialization, so a document client's input is already in wire format here.
-      { step: "build", name: "benchCapacityMeter" },
-    );
+    interceptExchanges(client, async (request, send) => {
+      const response = await send(request);
+      if (!this.recording || response.statusCode !== 200) return response;
+      const body = await collect(response.body as Readable);
+      response.body = Readable.from([body]); // the caller reads the answer after the meter
+      this.recording.calls += 1;
+      const action = String(request.headers["x-amz-target"]).split(".").pop();
+      if (action === "TransactWriteItems") {
+        const input = JSON.parse(String(request.body)) as { TransactItems?: TransactWriteItem[] };
+        await this.recordTransaction(input.TransactItems ?? []);
+      } else {
+        const consumed = (JSON.parse(body.toString("utf8")) as CapacityOutput).ConsumedCapacity;
+        if (consumed) this.record(readActions.has(String(action)), consumed, 1);
+      }
+      return response;
+    });
   }
 
   /** Runs `work` alone on the metered clients and returns what it consumed. */
@@ -165,4 +171,10 @@ function usedIn<T>(expression: string, placeholders: Record<string, T> | undefin
     new RegExp(`${name.replace(/[$^.*+?()[\]{}|\\]/g, "\\$&")}(?![A-Za-z0-9_])`).test(expression),
   );
   return used.length > 0 ? Object.fromEntries(used) : undefined;
+}
+
+async function collect(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }

@@ -19,9 +19,22 @@ export interface LocalMode {
 const serverScript = fileURLToPath(new URL("./local-mode-server.ts", import.meta.url));
 
 export async function startLocalMode(options: { dynamoDbEndpoint: string; tableName: string }): Promise<LocalMode> {
+  // BENCH_CPU_PROF_DIR=dir writes a V8 CPU profile of the API process there (docs/performance.md, the request path).
+  const profile = process.env.BENCH_CPU_PROF_DIR
+    ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
+    : [];
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", serverScript, "--dynamodb-endpoint", options.dynamoDbEndpoint, "--table", options.tableName],
+    [
+      ...profile,
+      "--import",
+      "tsx",
+      serverScript,
+      "--dynamodb-endpoint",
+      options.dynamoDbEndpoint,
+      "--table",
+      options.tableName,
+    ],
     { stdio: ["ignore", "inherit", "inherit", "ipc"], env: process.env },
   );
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

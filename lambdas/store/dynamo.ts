@@ -3,18 +3,19 @@
  * capacity (for the bench and the cost tests) and turns DynamoDB's throttling and size errors into store errors.
  * The SDK's own retries (adaptive backoff) run inside each call; what reaches here has exhausted them.
  */
-import {
-  type ConsumedCapacity,
-  type DynamoDBClient,
-  PutItemCommand,
-  type PutItemCommandInput,
-  QueryCommand as QueryItemsCommand,
-  type QueryCommandInput as QueryItemsInput,
-  TransactWriteItemsCommand,
-  type TransactWriteItemsCommandInput,
+import type {
+  ConsumedCapacity,
+  DynamoDBClient,
+  PutItemCommandInput,
+  PutItemCommandOutput,
+  QueryCommandInput as QueryItemsInput,
+  QueryCommandOutput as QueryItemsOutput,
+  TransactWriteItemsCommandInput,
+  TransactWriteItemsCommandOutput,
 } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { DynamoDbWire } from "./dynamodb-wire.ts";
 import { ThrottledError, TooLargeError, UnavailableError } from "./errors.ts";
 import { type AttributeMap, fromAttributes, type Item, maxItemBytes } from "./items.ts";
 import { tableDefinition } from "./table.ts";
@@ -33,13 +34,19 @@ export type StoreOperation =
 export type CapacityListener = (operation: StoreOperation, capacity: ConsumedCapacity) => void;
 
 export class StoreTable {
+  /** The request path's calls (see dynamodb-wire.ts), on the document client's base client. */
+  private readonly wire: DynamoDbWire;
+
   constructor(
     readonly client: DynamoDBDocumentClient,
     readonly tableName: string,
     private readonly onConsumedCapacity: CapacityListener | undefined,
     /** Partitions of the listing index per stream type (see table.ts). */
     readonly listingShards: number = tableDefinition.listingShards,
-  ) {}
+  ) {
+    // A document client is a view of its base client: the same configuration object.
+    this.wire = new DynamoDbWire(client as unknown as DynamoDBClient);
+  }
 
   async send<Output extends { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] }>(
     operation: StoreOperation,
@@ -74,49 +81,17 @@ export class StoreTable {
     operation: StoreOperation,
     input: QueryItemsInput,
   ): Promise<{ items: Item[]; lastEvaluatedKey: AttributeMap | undefined }> {
-    const output = await this.send(operation, () => this.sendPlain(new QueryItemsCommand(input)));
+    const output = await this.send(operation, () => this.wire.send<QueryItemsOutput>("Query", input));
     return { items: (output.Items ?? []).map(fromAttributes), lastEvaluatedKey: output.LastEvaluatedKey };
   }
 
   putItem(operation: StoreOperation, input: PutItemCommandInput): Promise<unknown> {
-    return this.send(operation, () => this.sendPlain(new PutItemCommand(input)));
+    return this.send(operation, () => this.wire.send<PutItemCommandOutput>("PutItem", input));
   }
 
   transactWriteItems(operation: StoreOperation, input: TransactWriteItemsCommandInput): Promise<unknown> {
-    return this.send(operation, () => this.sendPlain(new TransactWriteItemsCommand(input)));
+    return this.send(operation, () => this.wire.send<TransactWriteItemsCommandOutput>("TransactWriteItems", input));
   }
-
-  /** The request path's middleware chains, resolved once per command class (see sendPlain). */
-  private readonly plainHandlers = new Map<unknown, (command: object) => Promise<{ output: unknown }>>();
-
-  /**
-   * Sends a plain DynamoDB command through the document client's configuration and middleware stack (a document
-   * client is a view of its DynamoDB client: the same config and the same stack, so the capacity meter and the
-   * timeouts apply alike), resolving that stack once per command class instead of cloning and sorting it on every
-   * call, as the SDK's `cacheMiddleware` option does. That option cannot be set on the shared config: the document
-   * client's commands would then all replay the first command's input. Middleware added to the stack after a
-   * command class was first sent does not reach that class.
-   */
-  private async sendPlain<Output>(command: PlainCommand<Output>): Promise<Output> {
-    let handler = this.plainHandlers.get(command.constructor);
-    if (!handler) {
-      const { middlewareStack, config } = this.client as unknown as DynamoDBClient;
-      handler = command.resolveMiddleware(middlewareStack, config, undefined) as (
-        command: object,
-      ) => Promise<{ output: unknown }>;
-      this.plainHandlers.set(command.constructor, handler);
-    }
-    return (await handler(command)).output as Output;
-  }
-}
-
-/** What sendPlain needs of a command of `@aws-sdk/client-dynamodb`. */
-interface PlainCommand<Output> {
-  resolveMiddleware(
-    stack: DynamoDBClient["middlewareStack"],
-    config: DynamoDBClient["config"],
-    options: undefined,
-  ): (command: never) => Promise<{ output: Output }>;
 }
 
 const throttlingErrors = new Set([

@@ -79,10 +79,15 @@ export function recordedEvent(item: Item): RecordedEvent {
   };
 }
 
-export function streamFromSummary(item: Item): Stream {
+/**
+ * A stream as a listing query of its type reads it: the id is the end of the listing sort key (see
+ * listingSortKey), so the query projects neither the id nor the type, which make a third of each item.
+ */
+export function streamFromListing(item: Item, streamType: string): Stream {
+  const sortKey = listingSortKeyOf(item);
   return {
-    streamId: String(item[pk]),
-    streamType: String(item.streamType),
+    streamId: sortKey.slice(sortKey.indexOf("#") + 1),
+    streamType,
     revision: Number(item.revision),
     updatedAt: String(item.updatedAt),
   };
@@ -344,10 +349,10 @@ export function queryListingShard(
     TableName: tableName,
     IndexName: listing.name,
     KeyConditionExpression: "#listPk = :listPk AND #listSk > :after",
-    ExpressionAttributeNames: { "#pk": pk, "#listPk": listing.partitionKey.name, "#listSk": listing.sortKey.name },
+    ExpressionAttributeNames: { "#listPk": listing.partitionKey.name, "#listSk": listing.sortKey.name },
     ExpressionAttributeValues: { ":listPk": { S: listingPartition(streamType, shard) }, ":after": { S: afterSortKey } },
-    // What a page shows and where it ends; not the index's own partition key nor the summary's sort key.
-    ProjectionExpression: "#pk, streamType, revision, updatedAt, #listSk",
+    // What a page shows and where it ends; the listing sort key carries the stream id (streamFromListing).
+    ProjectionExpression: "revision, updatedAt, #listSk",
     Limit: limit,
     ReturnConsumedCapacity: "INDEXES",
   };

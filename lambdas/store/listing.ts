@@ -22,7 +22,7 @@ import {
   listingSortKeyOf,
   queryListingShard,
   raiseSummary,
-  streamFromSummary,
+  streamFromListing,
 } from "./items.ts";
 import { isoTime, type ListStreamsOptions, laterTime, type Stream, type StreamPage } from "./model.ts";
 
@@ -41,7 +41,7 @@ export async function listStreams(
   const hasMore = merged.length > options.limit;
   const last = page.at(-1);
   return {
-    streams: page.map(streamFromSummary),
+    streams: page.map((item) => streamFromListing(item, streamType)),
     hasMore,
     ...(hasMore && last ? { nextPageKey: encodeListingPageKey(listingSortKeyOf(last)) } : {}),
   };

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
 import { before, describe, it } from "node:test";
+import { HttpResponse } from "@smithy/core/protocols";
 import { localAwsClientConfig } from "#local/aws-local.ts";
 import { createDocumentClient } from "#shared/aws-clients.ts";
+import { interceptExchanges } from "#store/dynamodb-wire.ts";
 import { InvalidInputError, StreamNotFoundError, TooLargeError, WrongExpectedRevisionError } from "#store/errors.ts";
 import type { NewEvent } from "#store/model.ts";
 import { RawJson } from "#store/raw-json.ts";
@@ -221,19 +224,20 @@ describe("contention that only AWS shows", () => {
     const { tableName } = await testStreamStore();
     const client = createDocumentClient(localAwsClientConfig(testDynamoDb().endpoint));
     let conflicts = 0;
-    // In the middleware stack, where every command of the client passes, whichever way the store sends it.
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === "PutItemCommand" && conflicts === 0) {
-          conflicts++;
-          throw Object.assign(new Error("Transaction is ongoing for the item"), {
-            name: "TransactionConflictException",
-          });
-        }
-        return next(args);
-      },
-      { step: "initialize", name: "transactionConflictOnce" },
-    );
+    // Where every call of the client goes over the wire, answered as DynamoDB answers a put that meets a transaction.
+    interceptExchanges(client, async (request, send) => {
+      if (request.headers["x-amz-target"] !== "DynamoDB_20120810.PutItem" || conflicts > 0) return send(request);
+      conflicts++;
+      const document = {
+        __type: "com.amazonaws.dynamodb.v20120810#TransactionConflictException",
+        message: "Transaction is ongoing for the item",
+      };
+      return new HttpResponse({
+        statusCode: 400,
+        headers: { "content-type": "application/x-amz-json-1.0" },
+        body: Readable.from([Buffer.from(JSON.stringify(document))]),
+      });
+    });
     return { store: new StreamStore({ client, tableName }), conflicts: () => conflicts };
   }
 
