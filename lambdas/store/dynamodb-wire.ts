@@ -19,7 +19,7 @@
 import type { IncomingMessage } from "node:http";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { HttpHandler } from "@smithy/core/protocols";
-import { isServerError, isThrottlingError, isTransientError } from "@smithy/core/retry";
+import { isClockSkewError, isServerError, isThrottlingError, isTransientError } from "@smithy/core/retry";
 import { HttpRequest, type HttpResponse } from "@smithy/core/transport";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { RetryErrorType, RetryToken } from "@smithy/types";
@@ -30,7 +30,7 @@ export type WireAction = "Query" | "PutItem" | "TransactWriteItems";
 /** An error DynamoDB answered with, shaped as the SDK's service exceptions are. */
 export class DynamoDbServiceError extends Error {
   readonly $fault: "client" | "server";
-  readonly $metadata: { httpStatusCode: number; requestId?: string };
+  readonly $metadata: { httpStatusCode: number; requestId?: string; clockSkewCorrected?: true };
 
   constructor(name: string, message: string, statusCode: number, requestId: string | undefined, fields: object) {
     super(message);
@@ -96,9 +96,27 @@ export class DynamoDbWire {
     const signed = await this.signer.sign(request, { signingDate: new Date(Date.now() + config.systemClockOffset) });
     const { response } = await config.requestHandler.handle(signed as HttpRequest);
     const text = await readText(response.body as IncomingMessage);
+    const offsetBefore = config.systemClockOffset;
+    config.systemClockOffset = clockOffset(response.headers.date, offsetBefore);
     if (response.statusCode >= 200 && response.statusCode < 300) return JSON.parse(text) as Output;
-    throw serviceError(response.statusCode, response.headers["x-amzn-requestid"], text);
+    const error = serviceError(response.statusCode, response.headers["x-amzn-requestid"], text);
+    // As the SDK's signer does: a request refused for a skewed clock is retried once the offset is corrected.
+    if (config.systemClockOffset !== offsetBefore && isClockSkewError(error as SdkErrorShape)) {
+      error.$metadata.clockSkewCorrected = true;
+    }
+    throw error;
   }
+}
+
+/**
+ * The offset to add to this machine's clock when signing: DynamoDB refuses signatures more than 5 minutes off its
+ * own time, so a clock that far from the answer's `Date` takes the server's time (the SDK's rule, shared through
+ * the client's configuration with its own calls).
+ */
+function clockOffset(dateHeader: string | undefined, current: number): number {
+  const serverTime = dateHeader ? Date.parse(dateHeader) : Number.NaN;
+  if (Number.isNaN(serverTime)) return current;
+  return Math.abs(Date.now() + current - serverTime) >= 300_000 ? serverTime - Date.now() : current;
 }
 
 /**
@@ -152,9 +170,11 @@ function serviceError(statusCode: number, requestId: string | undefined, text: s
   );
 }
 
+type SdkErrorShape = Parameters<typeof isThrottlingError>[0];
+
 /** How the SDK's retry middleware classifies an error, with the SDK's own classifiers. */
 function retryErrorType(error: unknown): RetryErrorType {
-  const sdkError = error as Parameters<typeof isThrottlingError>[0];
+  const sdkError = error as SdkErrorShape;
   if (isThrottlingError(sdkError)) return "THROTTLING";
   if (isTransientError(sdkError)) return "TRANSIENT";
   if (isServerError(sdkError)) return "SERVER_ERROR";

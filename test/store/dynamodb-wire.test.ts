@@ -136,6 +136,25 @@ describe("the request path's DynamoDB calls", () => {
     assert.equal(invalid.seen.length, 1);
   });
 
+  it("take DynamoDB's time when it refuses a signature from a skewed clock, and retry with it", async () => {
+    const hourAhead = new Date(Date.now() + 3_600_000);
+    let refused = 0;
+    const { store, seen } = await storeWithExchanges((request) => {
+      if (!target(request).endsWith(".Query") || refused > 0) return undefined;
+      refused++;
+      const response = dynamoDbError(400, "InvalidSignatureException", "Signature expired: … is now earlier than …");
+      response.headers.date = hourAhead.toUTCString();
+      return response;
+    });
+    await assert.rejects(store.streamDetails("order", randomUUID()), StreamNotFoundError);
+    const signedAt = seen.map((request) => String(request.headers["x-amz-date"]));
+    assert.equal(signedAt.length, 2);
+    const asTime = (amzDate: string) =>
+      Date.parse(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z"));
+    const shift = asTime(signedAt[1] as string) - asTime(signedAt[0] as string);
+    assert.ok(Math.abs(shift - 3_600_000) < 60_000, `the retry is signed an hour later (${shift} ms)`);
+  });
+
   it("turn a DynamoDB that refuses connections into UnavailableError", async () => {
     const port = await findFreePort();
     const client = createDocumentClient({ ...localAwsClientConfig(`http://127.0.0.1:${port}`), maxAttempts: 2 });
