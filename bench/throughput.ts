@@ -6,8 +6,9 @@
  * the stream runs them (a fresh StreamStore per append: read the newest event, then put).
  */
 import { randomUUID } from "node:crypto";
-import { type DynamoDBClient, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient, QueryCommandInput } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDbWire } from "#store/dynamodb-wire.ts";
 import { WrongExpectedRevisionError } from "#store/errors.ts";
 import { eventItem, maxRevision, putNewEvent, queryEvents, queryHead } from "#store/items.ts";
 import { isoTime } from "#store/model.ts";
@@ -119,11 +120,12 @@ export async function measureStoreThroughput(options: {
   const { client, store, tableName, config } = options;
   const workers = Math.max(...config.concurrencies);
   const payload = newEvent().payload;
+  const wire = wireOf(client);
 
   const rawPut = (streamId: string, revision: number) => {
     const event = { eventType: benchEventType, payload, eventId: randomUUID() };
     const item = eventItem(appendStreamType, streamId, revision, event, isoTime(Date.now()));
-    return plain(client).send(new PutItemCommand(putNewEvent(tableName, item)));
+    return wire.send("PutItem", putNewEvent(tableName, item));
   };
   const pools = async (seed: (streamId: string) => Promise<void>) => {
     const all = Array.from({ length: workers }, () =>
@@ -283,14 +285,15 @@ export async function measureStoreThroughput(options: {
   return rows;
 }
 
-function query(client: DynamoDBDocumentClient, input: (worker: number) => QueryCommand["input"]): Operation {
+function query(client: DynamoDBDocumentClient, input: (worker: number) => QueryCommandInput): Operation {
+  const wire = wireOf(client);
   return async (worker) => {
-    await plain(client).send(new QueryCommand(input(worker)));
+    await wire.send("Query", input(worker));
     return "ok";
   };
 }
 
-/** The store's request path sends plain commands (items.ts builds them): so does its raw loop, on the same stack. */
-function plain(client: DynamoDBDocumentClient): DynamoDBClient {
-  return client as unknown as DynamoDBClient;
+/** The store's request path sends its requests itself (dynamodb-wire.ts, items.ts): so does its raw loop. */
+function wireOf(client: DynamoDBDocumentClient): DynamoDbWire {
+  return new DynamoDbWire(client as unknown as DynamoDBClient);
 }
