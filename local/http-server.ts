@@ -265,10 +265,10 @@ export function writeResult(response: ServerResponse, result: LambdaFunctionURLR
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
   if (result.cookies?.length) headers["set-cookie"] = result.cookies;
-  // A function URL answers with a Content-Length, not a chunked body.
+  // A function URL answers with a Content-Length, not a chunked body; never on a 204, which has no body (RFC 9110).
   const body = Buffer.from(result.body ?? "", result.isBase64Encoded ? "base64" : "utf8");
-  headers["content-length"] = String(body.length);
   const status = result.statusCode ?? 200;
+  if (status !== 204) headers["content-length"] = String(body.length);
   response.writeHead(status, headers);
   response.end(body);
   return status;

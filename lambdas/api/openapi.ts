@@ -228,7 +228,8 @@ export const openApiDocument = {
       "asynchronous operations. Compatible with the eshttp Go client of serverless-event-store.\n\n" +
       "Errors are application/problem+json (RFC 9457) with a stable `type` and a `requestId`. Besides the " +
       "answers each operation lists, any path the API does not serve answers 404, and a path it serves asked " +
-      "with another method answers 405 with an Allow header, both as problem+json.\n\n" +
+      "with another method answers 405 with an Allow header, both as problem+json. Every GET path also answers " +
+      "HEAD (GET's headers, no body), and every path answers OPTIONS with 204 and the methods it serves in Allow.\n\n" +
       signing,
     license: { name: "MIT", identifier: "MIT" },
   },

@@ -85,9 +85,9 @@ export function route(event: LambdaFunctionURLEvent, requestId: string): { endpo
     const detail = `no resource at ${event.rawPath}; see GET /openapi.json for the API`;
     throw new HttpProblem(problemTypes.notFound, detail);
   }
-  const endpoint = matched.route.methods[method];
+  const endpoint = endpointFor(matched.route, method);
   if (!endpoint) {
-    const allow = Object.keys(matched.route.methods).join(", ");
+    const allow = allowedMethods(matched.route);
     throw new HttpProblem(problemTypes.methodNotAllowed, `${event.rawPath} answers ${allow}`, { headers: { allow } });
   }
   const bytes = event.body && event.isBase64Encoded ? Buffer.from(event.body, "base64") : undefined;
@@ -153,6 +153,25 @@ function matchRoute(segments: string[]): { route: Route; params: Record<string, 
     if (matches) return { route, params };
   }
   return undefined;
+}
+
+/**
+ * The endpoint of a method on a route. HEAD is served by the GET endpoint: the answer's headers are GET's, and the
+ * function URL (or local mode's server) sends no body for HEAD. OPTIONS answers 204 with the methods in Allow.
+ */
+function endpointFor(route: Route, method: string): Endpoint | undefined {
+  if (method === "HEAD") return route.methods.GET;
+  if (method === "OPTIONS") {
+    const allow = allowedMethods(route);
+    return async () => ({ statusCode: 204, headers: { allow } });
+  }
+  return route.methods[method];
+}
+
+/** What the Allow header names for a route: its own methods, HEAD where it has GET, and OPTIONS. */
+function allowedMethods(route: Route): string {
+  const own = Object.keys(route.methods);
+  return [...own, ...(own.includes("GET") ? ["HEAD"] : []), "OPTIONS"].join(", ");
 }
 
 function lowerCaseKeys(headers: Record<string, string | undefined>): Record<string, string | undefined> {

@@ -209,6 +209,27 @@ describe("bad input is answered 4xx with problem+json and writes nothing", () =>
     assertProblem(await call("GET", "/nothing-here"), 404);
     const response = await call("DELETE", `/streams/order/${randomUUID()}/events`);
     assertProblem(response, 405);
-    assert.equal(response.headers.allow, "GET, POST");
+    assert.equal(response.headers.allow, "GET, POST, HEAD, OPTIONS");
+    assertProblem(await call("HEAD", "/replays"), 405);
+  });
+
+  it("HEAD answers as GET does, and OPTIONS answers 204 with the methods in Allow (SPEC section 3)", async () => {
+    const id = randomUUID();
+    await call("POST", `/streams/order/${id}/events`, {
+      body: { expectedRevision: "no-stream", events: [newEvent("Opened")] },
+    });
+    const get = await call("GET", `/streams/order/${id}/details`);
+    const head = await call("HEAD", `/streams/order/${id}/details`);
+    assert.equal(head.status, 200);
+    assert.equal(head.headers["content-type"], get.headers["content-type"]);
+    assert.equal(head.body, get.body, "the transport drops HEAD's body; the API answers as for GET");
+    assert.equal((await call("HEAD", `/streams/order/${randomUUID()}/details`)).status, 404);
+
+    const options = await call("OPTIONS", `/streams/order/${id}/events`);
+    assert.equal(options.status, 204);
+    assert.equal(options.headers.allow, "GET, POST, HEAD, OPTIONS");
+    assert.equal(options.body, "");
+    assert.equal((await call("OPTIONS", "/replays")).headers.allow, "POST, OPTIONS");
+    assertProblem(await call("OPTIONS", "/nothing-here"), 404);
   });
 });

@@ -68,6 +68,6 @@ describe("GET /streams", () => {
   it("answers GET only: another method is 405 with Allow", async () => {
     const response = await call("POST", "/streams", { body: { initialEvent: { eventType: "A", payload: 1 } } });
     assertProblem(response, 405);
-    assert.equal(response.headers.allow, "GET");
+    assert.equal(response.headers.allow, "GET, HEAD, OPTIONS");
   });
 });

@@ -41,6 +41,7 @@ describe("local function URL adapter", () => {
       body: '{"initialEvent":{}}',
     });
     assert.equal(response.status, 204);
+    assert.equal(response.headers["content-length"], undefined, "a 204 has no body and no Content-Length");
     const event = received();
     assert.equal(event.version, "2.0");
     assert.equal(event.routeKey, "$default");
@@ -115,6 +116,16 @@ describe("local function URL adapter", () => {
     assert.equal(response.status, 200);
     assert.equal(response.headers["content-type"], "application/json");
     assert.deepEqual(JSON.parse(response.body.toString()), { status: "ok" });
+  });
+
+  test("HEAD sends the handler's headers and the length GET's body has, and no body", async () => {
+    nextResult = async () => ({ statusCode: 200, headers: { "content-type": "application/json" }, body: '{"a":1}' });
+    const head = await send("HEAD", "/x");
+    assert.equal(received().requestContext.http.method, "HEAD");
+    assert.equal(head.status, 200);
+    assert.equal(head.headers["content-type"], "application/json");
+    assert.equal(head.headers["content-length"], "7");
+    assert.equal(head.body.length, 0);
   });
 
   test("a body over 6 MB answers 413 problem+json without calling the handler", async () => {
