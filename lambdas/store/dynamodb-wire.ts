@@ -53,7 +53,11 @@ export class DynamoDbWire {
   async send<Output>(action: WireAction, input: object): Promise<Output> {
     const { config } = this.client;
     const body = JSON.stringify(input);
-    this.endpoint ??= resolveEndpoint(this.client);
+    // Resolved once; a failure is not remembered, so that the next call tries again.
+    this.endpoint ??= resolveEndpoint(this.client).catch((error: unknown) => {
+      this.endpoint = undefined;
+      throw error;
+    });
     const endpoint = await this.endpoint;
     const retryStrategy = await config.retryStrategy();
     if (!("acquireInitialRetryToken" in retryStrategy)) {
