@@ -1,7 +1,8 @@
 /**
  * Every call the store makes to DynamoDB goes through `StoreTable.send`: the one place that reports consumed
  * capacity (for the bench and the cost tests) and turns DynamoDB's throttling and size errors into store errors.
- * The SDK's own retries (adaptive backoff) run inside each call; what reaches here has exhausted them.
+ * The client's retry strategy runs inside each call (in the SDK's middleware, or in dynamodb-wire.ts's loop for the
+ * request path's calls); what reaches here has exhausted it.
  */
 import type {
   ConsumedCapacity,
