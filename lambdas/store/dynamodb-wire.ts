@@ -3,7 +3,7 @@
  * listing) as DynamoDB's JSON protocol, sent with the parts of the SDK client they are built for: its signer's
  * algorithm (SigV4 over its credentials and region), its HTTP handler (keep-alive, connection and request
  * timeouts), its retry strategy (the same token bucket and backoff as the client's own calls) and its endpoint
- * rules (evaluated once).
+ * rules (evaluated once per action).
  *
  * Why not `client.send`: the SDK's per-call middleware stack (endpoint parameters resolved from a copy of the
  * whole configuration, schema-driven serialisation of input that items.ts already built in the wire format, retry
@@ -17,15 +17,17 @@
  * the HTTP status. Network errors and timeouts are the HTTP handler's own.
  */
 import type { IncomingMessage } from "node:http";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, PutItemCommand, QueryCommand, TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
+import { getEndpointFromInstructions } from "@smithy/core/endpoints";
 import type { HttpHandler } from "@smithy/core/protocols";
 import { isClockSkewError, isServerError, isThrottlingError, isTransientError } from "@smithy/core/retry";
 import { HttpRequest, type HttpResponse } from "@smithy/core/transport";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { RetryErrorType, RetryToken } from "@smithy/types";
 
-/** The DynamoDB actions the request path sends in the wire format. */
-export type WireAction = "Query" | "PutItem" | "TransactWriteItems";
+/** The DynamoDB actions the request path sends in the wire format, and the SDK command of each (its endpoint rules). */
+const commands = { Query: QueryCommand, PutItem: PutItemCommand, TransactWriteItems: TransactWriteItemsCommand };
+export type WireAction = keyof typeof commands;
 
 /** An error DynamoDB answered with, shaped as the SDK's service exceptions are. */
 export class DynamoDbServiceError extends Error {
@@ -43,7 +45,7 @@ export class DynamoDbServiceError extends Error {
 
 export class DynamoDbWire {
   private readonly signer: SignatureV4;
-  private endpoint: Promise<URL> | undefined;
+  private readonly endpoints = new Map<WireAction, Promise<URL>>();
 
   constructor(private readonly client: DynamoDBClient) {
     const { credentials, region, sha256 } = client.config;
@@ -53,12 +55,7 @@ export class DynamoDbWire {
   async send<Output>(action: WireAction, input: object): Promise<Output> {
     const { config } = this.client;
     const body = JSON.stringify(input);
-    // Resolved once; a failure is not remembered, so that the next call tries again.
-    this.endpoint ??= resolveEndpoint(this.client).catch((error: unknown) => {
-      this.endpoint = undefined;
-      throw error;
-    });
-    const endpoint = await this.endpoint;
+    const endpoint = await this.endpointOf(action, input);
     const retryStrategy = await config.retryStrategy();
     if (!("acquireInitialRetryToken" in retryStrategy)) {
       throw new Error("the store's DynamoDB client needs a retry strategy of the SDK's current kind (RetryStrategyV2)");
@@ -79,6 +76,27 @@ export class DynamoDbWire {
         if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
+  }
+
+  /**
+   * The endpoint of an action, by the SDK's own endpoint rules and instructions for its command, from the action's
+   * first input (the store sends every call to one table): a configured endpoint (the client's `endpoint`, or
+   * `AWS_ENDPOINT_URL_DYNAMODB` and the shared config file) or DynamoDB's for the region. Resolved once per action; a
+   * failure is not remembered, so that the next call tries again.
+   */
+  private endpointOf(action: WireAction, input: object): Promise<URL> {
+    let endpoint = this.endpoints.get(action);
+    if (!endpoint) {
+      endpoint = getEndpointFromInstructions(input, commands[action], { ...this.client.config }).then(
+        (resolved) => resolved.url,
+        (error: unknown) => {
+          this.endpoints.delete(action);
+          throw error;
+        },
+      );
+      this.endpoints.set(action, endpoint);
+    }
+    return endpoint;
   }
 
   private async attempt<Output>(action: WireAction, body: string, endpoint: URL): Promise<Output> {
@@ -137,21 +155,6 @@ function readText(body: IncomingMessage): Promise<string> {
     body.once("end", () => resolve(text));
     body.once("error", reject);
   });
-}
-
-/** DynamoDB's endpoint for the client's configuration, by the SDK's own rules (an emulator's when one is set). */
-async function resolveEndpoint(client: DynamoDBClient): Promise<URL> {
-  const { config } = client;
-  const custom = config.endpoint ? await config.endpoint() : undefined;
-  const resolved = config.endpointProvider({
-    Region: await config.region(),
-    UseFIPS: await config.useFipsEndpoint(),
-    UseDualStack: await config.useDualstackEndpoint(),
-    ...(custom
-      ? { Endpoint: `${custom.protocol}//${custom.hostname}${custom.port ? `:${custom.port}` : ""}${custom.path}` }
-      : {}),
-  });
-  return resolved.url;
 }
 
 function serviceError(statusCode: number, requestId: string | undefined, text: string): DynamoDbServiceError {

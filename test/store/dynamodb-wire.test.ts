@@ -91,6 +91,27 @@ describe("the request path's DynamoDB calls", () => {
     assert.equal(host, "https://dynamodb.eu-west-1.amazonaws.com/");
   });
 
+  it("use an endpoint configured in AWS_ENDPOINT_URL_DYNAMODB, as the SDK's own calls do", async () => {
+    const previous = process.env.AWS_ENDPOINT_URL_DYNAMODB;
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = "http://127.0.0.1:4566";
+    try {
+      const client = new DynamoDBClient({
+        region: "eu-west-1",
+        credentials: { accessKeyId: "a", secretAccessKey: "b" },
+      });
+      let host: string | undefined;
+      interceptExchanges(client, async (request) => {
+        host = `${request.protocol}//${request.hostname}:${request.port}${request.path}`;
+        return new HttpResponse({ statusCode: 200, headers: {}, body: Readable.from([Buffer.from("{}")]) });
+      });
+      await new DynamoDbWire(client).send("Query", { TableName: "t" });
+      assert.equal(host, "http://127.0.0.1:4566/");
+    } finally {
+      if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
+      else process.env.AWS_ENDPOINT_URL_DYNAMODB = previous;
+    }
+  });
+
   it("retry throttling with the client's strategy, and succeed when DynamoDB lets the call through", async () => {
     let throttled = 0;
     const { store } = await storeWithExchanges((request) => {
