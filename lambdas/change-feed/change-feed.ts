@@ -2,6 +2,15 @@
  * The change feed: what happens after an event is stored. Records arrive from DynamoDB Streams (Lambda's event
  * source mapping in AWS, local/change-feed/poller.ts locally), in order per stream, at least once.
  *
+ * With the global feed (SPEC section 10) the change feed also indexes: it claims the next feed batch (the one
+ * writer's lease, store/feed-index.ts), and each stream's summary write claims the stream's events for it only if
+ * the stream stands in the feed just before them (revision n+1 never before n, also when a shard split hands one
+ * stream's records to sibling shards processed in parallel). A stream that stands further back is held back (a
+ * batch item failure: its records come again); one that stands at or past them was done by an earlier delivery
+ * and is skipped: published and indexed once. The claimed events are published, then written to the feed as one
+ * batch in the order of the records, and the batch is settled. A failure after the claim fails the invocation: the
+ * batch is voided (or finished, if it was written) and every record comes again.
+ *
  * For each stream in the batch: raise its summary (the listing entry) to the newest revision seen. A stream whose
  * summary that write created is new: each type's new streams are added to its count with one write (stream types,
  * store/stream-types.ts). Then all events of the streams whose summary is kept go to the publisher together (so
@@ -17,14 +26,14 @@
  * counted only by the write that created its summary, and a range is recorded once, so redelivery is harmless. A
  * failed count is no reason to send records back (see countNewStreams).
  */
-import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import { unmarshall } from "@aws-sdk/util-dynamodb";
-import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { type Observability, quietObservability } from "#shared/observability.ts";
-import { isEventItem, recordedEvent } from "#store/items.ts";
-import { isoTime, laterTime, type RecordedEvent, type UndeliveredNotification } from "#store/model.ts";
+import type { ClaimedBatch, FeedIndex } from "#store/feed-index.ts";
+import { laterTime, type RecordedEvent } from "#store/model.ts";
 import type { StreamStore } from "#store/stream-store.ts";
-import type { Publish, Unpublished } from "./notifications.ts";
+import type { Publish } from "./notifications.ts";
+import { logFailure, notify } from "./notify.ts";
+import { eventsByStream, type StreamBatch, tail } from "./stream-batches.ts";
 
 export interface ChangeFeedDependencies {
   /**
@@ -33,7 +42,9 @@ export interface ChangeFeedDependencies {
    * source as batch item failures instead.
    */
   store: Pick<StreamStore, "raiseSummary"> &
-    Partial<Pick<StreamStore, "countNewStreams" | "recordUndelivered" | "undeliveredOfStream">>;
+    Partial<Pick<StreamStore, "claimSummary" | "countNewStreams" | "recordUndelivered" | "undeliveredOfStream">>;
+  /** The global feed's writer (store.feedIndex()); absent: summaries only, no feed, no gate. */
+  feed?: FeedIndex;
   /** Publishes events and answers those it did not publish (notifications.ts). Absent: nothing is published. */
   publish?: Publish;
   /** The topic is FIFO: a stream with undelivered notifications holds its new events behind them. */
@@ -44,10 +55,7 @@ export interface ChangeFeedDependencies {
   now?: () => number;
 }
 
-interface StreamBatch {
-  events: RecordedEvent[];
-  sequenceNumbers: string[];
-}
+type SummaryOutcome = { state: "created" | "raised"; batch: StreamBatch } | { state: "done" | "behind" | "failed" };
 
 export function createChangeFeed(
   dependencies: ChangeFeedDependencies,
@@ -55,42 +63,102 @@ export function createChangeFeed(
   const observability = dependencies.observability ?? quietObservability;
   return async (event) => {
     const streams = [...eventsByStream(event.Records).values()];
-    const failures: string[] = [];
-    // Summaries first: a subscriber that reads the listing after a notification sees that revision.
-    const summaries = await Promise.all(streams.map((batch) => keepSummary(batch, dependencies.store, observability)));
-    const publishable = streams.filter((_, index) => summaries[index] !== "failed");
-    streams.forEach((batch, index) => {
-      if (summaries[index] === "failed") failures.push(batch.sequenceNumbers[0] as string);
-    });
-    // Counts too: a subscriber that lists the stream types after a notification sees the new stream counted.
-    const created = streams.filter((_, index) => summaries[index] === "created");
-    await countNewStreams(created, dependencies.store, observability);
-    if (dependencies.publish && publishable.length > 0) {
-      failures.push(...(await notify(publishable, dependencies, observability)));
+    if (streams.length === 0) return { batchItemFailures: [] };
+    const claimed = dependencies.feed ? await dependencies.feed.begin() : undefined;
+    try {
+      const failures = await changeFeedBatch(streams, claimed, dependencies, observability);
+      return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+    } catch (error) {
+      if (claimed) await dependencies.feed?.abandon(claimed);
+      throw error;
     }
-    return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }
 
-/** Raises the stream's summary: "created" when this wrote its first one (the stream is new), "failed" on failure. */
+async function changeFeedBatch(
+  streams: StreamBatch[],
+  claimed: ClaimedBatch | undefined,
+  dependencies: ChangeFeedDependencies,
+  observability: Observability,
+): Promise<string[]> {
+  const failures: string[] = [];
+  // Summaries first: a subscriber that reads the listing after a notification sees that revision.
+  const summaries = await Promise.all(
+    streams.map((batch) => keepSummary(batch, dependencies.store, claimed, observability)),
+  );
+  const kept: StreamBatch[] = [];
+  summaries.forEach((summary, index) => {
+    if (summary.state === "behind" || summary.state === "failed") {
+      failures.push((streams[index] as StreamBatch).sequenceNumbers[0] as string);
+    } else if (summary.state === "created" || summary.state === "raised") kept.push(summary.batch);
+  });
+  if (claimed) {
+    const behind = summaries.filter((summary) => summary.state === "behind").length;
+    if (behind > 0) observability.count("FeedStreamsHeldBack", behind);
+  }
+  // Counts too: a subscriber that lists the stream types after a notification sees the new stream counted.
+  const created = summaries.flatMap((summary) => (summary.state === "created" ? [summary.batch] : []));
+  await countNewStreams(created, dependencies.store, observability);
+  if (dependencies.publish && kept.length > 0) failures.push(...(await notify(kept, dependencies, observability)));
+  if (claimed && dependencies.feed) {
+    const entries = feedEntries(kept);
+    await dependencies.feed.commit(claimed, entries);
+    observability.count("EventsIndexed", entries.length);
+  }
+  return failures;
+}
+
+/**
+ * Raises the stream's summary (with the feed: claims its events). "created" when this wrote its first one (the
+ * stream is new); "done" when an earlier delivery already did; "behind" when its predecessor is not in yet.
+ */
 async function keepSummary(
   batch: StreamBatch,
   store: ChangeFeedDependencies["store"],
+  claimed: ClaimedBatch | undefined,
   observability: Observability,
-): Promise<"created" | "raised" | "failed"> {
+): Promise<SummaryOutcome> {
   const newest = batch.events.at(-1) as RecordedEvent;
+  const stream = {
+    streamId: newest.streamId,
+    streamType: newest.streamType,
+    revision: newest.revision,
+    updatedAt: newest.createdAt,
+  };
   try {
-    const created = await store.raiseSummary({
-      streamId: newest.streamId,
-      streamType: newest.streamType,
-      revision: newest.revision,
-      updatedAt: newest.createdAt,
-    });
-    return created ? "created" : "raised";
+    if (!claimed || !store.claimSummary) {
+      return { state: (await store.raiseSummary(stream)) ? "created" : "raised", batch };
+    }
+    const first = (batch.events[0] as RecordedEvent).revision;
+    const claim = await store.claimSummary(stream, { ...claimed, firstRevision: first });
+    if (claim.outcome === "created" || claim.outcome === "claimed") {
+      return { state: claim.outcome === "created" ? "created" : "raised", batch };
+    }
+    if (claim.outcome === "overlap") {
+      // A delivery that brings more of the stream than an earlier one did: the rest goes on from there.
+      return keepSummary(tail(batch, claim.feedRevision - first + 1), store, claimed, observability);
+    }
+    return { state: claim.outcome };
   } catch (error) {
     logFailure(observability, "summary upkeep failed", newest, error);
-    return "failed";
+    return { state: "failed" };
   }
+}
+
+/** The claimed events in the order their records came, each stream's in revision order. */
+function feedEntries(streams: StreamBatch[]) {
+  const placed = streams.flatMap((batch) =>
+    batch.events.map((event, index) => ({ event, at: batch.recordIndexes[index] as number })),
+  );
+  placed.sort((a, b) => a.at - b.at);
+  return placed.map(({ event }) => ({
+    streamId: event.streamId,
+    streamType: event.streamType,
+    revision: event.revision,
+    eventType: event.eventType,
+    eventId: event.eventId,
+    createdAt: event.createdAt,
+  }));
 }
 
 /**
@@ -133,159 +201,3 @@ async function countNewStreams(
   );
 }
 
-/**
- * Publishes every stream's events in one go (FIFO: but those of streams behind undelivered ones) and records
- * what is left as undelivered; answers the earliest record of each stream that must come back.
- */
-async function notify(
-  streams: StreamBatch[],
-  dependencies: ChangeFeedDependencies,
-  observability: Observability,
-): Promise<string[]> {
-  const publish = dependencies.publish as Publish;
-  const failures: string[] = [];
-  const unpublished = new Map<RecordedEvent, string>();
-  const toPublish: StreamBatch[] = [];
-  const behind = await Promise.all(streams.map((batch) => undeliveredBefore(batch, dependencies, observability)));
-  streams.forEach((batch, index) => {
-    const blocker = behind[index];
-    if (blocker === "failed") failures.push(batch.sequenceNumbers[0] as string);
-    else if (blocker === undefined) toPublish.push(batch);
-    else for (const event of batch.events) unpublished.set(event, `held back behind undelivered revision ${blocker}`);
-  });
-  const events = toPublish.flatMap((batch) => batch.events);
-  for (const { event, cause } of events.length > 0 ? await publishSafely(publish, events, observability) : []) {
-    unpublished.set(event, cause);
-  }
-  observability.count("EventsNotified", events.filter((event) => !unpublished.has(event)).length);
-  observability.count("PublishFailures", unpublished.size);
-
-  const recorded = await Promise.all(
-    streams.map((batch) => recordUnpublished(batch, unpublished, dependencies, observability)),
-  );
-  for (const sequenceNumber of recorded) if (sequenceNumber !== undefined) failures.push(sequenceNumber);
-  return failures;
-}
-
-/** FIFO: the first undelivered revision of the stream, if any; "failed" when the check failed. */
-async function undeliveredBefore(
-  batch: StreamBatch,
-  dependencies: ChangeFeedDependencies,
-  observability: Observability,
-): Promise<number | "failed" | undefined> {
-  const { store } = dependencies;
-  if (!dependencies.fifo || !store.undeliveredOfStream) return undefined;
-  const first = batch.events[0] as RecordedEvent;
-  try {
-    const [undelivered] = await store.undeliveredOfStream(first.streamId, 1);
-    return undelivered?.firstRevision;
-  } catch (error) {
-    logFailure(observability, "checking undelivered notifications failed", first, error);
-    return "failed";
-  }
-}
-
-async function publishSafely(publish: Publish, events: RecordedEvent[], observability: Observability) {
-  try {
-    return await publish(events);
-  } catch (error) {
-    logFailure(observability, "publish failed", events[0] as RecordedEvent, error);
-    const cause = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return events.map((event): Unpublished => ({ event, cause }));
-  }
-}
-
-/**
- * Records a stream's unpublished events as undelivered ranges; answers the sequence number to deliver again
- * when that is not possible (no place to record them, or recording failed), else undefined.
- */
-async function recordUnpublished(
-  batch: StreamBatch,
-  unpublished: Map<RecordedEvent, string>,
-  dependencies: ChangeFeedDependencies,
-  observability: Observability,
-): Promise<string | undefined> {
-  const earliest = batch.events.findIndex((event) => unpublished.has(event));
-  if (earliest < 0) return undefined;
-  const first = batch.events[earliest] as RecordedEvent;
-  const { store } = dependencies;
-  observability.error("publish failed", {
-    streamId: first.streamId,
-    revision: first.revision,
-    cause: unpublished.get(first),
-    ...(store.recordUndelivered ? { recordedUndelivered: true } : {}),
-  });
-  if (!store.recordUndelivered) return batch.sequenceNumbers[earliest];
-  try {
-    const since = isoTime((dependencies.now ?? Date.now)());
-    const existing = store.undeliveredOfStream ? await store.undeliveredOfStream(first.streamId) : [];
-    const events = batch.events.filter((event) => unpublished.has(event) && !coveredBy(existing, event.revision));
-    await store.recordUndelivered(undeliveredRanges(events, unpublished, since));
-    return undefined;
-  } catch (error) {
-    logFailure(observability, "recording undelivered notifications failed", first, error);
-    return batch.sequenceNumbers[earliest];
-  }
-}
-
-/**
- * Runs of consecutive revisions, each with its first event's cause. Revisions already recorded are left out
- * beforehand: a range is recorded once per first revision, so [3, 7] would be lost behind a recorded [3, 5].
- */
-function undeliveredRanges(
-  events: RecordedEvent[],
-  causes: Map<RecordedEvent, string>,
-  since: string,
-): UndeliveredNotification[] {
-  const ranges: UndeliveredNotification[] = [];
-  for (const event of events) {
-    const last = ranges.at(-1);
-    if (last && event.revision === last.lastRevision + 1) last.lastRevision = event.revision;
-    else {
-      const { streamId, streamType, revision } = event;
-      const cause = causes.get(event) as string;
-      ranges.push({ streamId, streamType, firstRevision: revision, lastRevision: revision, cause, since });
-    }
-  }
-  return ranges;
-}
-
-function coveredBy(ranges: UndeliveredNotification[], revision: number): boolean {
-  return ranges.some((range) => range.firstRevision <= revision && revision <= range.lastRevision);
-}
-
-/** The batch's event inserts grouped by stream, each group in revision order. */
-function eventsByStream(records: DynamoDBRecord[]): Map<string, StreamBatch> {
-  const streams = new Map<string, StreamBatch>();
-  for (const record of records) {
-    const image = record.dynamodb?.NewImage;
-    const sequenceNumber = record.dynamodb?.SequenceNumber;
-    if (record.eventName !== "INSERT" || !image || !sequenceNumber) continue;
-    // The Lambda types and the SDK's describe the same wire format.
-    const item = unmarshall(image as Record<string, AttributeValue>);
-    if (!isEventItem(item)) continue;
-    const event = recordedEvent(item);
-    const batch = streams.get(event.streamId) ?? { events: [], sequenceNumbers: [] };
-    batch.events.push(event);
-    batch.sequenceNumbers.push(sequenceNumber);
-    streams.set(event.streamId, batch);
-  }
-  for (const batch of streams.values()) sortByRevision(batch);
-  return streams;
-}
-
-function sortByRevision(batch: StreamBatch): void {
-  const order = batch.events
-    .map((_, index) => index)
-    .sort((a, b) => (batch.events[a] as RecordedEvent).revision - (batch.events[b] as RecordedEvent).revision);
-  batch.events = order.map((index) => batch.events[index] as RecordedEvent);
-  batch.sequenceNumbers = order.map((index) => batch.sequenceNumbers[index] as string);
-}
-
-function logFailure(observability: Observability, message: string, event: RecordedEvent, error: unknown): void {
-  observability.error(message, {
-    streamId: event.streamId,
-    revision: event.revision,
-    ...(error === undefined ? {} : { error }),
-  });
-}

@@ -1,6 +1,6 @@
 /**
- * The change-feed handler built from its configuration: summary upkeep and undelivered notifications through the
- * store, notifications through the SNS publisher when a topic is configured. The Lambda entry (lambda.ts) and local mode call this factory.
+ * The change-feed handler built from its configuration: summary upkeep, the global feed and undelivered notifications
+ * through the store, notifications through the SNS publisher when a topic is configured. The Lambda entry (lambda.ts) and local mode call this factory.
  */
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { type AwsClientConfig, createDocumentClient, createSnsClient } from "#shared/aws-clients.ts";
@@ -20,6 +20,11 @@ export interface ChangeFeedConfig {
   sns?: AwsClientConfig;
   /** Partitions of the listing index per stream type (the stack option `listingShards`). Default: 4. */
   listingShards?: number | undefined;
+  /**
+   * How long a feed batch's claim keeps other writers waiting before they take its writer for dead
+   * (store/feed-index.ts). Default: 15 s. Local mode, one process per data folder, passes less.
+   */
+  feedLeaseMs?: number | undefined;
   /** Where counters and failures go. Default: nowhere but failures to stderr (local mode, tests). */
   observability?: Observability;
 }
@@ -29,12 +34,14 @@ export function createChangeFeedHandler(
 ): (event: DynamoDBStreamEvent, context?: Context) => Promise<DynamoDBBatchResponse> {
   const { topicArn } = config;
   const observability = config.observability ?? quietObservability;
+  const store = new StreamStore({
+    client: createDocumentClient(config.dynamoDb),
+    tableName: config.tableName,
+    listingShards: config.listingShards,
+  });
   const changeFeed = createChangeFeed({
-    store: new StreamStore({
-      client: createDocumentClient(config.dynamoDb),
-      tableName: config.tableName,
-      listingShards: config.listingShards,
-    }),
+    store,
+    feed: store.feedIndex(config.feedLeaseMs),
     publish: topicArn
       ? createSnsPublisher({ sns: createSnsClient(config.sns), topicArn, body: config.notificationBody, observability })
       : undefined,

@@ -21,6 +21,9 @@ export const metricDescriptions = {
     "change feed: an event an invocation left unpublished after its retries (refused, SNS down, or held back behind a failure of its stream); it is recorded undelivered and redriven",
   StreamCountFailures:
     "change feed: a new stream its type's count could not take (the count write failed); the type's streamCount stays short by it",
+  EventsIndexed: "change feed: an event written to the global feed (it has its position)",
+  FeedStreamsHeldBack:
+    "change feed: a stream whose events came before its predecessor was in the global feed (a sibling shard after a split); its records come again",
   EventsReplayed: "operation worker: an event a replay or redrive published (again)",
   OperationStepFailures:
     "operation worker: a step of a replay or redrive that failed; its message is retried, and the operation fails after a few",

@@ -28,6 +28,8 @@ export type StoreOperation =
   | "details"
   | "list"
   | "summary"
+  | "feed"
+  | "feedRead"
   | "streamTypes"
   | "undelivered"
   | "operation";

@@ -272,35 +272,84 @@ export function queryWindow(
 /** Largest revision a query range can name (DynamoDB numbers are exact up to this in JavaScript). */
 export const maxRevision = Number.MAX_SAFE_INTEGER;
 
+/** A summary write that also claims the stream's events for a batch of the global feed (see feed-index.ts). */
+export interface FeedClaim {
+  /** The first revision of the events claimed; the summary must stand at the one before it. */
+  firstRevision: number;
+  /** The feed batch they go to. */
+  batch: number;
+  /** Recent batches that were claimed and never written: a claim for them counts for nothing. */
+  voids: number[];
+}
+
 /**
  * Raises a stream's summary to `stream.revision`, or leaves it if it is already there or beyond: the change
  * feed may deliver records again or out of order, and a summary never moves backwards. The summary's place in
  * the listing is `listedAt` (see listing.ts), not always the event's time. It answers the summary's old values
  * (free of charge): none when this write created it, which is how the change feed tells a new stream.
+ *
+ * With a feed claim the summary is also the stream's gate into the feed: it moves only from the revision just
+ * before the claimed events (`feedBatch`, `feedFrom` record the claim), so revision n+1 is never claimed before n,
+ * whichever shard brought it. A claim in a void batch is as if it never happened: the stream stands at its
+ * `feedFrom` − 1, and the same events may claim again. On failure DynamoDB answers the old summary.
  */
 export function raiseSummary(
   tableName: string,
   stream: Stream,
   listedAt: string,
   listingShards: number,
+  claim?: FeedClaim,
 ): UpdateCommandInput {
+  const values: Record<string, unknown> = {
+    ":streamType": stream.streamType,
+    ":revision": stream.revision,
+    ":updatedAt": stream.updatedAt,
+    ":listPk": listingPartition(stream.streamType, listingShard(stream.streamId, listingShards)),
+    ":listSk": listingSortKey(listedAt, stream.streamId),
+  };
+  let set = "SET streamType = :streamType, revision = :revision, updatedAt = :updatedAt, #listPk = :listPk, #listSk = :listSk";
+  let condition = "attribute_not_exists(#pk) OR revision < :revision";
+  if (claim) {
+    set += ", feedBatch = :batch, feedFrom = :from";
+    values[":batch"] = claim.batch;
+    values[":from"] = claim.firstRevision;
+    const voids = claim.voids.map((_, i) => `:void${i}`);
+    claim.voids.forEach((batch, i) => {
+      values[`:void${i}`] = batch;
+    });
+    const inVoid = voids.length > 0 ? `feedBatch IN (${voids.join(", ")})` : undefined;
+    const standsBefore =
+      claim.firstRevision === 1
+        ? "attribute_not_exists(#pk)"
+        : inVoid
+          ? "(revision = :previous AND (attribute_not_exists(feedBatch) OR NOT " + inVoid + "))"
+          : "revision = :previous";
+    if (claim.firstRevision > 1) values[":previous"] = claim.firstRevision - 1;
+    condition = inVoid ? `${standsBefore} OR (${inVoid} AND feedFrom = :from)` : standsBefore;
+  }
   return {
     TableName: tableName,
     Key: { [pk]: stream.streamId, [sk]: summarySortKey },
-    UpdateExpression:
-      "SET streamType = :streamType, revision = :revision, updatedAt = :updatedAt, #listPk = :listPk, #listSk = :listSk",
-    ConditionExpression: "attribute_not_exists(#pk) OR revision < :revision",
-    ExpressionAttributeNames: { "#pk": pk, "#listPk": listing.partitionKey.name, "#listSk": listing.sortKey.name },
-    ExpressionAttributeValues: {
-      ":streamType": stream.streamType,
-      ":revision": stream.revision,
-      ":updatedAt": stream.updatedAt,
-      ":listPk": listingPartition(stream.streamType, listingShard(stream.streamId, listingShards)),
-      ":listSk": listingSortKey(listedAt, stream.streamId),
+    UpdateExpression: set,
+    ConditionExpression: condition,
+    ExpressionAttributeNames: {
+      ...(condition.includes("#pk") ? { "#pk": pk } : {}),
+      "#listPk": listing.partitionKey.name,
+      "#listSk": listing.sortKey.name,
     },
+    ExpressionAttributeValues: values,
     ReturnValues: "UPDATED_OLD",
+    ...(claim ? { ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const } : {}),
     ReturnConsumedCapacity: "INDEXES",
   };
+}
+
+/** Where a summary leaves its stream in the feed: the last revision claimed in a batch that is not void. */
+export function feedRevisionOf(summary: Item | undefined, voids: number[]): number {
+  if (!summary) return 0;
+  const batch = summary.feedBatch;
+  if (typeof batch === "number" && voids.includes(batch)) return Number(summary.feedFrom) - 1;
+  return Number(summary.revision ?? 0);
 }
 
 /**

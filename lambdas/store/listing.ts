@@ -13,9 +13,11 @@
  * position, and the page key carries just that.
  */
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { errorName, type StoreTable } from "./dynamo.ts";
+import { errorName, plainItem, type StoreTable } from "./dynamo.ts";
 import { InvalidInputError } from "./errors.ts";
 import {
+  type FeedClaim,
+  feedRevisionOf,
   type Item,
   isListingSortKey,
   listingSortKeyAt,
@@ -61,6 +63,37 @@ export async function keepSummary(table: StoreTable, stream: Stream, now: number
   } catch (error) {
     if (errorName(error) !== "ConditionalCheckFailedException") throw error;
     return false;
+  }
+}
+
+/** What a summary write that claims events for the feed did (see raiseSummary in items.ts). */
+export type SummaryClaim =
+  /** Claimed; "created" when this write made the stream's first summary (the stream is new). */
+  | { outcome: "created" | "claimed" }
+  /** The stream stands elsewhere in the feed: at or past these events ("done"), or before their predecessor. */
+  | { outcome: "done" | "behind" | "overlap"; feedRevision: number };
+
+/**
+ * Raises the stream's summary and claims its events `claim.firstRevision`…`stream.revision` for a feed batch, if
+ * the stream stands in the feed just before them; otherwise answers where it stands.
+ */
+export async function claimSummary(
+  table: StoreTable,
+  stream: Stream,
+  now: number,
+  claim: FeedClaim,
+): Promise<SummaryClaim> {
+  const listedAt = laterTime(stream.updatedAt, isoTime(now - listingSettleMs));
+  const update = raiseSummary(table.tableName, stream, listedAt, table.listingShards, claim);
+  try {
+    const output = await table.send("summary", (client) => client.send(new UpdateCommand(update)));
+    return { outcome: Object.keys(output.Attributes ?? {}).length === 0 ? "created" : "claimed" };
+  } catch (error) {
+    if (errorName(error) !== "ConditionalCheckFailedException") throw error;
+    const feedRevision = feedRevisionOf(plainItem((error as { Item?: unknown }).Item), claim.voids);
+    if (feedRevision >= stream.revision) return { outcome: "done", feedRevision };
+    if (feedRevision < claim.firstRevision - 1) return { outcome: "behind", feedRevision };
+    return { outcome: "overlap", feedRevision };
   }
 }
 

@@ -12,10 +12,13 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AppendContext, appendEvents } from "./append.ts";
 import { DeploymentSecret } from "./deployment-secret.ts";
 import { type CapacityListener, StoreTable } from "./dynamo.ts";
+import { type FeedHead, type FeedPage, feedHead, type ReadFeedOptions, readFeed } from "./feed.ts";
+import { FeedIndex } from "./feed-index.ts";
 import { StreamHeads } from "./heads.ts";
 import { defaultIdempotencyWindow } from "./idempotency.ts";
 import { queryLiveness } from "./items.ts";
-import { keepSummary, listStreams } from "./listing.ts";
+import type { FeedClaim } from "./items.ts";
+import { claimSummary, keepSummary, listStreams, type SummaryClaim } from "./listing.ts";
 import type {
   AppendResult,
   EventPage,
@@ -162,6 +165,29 @@ export class StreamStore {
    */
   raiseSummary(stream: Stream): Promise<boolean> {
     return keepSummary(this.table, stream, this.context.now());
+  }
+
+  /**
+   * Raises the summary and claims the stream's events from `claim.firstRevision` to `stream.revision` for a feed
+   * batch, if the stream stands in the feed just before them (the change feed's gate; listing.ts).
+   */
+  claimSummary(stream: Stream, claim: FeedClaim): Promise<SummaryClaim> {
+    return claimSummary(this.table, stream, this.context.now(), claim);
+  }
+
+  /** The writer of the global feed (one per process; feed-index.ts). */
+  feedIndex(leaseMs?: number): FeedIndex {
+    return new FeedIndex(this.table, this.context.now, leaseMs);
+  }
+
+  /** A page of the global feed after a position; strongly consistent (feed.ts). */
+  readFeed(options: ReadFeedOptions): Promise<FeedPage> {
+    return readFeed(this.table, options);
+  }
+
+  /** The newest position of the feed and how long indexing took for it. */
+  feedHead(): Promise<FeedHead> {
+    return feedHead(this.table);
   }
 
   /** Adds new streams to their type's count (the change feed's upkeep, once per type and batch). */

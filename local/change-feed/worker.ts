@@ -57,6 +57,8 @@ async function start(config: ChangeFeedWorkerConfig): Promise<void> {
     topicArn: notifications.topicArn,
     dynamoDb: config.dynamoDb,
     sns: localAwsClientConfig(notifications.endpoint),
+    // One local process per data folder (local/data-dir-lock.ts): a claim left by a dead one is waited out briefly.
+    feedLeaseMs: 3000,
   });
   let poller: StreamPoller | undefined = startStreamPoller({
     streamsClient: new DynamoDBStreamsClient(

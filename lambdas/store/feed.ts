@@ -1,0 +1,188 @@
+/**
+ * Reading the global feed (SPEC section 10): pages of events after a position, in position order, from the batch
+ * items (feed-items.ts). Unfiltered pages read the `feed` partition; pages of some stream types read only those
+ * types' partitions, so a type's feed costs in proportion to its own events. Event types filter what was read.
+ *
+ * Every read is strongly consistent, and batch items are written in order (feed-index.ts): what a reader sees is a
+ * prefix of the feed, and no event ever appears behind a position it was served.
+ */
+import { BatchGetCommand, GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { StoreTable } from "./dynamo.ts";
+import {
+  batchOfPosition,
+  type FeedEntry,
+  feedPartition,
+  getHead,
+  headFromItem,
+  queryBatches,
+  storedBatch,
+  typePartition,
+} from "./feed-items.ts";
+import { recordedEvent } from "./items.ts";
+import type { RecordedEvent } from "./model.ts";
+import { tableDefinition } from "./table.ts";
+
+export type { FeedEntry } from "./feed-items.ts";
+
+export interface ReadFeedOptions {
+  /** Events after this position (0: from the start). */
+  after: number;
+  limit: number;
+  streamTypes?: string[] | undefined;
+  eventTypes?: string[] | undefined;
+  /** Read each event's payload and metadata too (one strongly consistent read of the event items per page). */
+  includePayload?: boolean;
+}
+
+export type FeedEvent = FeedEntry & Partial<Pick<RecordedEvent, "payload" | "metadata">>;
+
+export interface FeedPage {
+  events: FeedEvent[];
+  /** Where the next page starts: past every event read, whether or not a filter kept it. */
+  lastPosition: number;
+  hasMore: boolean;
+}
+
+export interface FeedHead {
+  /** The newest position indexed (0: nothing yet). */
+  position: number;
+  /** When the newest batch was settled, RFC 3339; absent before the first. */
+  indexedAt?: string;
+  /** The time of the newest event indexed. */
+  lastEventCreatedAt?: string;
+  /** How long after its append the newest indexed event was indexed, in milliseconds. */
+  lagMs?: number;
+}
+
+/** Items asked for per query: a batch holds up to thousands of events, so a few items fill a page. */
+const batchesPerQuery = 8;
+
+export async function readFeed(table: StoreTable, options: ReadFeedOptions): Promise<FeedPage> {
+  const partitions = options.streamTypes?.length ? options.streamTypes.map(typePartition) : [feedPartition];
+  const readers = partitions.map((partition) => new PartitionReader(table, partition, options.after));
+  const wantedEventTypes = options.eventTypes?.length ? new Set(options.eventTypes) : undefined;
+  const events: FeedEntry[] = [];
+  let scannedTo = options.after;
+  let exhausted = false;
+  while (events.length < options.limit) {
+    // Merge the partitions by position: take from the one whose next entry is lowest.
+    const heads = await Promise.all(readers.map((reader) => reader.peek()));
+    let next: { reader: PartitionReader; entry: FeedEntry } | undefined;
+    heads.forEach((entry, index) => {
+      if (entry && (!next || entry.position < next.entry.position)) next = { reader: readers[index] as PartitionReader, entry };
+    });
+    if (!next) {
+      exhausted = true;
+      break;
+    }
+    next.reader.take();
+    scannedTo = next.entry.position;
+    if (!wantedEventTypes || wantedEventTypes.has(next.entry.eventType)) events.push(next.entry);
+  }
+  let hasMore = !exhausted;
+  if (exhausted) {
+    // Past the last event read: to the end of every batch read, and (by type) to the newest complete batch.
+    scannedTo = Math.max(scannedTo, ...readers.map((reader) => reader.lastPositionRead));
+    if (options.streamTypes?.length) scannedTo = Math.max(scannedTo, (await readSettledHead(table)).lastPosition);
+  } else {
+    hasMore = (await Promise.all(readers.map((reader) => reader.peek()))).some((entry) => entry !== undefined);
+    if (!hasMore) scannedTo = Math.max(scannedTo, ...readers.map((reader) => reader.lastPositionRead));
+  }
+  const page = options.includePayload ? await withPayloads(table, events) : events;
+  return { events: page, lastPosition: scannedTo, hasMore };
+}
+
+export async function feedHead(table: StoreTable): Promise<FeedHead> {
+  const head = await readSettledHead(table);
+  if (head.settledAt === 0) return { position: 0 };
+  const lagMs = head.lastCreatedAt ? Math.max(0, head.settledAt - Date.parse(head.lastCreatedAt)) : undefined;
+  return {
+    position: head.lastPosition,
+    indexedAt: new Date(head.settledAt).toISOString(),
+    ...(head.lastCreatedAt ? { lastEventCreatedAt: head.lastCreatedAt } : {}),
+    ...(lagMs !== undefined ? { lagMs } : {}),
+  };
+}
+
+async function readSettledHead(table: StoreTable) {
+  const output = await table.send("feedRead", (client) => client.send(new GetCommand(getHead(table.tableName, true))));
+  return headFromItem(output.Item);
+}
+
+/** One partition's entries after a position, a few batch items per query. */
+class PartitionReader {
+  private buffer: FeedEntry[] = [];
+  private nextBatch: number;
+  private startKey: Record<string, unknown> | undefined;
+  private done = false;
+  /** The last position of the newest batch read (a type's batch carries the whole batch's last position). */
+  lastPositionRead = 0;
+
+  constructor(
+    private readonly table: StoreTable,
+    private readonly partition: string,
+    private readonly after: number,
+  ) {
+    this.nextBatch = batchOfPosition(after);
+  }
+
+  async peek(): Promise<FeedEntry | undefined> {
+    while (this.buffer.length === 0 && !this.done) await this.fill();
+    return this.buffer[0];
+  }
+
+  take(): void {
+    this.buffer.shift();
+  }
+
+  private async fill(): Promise<void> {
+    const output = await this.table.send("feedRead", (client) =>
+      client.send(
+        new QueryCommand(
+          queryBatches(this.table.tableName, this.partition, this.nextBatch, batchesPerQuery, this.startKey),
+        ),
+      ),
+    );
+    for (const item of output.Items ?? []) {
+      const stored = storedBatch(item);
+      if (stored.void) continue;
+      this.lastPositionRead = Math.max(this.lastPositionRead, stored.lastPosition);
+      this.buffer.push(...stored.entries.filter((entry) => entry.position > this.after));
+    }
+    this.startKey = output.LastEvaluatedKey;
+    if (!this.startKey) this.done = true;
+  }
+}
+
+/** The events' payloads and metadata, read from their items (BatchGetItem, strongly consistent, 100 keys a call). */
+async function withPayloads(table: StoreTable, entries: FeedEntry[]): Promise<FeedEvent[]> {
+  const pk = tableDefinition.partitionKey.name;
+  const sk = tableDefinition.sortKey.name;
+  const found = new Map<string, RecordedEvent>();
+  for (let start = 0; start < entries.length; start += 100) {
+    let keys: Record<string, unknown>[] | undefined = entries
+      .slice(start, start + 100)
+      .map((entry) => ({ [pk]: entry.streamId, [sk]: entry.revision }));
+    for (let attempt = 0; keys && keys.length > 0; attempt++) {
+      const requested: Record<string, unknown>[] = keys;
+      const output = await table.send("feedRead", (client) =>
+        client.send(
+          new BatchGetCommand({
+            RequestItems: { [table.tableName]: { Keys: requested, ConsistentRead: true } },
+            ReturnConsumedCapacity: "TOTAL",
+          }),
+        ),
+      );
+      for (const item of output.Responses?.[table.tableName] ?? []) {
+        const event = recordedEvent(item);
+        found.set(`${event.streamId}/${event.revision}`, event);
+      }
+      keys = output.UnprocessedKeys?.[table.tableName]?.Keys;
+      if (keys?.length) await new Promise((resolve) => setTimeout(resolve, Math.min(20 * 2 ** attempt, 1000)));
+    }
+  }
+  return entries.map((entry) => {
+    const event = found.get(`${entry.streamId}/${entry.revision}`);
+    return event ? { ...entry, payload: event.payload, ...(event.metadata ? { metadata: event.metadata } : {}) } : entry;
+  });
+}
