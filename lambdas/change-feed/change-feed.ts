@@ -82,20 +82,22 @@ async function changeFeedBatch(
   observability: Observability,
 ): Promise<string[]> {
   const failures: string[] = [];
+  // With the feed, a stream goes in only as a run of consecutive revisions: after a gap (its missing revisions
+  // are on another shard) its records come again.
+  const runs = streams.map((batch) => (claimed ? consecutiveRun(batch) : { run: batch, rest: undefined }));
+  for (const { rest } of runs) if (rest !== undefined) failures.push(rest);
   // Summaries first: a subscriber that reads the listing after a notification sees that revision.
   const summaries = await Promise.all(
-    streams.map((batch) => keepSummary(batch, dependencies.store, claimed, observability)),
+    runs.map(({ run }) => keepSummary(run, dependencies.store, claimed, observability)),
   );
   const kept: StreamBatch[] = [];
   summaries.forEach((summary, index) => {
     if (summary.state === "behind" || summary.state === "failed") {
-      failures.push((streams[index] as StreamBatch).sequenceNumbers[0] as string);
+      failures.push((runs[index]?.run as StreamBatch).sequenceNumbers[0] as string);
     } else if (summary.state === "created" || summary.state === "raised") kept.push(summary.batch);
   });
-  if (claimed) {
-    const behind = summaries.filter((summary) => summary.state === "behind").length;
-    if (behind > 0) observability.count("FeedStreamsHeldBack", behind);
-  }
+  const behind = summaries.filter((summary) => summary.state === "behind").length;
+  if (behind > 0) observability.count("FeedStreamsHeldBack", behind);
   // Counts too: a subscriber that lists the stream types after a notification sees the new stream counted.
   const created = summaries.flatMap((summary) => (summary.state === "created" ? [summary.batch] : []));
   await countNewStreams(created, dependencies.store, observability);
@@ -106,6 +108,26 @@ async function changeFeedBatch(
     observability.count("EventsIndexed", entries.length);
   }
   return failures;
+}
+
+/** The stream's first events up to a gap in its revisions, and the sequence number of the first after it. */
+function consecutiveRun(batch: StreamBatch): { run: StreamBatch; rest: string | undefined } {
+  const end = batch.events.findIndex(
+    (event, index) => index > 0 && event.revision !== (batch.events[index - 1] as RecordedEvent).revision + 1,
+  );
+  if (end < 0) return { run: batch, rest: undefined };
+  return {
+    run: sliceTo(batch, end),
+    rest: batch.sequenceNumbers[end],
+  };
+}
+
+function sliceTo(batch: StreamBatch, end: number): StreamBatch {
+  return {
+    events: batch.events.slice(0, end),
+    sequenceNumbers: batch.sequenceNumbers.slice(0, end),
+    recordIndexes: batch.recordIndexes.slice(0, end),
+  };
 }
 
 /**
@@ -200,4 +222,3 @@ async function countNewStreams(
     }),
   );
 }
-

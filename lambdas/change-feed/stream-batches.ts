@@ -55,4 +55,3 @@ function sortByRevision(batch: StreamBatch): void {
   // The stream's places in the batch stay where its records were; its events take them in revision order.
   batch.recordIndexes.sort((a, b) => a - b);
 }
-

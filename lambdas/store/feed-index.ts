@@ -35,6 +35,11 @@ import {
 export const defaultFeedLeaseMs = 15_000;
 /** How long a void batch is remembered: longer than DynamoDB Streams keeps a record (24 hours). */
 const voidMemoryMs = 25 * 60 * 60 * 1000;
+/**
+ * The most void batches remembered at once: each is an operand of the summaries' claim condition, which DynamoDB
+ * caps at 100. More failed batches within a day mean a crash loop: the writer stops rather than forget one.
+ */
+const maxVoids = 90;
 /** How long a writer waits for another's lease before its invocation fails (and the event source retries). */
 const waitForLeaseMs = 20_000;
 
@@ -116,7 +121,9 @@ export class FeedIndex {
   }
 
   private async readHead(): Promise<FeedHeadItem> {
-    const output = await this.table.send("feed", (client) => client.send(new GetCommand(getHead(this.table.tableName, true))));
+    const output = await this.table.send("feed", (client) =>
+      client.send(new GetCommand(getHead(this.table.tableName, true))),
+    );
     const head = headFromItem(output.Item);
     this.head = output.Item ? head : undefined;
     return head;
@@ -142,6 +149,11 @@ export class FeedIndex {
     const batch = head.claimed;
     const now = this.now();
     let voids = head.voids.filter((entry) => now - entry.at < voidMemoryMs);
+    if (voids.length >= maxVoids) {
+      throw new Error(
+        `the feed has ${voids.length} void batches from the last day (writers keep failing after claiming): fix the cause; the change feed goes on once older ones age out`,
+      );
+    }
     let progress: { lastPosition: number; lastCreatedAt: string } | undefined;
     try {
       await this.table.send("feed", (client) => client.send(new PutCommand(putVoidBatch(this.table.tableName, batch))));

@@ -69,7 +69,8 @@ export async function readFeed(table: StoreTable, options: ReadFeedOptions): Pro
     const heads = await Promise.all(readers.map((reader) => reader.peek()));
     let next: { reader: PartitionReader; entry: FeedEntry } | undefined;
     heads.forEach((entry, index) => {
-      if (entry && (!next || entry.position < next.entry.position)) next = { reader: readers[index] as PartitionReader, entry };
+      if (entry && (!next || entry.position < next.entry.position))
+        next = { reader: readers[index] as PartitionReader, entry };
     });
     if (!next) {
       exhausted = true;
@@ -183,6 +184,8 @@ async function withPayloads(table: StoreTable, entries: FeedEntry[]): Promise<Fe
   }
   return entries.map((entry) => {
     const event = found.get(`${entry.streamId}/${entry.revision}`);
-    return event ? { ...entry, payload: event.payload, ...(event.metadata ? { metadata: event.metadata } : {}) } : entry;
+    return event
+      ? { ...entry, payload: event.payload, ...(event.metadata ? { metadata: event.metadata } : {}) }
+      : entry;
   });
 }

@@ -307,7 +307,8 @@ export function raiseSummary(
     ":listPk": listingPartition(stream.streamType, listingShard(stream.streamId, listingShards)),
     ":listSk": listingSortKey(listedAt, stream.streamId),
   };
-  let set = "SET streamType = :streamType, revision = :revision, updatedAt = :updatedAt, #listPk = :listPk, #listSk = :listSk";
+  let set =
+    "SET streamType = :streamType, revision = :revision, updatedAt = :updatedAt, #listPk = :listPk, #listSk = :listSk";
   let condition = "attribute_not_exists(#pk) OR revision < :revision";
   if (claim) {
     set += ", feedBatch = :batch, feedFrom = :from";

@@ -16,8 +16,8 @@ import { type FeedHead, type FeedPage, feedHead, type ReadFeedOptions, readFeed 
 import { FeedIndex } from "./feed-index.ts";
 import { StreamHeads } from "./heads.ts";
 import { defaultIdempotencyWindow } from "./idempotency.ts";
-import { queryLiveness } from "./items.ts";
 import type { FeedClaim } from "./items.ts";
+import { queryLiveness } from "./items.ts";
 import { claimSummary, keepSummary, listStreams, type SummaryClaim } from "./listing.ts";
 import type {
   AppendResult,

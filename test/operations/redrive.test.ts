@@ -62,7 +62,7 @@ describe("a redrive (the operation worker against DynamoDB Local and the local S
 
   it("delivers what the change feed could not publish while SNS was down, in order per stream, and clears it", async () => {
     const streamType = uniqueStreamType("redrive");
-    const streamIds = await seedStreams(rig.store, streamType, { streams: 3, events: 3 });
+    const streamIds = await seedStreams(rig.store, streamType, { streams: 3, events: 3, summaries: false });
     await changeFeedWhileSnsIsDown(streamIds);
     for (const streamId of streamIds) await appendTwo(streamType, streamId);
     await changeFeedWhileSnsIsDown(streamIds);
@@ -112,7 +112,9 @@ describe("a redrive (the operation worker against DynamoDB Local and the local S
 
   it("starts no second redrive while one is pending or running", async () => {
     const streamType = uniqueStreamType("redrive-once");
-    const [streamId] = (await seedStreams(rig.store, streamType, { streams: 1, events: 1 })) as [string];
+    const [streamId] = (await seedStreams(rig.store, streamType, { streams: 1, events: 1, summaries: false })) as [
+      string,
+    ];
     await changeFeedWhileSnsIsDown([streamId]);
     const first = await rig.start({ undelivered: true });
     rig.queue.messages.splice(0);
@@ -153,7 +155,7 @@ describe("a redrive (the operation worker against DynamoDB Local and the local S
 
   it("fails its step while SNS is still down (the message comes back), and in the end the operation; nothing is lost", async () => {
     const streamType = uniqueStreamType("redrive-down");
-    const streamIds = await seedStreams(rig.store, streamType, { streams: 2, events: 2 });
+    const streamIds = await seedStreams(rig.store, streamType, { streams: 2, events: 2, summaries: false });
     await changeFeedWhileSnsIsDown(streamIds);
     const publishToTopic = createSnsPublisher({
       sns: createSnsClient(deadSns),
