@@ -93,7 +93,7 @@ async function changeFeedBatch(
   const kept: StreamBatch[] = [];
   summaries.forEach((summary, index) => {
     if (summary.state === "behind" || summary.state === "failed") {
-      failures.push((runs[index]?.run as StreamBatch).sequenceNumbers[0] as string);
+      failures.push((runs[index] as { run: StreamBatch }).run.sequenceNumbers[0] as string);
     } else if (summary.state === "created" || summary.state === "raised") kept.push(summary.batch);
   });
   const behind = summaries.filter((summary) => summary.state === "behind").length;
