@@ -4,7 +4,23 @@
  * operations and their answers. test/api/openapi.test.ts keeps it true: every route of router.ts is here and
  * nothing else is, and real answers match the schemas.
  */
-import type { TObject, TSchema } from "@sinclair/typebox";
+import type { TSchema } from "@sinclair/typebox";
+import { feedComponents, feedPaths } from "./feed-openapi.ts";
+import {
+  always,
+  badInput,
+  busy,
+  conflict,
+  documented,
+  json,
+  keyReused,
+  notJson,
+  parameters,
+  problem,
+  retryAfter,
+  streamNotFound,
+  tooLarge,
+} from "./openapi-parts.ts";
 import {
   AcceptedAnswer,
   ListOperationsQuery,
@@ -36,64 +52,6 @@ import {
   StreamTypePageAnswer,
   StreamTypePath,
 } from "./schema.ts";
-
-/**
- * A schema as the document shows it: plain JSON without our `errorMessage` keyword, and every component
- * (a schema with an `$id`, see schema.ts `components`) other than `self` as a $ref to it.
- */
-function documented(schema: TSchema, self?: string): Record<string, unknown> {
-  const text = JSON.stringify(schema, (key, value) => {
-    if (key === "errorMessage" || key === "$id") return undefined;
-    if (typeof value?.$id === "string" && value.$id !== self) return { $ref: `#/components/schemas/${value.$id}` };
-    return value;
-  });
-  return JSON.parse(text);
-}
-
-/** The members of a parameter schema (schema.ts) as OpenAPI parameters; one with a default may be left out. */
-function parameters(schema: TObject, location: "path" | "query" | "header") {
-  return Object.entries(schema.properties).map(([name, property]) => {
-    const required = location === "path" || (schema.required?.includes(name) && property.default === undefined);
-    return { name, in: location, ...(required ? { required: true } : {}), schema: documented(property) };
-  });
-}
-
-const json = (schema: TSchema) => ({ content: { "application/json": { schema: documented(schema) } } });
-const retryAfter = {
-  "Retry-After": { description: "seconds to wait before retrying", schema: { type: "integer", minimum: 0 } },
-};
-const problem = (description: string, headers?: Record<string, unknown>) => ({
-  description,
-  ...(headers ? { headers } : {}),
-  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
-});
-
-// Answers that operations share. Each operation lists the ones it can give.
-const badInput = { "400": problem("bad input: errors names each field and what is wrong with it") };
-const streamNotFound = { "404": problem("no such stream, or the stream has another type than the path names") };
-const tooLarge = { "413": problem("an event over 400 KB, an append over 4 MB or a request over 6 MB: see limitBytes") };
-const notJson = { "415": problem("the body is not application/json") };
-const keyReused = { "422": problem("the Idempotency-Key was used before with another body") };
-const busy = {
-  "503": problem("DynamoDB throttled after retries, or did not answer in time: retry after Retry-After", retryAfter),
-};
-/** What every operation can answer: Lambda's own refusals, before the API runs, and a failure of the API. */
-const always = {
-  "403": {
-    description:
-      "AWS_IAM deployments: Lambda refused the request before the API saw it (a bad signature, or the caller lacks " +
-      "lambda:InvokeFunctionUrl and lambda:InvokeFunction); Lambda's own body, not problem+json",
-  },
-  "429": {
-    description:
-      "Lambda throttled the function (its reserved concurrency or the account's limit); Lambda's own body, not " +
-      "problem+json",
-  },
-  "500": problem("the server failed: the body holds no internals, only the requestId to report"),
-};
-const conflict = {
-  "409": problem("the stream is not in the expected state; nothing was written: see currentRevision"),
-};
 
 const noOperation = { "404": problem("no such operation") };
 
@@ -194,7 +152,7 @@ const details = (operationId: string) => ({
   },
 });
 
-const namedSchemas: Record<string, TSchema> = { ...components, ...operationComponents };
+const namedSchemas: Record<string, TSchema> = { ...components, ...operationComponents, ...feedComponents };
 
 /** Where the API is when the document is read without a request to tell (a deployment's ApiUrl output). */
 const functionUrlTemplate = {
@@ -361,6 +319,7 @@ export const openApiDocument = {
       },
     },
     ...operationPaths,
+    ...feedPaths,
   },
   components: {
     schemas: Object.fromEntries(Object.entries(namedSchemas).map(([name, schema]) => [name, documented(schema, name)])),

@@ -23,10 +23,15 @@ export function eventBody(event: RecordedEvent, payloadEncoding: PayloadEncoding
     revision: event.revision,
     eventType: event.eventType,
     eventId: event.eventId,
-    payload: payloadEncoding === "string" ? payloadAsString(event.payload) : event.payload,
+    payload: payloadBody(event.payload, payloadEncoding),
     metadata: event.metadata,
     createdAt: event.createdAt,
   };
+}
+
+/** A payload as `payloadEncoding` says: the JSON value as stored, or as a string (below). */
+export function payloadBody(payload: RawJson, payloadEncoding: PayloadEncoding = "json"): RawJson {
+  return payloadEncoding === "string" ? payloadAsString(payload) : payload;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda
 import type { OperationQueue } from "#operations/queue.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 import { appendAtRevision, appendEvents, readEvents } from "./endpoints/events.ts";
+import { feedHead, readFeed } from "./endpoints/feed.ts";
 import { listStreams, listStreamTypes } from "./endpoints/listing.ts";
 import { cancelOperation, listOperations, operationDetails } from "./endpoints/operations.ts";
 import { createReplay } from "./endpoints/replays.ts";
@@ -75,6 +76,8 @@ export const routes: Route[] = [
   { pattern: ["operations"], methods: { GET: listOperations } },
   { pattern: ["operations", ":id"], methods: { GET: operationDetails, DELETE: cancelOperation } },
   { pattern: ["notifications", "undelivered"], methods: { GET: listUndelivered } },
+  { pattern: ["feed"], methods: { GET: readFeed } },
+  { pattern: ["feed", "head"], methods: { GET: feedHead } },
 ];
 
 /** The endpoint for this event and the request it reads; 400, 404, 405 or 413 (HttpProblem) when there is none. */

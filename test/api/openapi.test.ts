@@ -102,6 +102,8 @@ describe("GET /openapi.json", () => {
       "get /operations/{id}": "getOperation",
       "delete /operations/{id}": "cancelOperation",
       "get /notifications/undelivered": "listUndelivered",
+      "get /feed": "readFeed",
+      "get /feed/head": "getFeedHead",
     });
   });
 
