@@ -3,9 +3,19 @@
  * errors, SigV4 for `AWS_IAM` function URLs, and retries that are safe because every write carries its identity
  * (eventIds, Idempotency-Key) from the first attempt on.
  */
-import { errorFor, NetworkError, problemOf, problemTypes } from "./errors.ts";
-import { type Answer, type RetryOptions, sleep, withRetries } from "./retry.ts";
-import { createSigner, type Signer } from "./signing.ts";
+import {
+  type FeedSubscribeOptions,
+  type FeedSubscription,
+  type ReadFeedOptions,
+  type ReadFeedPageOptions,
+  readFeed,
+  readFeedHead,
+  readFeedPage,
+  subscribeToFeed,
+} from "./feed.ts";
+import type { RetryOptions } from "./retry.ts";
+import { sleep } from "./retry.ts";
+import { Transport } from "./transport.ts";
 import type {
   AcceptedOperation,
   AppendResult,
@@ -13,6 +23,9 @@ import type {
   CredentialsProvider,
   EventPage,
   ExpectedRevision,
+  FeedEvent,
+  FeedHead,
+  FeedPage,
   Liveness,
   NewEvent,
   Operation,
@@ -127,12 +140,6 @@ export interface WaitForOperationOptions extends CallOptions {
 /** States an operation does not leave. */
 const finishedStates: ReadonlySet<OperationState> = new Set(["succeeded", "failed", "canceled"]);
 
-interface Call extends CallOptions {
-  query?: Record<string, string | number | undefined>;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
 /**
  * A client of the event store's HTTP API.
  *
@@ -148,26 +155,10 @@ interface Call extends CallOptions {
  * for await (const event of client.readEvents("order", stream.streamId)) console.log(event.revision, event.payload);
  */
 export class EventStoreClient {
-  readonly #base: string;
-  readonly #signer: Signer | undefined;
-  readonly #fetch: typeof globalThis.fetch;
-  readonly #retries: RetryOptions;
-  readonly #timeoutMs: number;
+  readonly #transport: Transport;
 
   constructor(options: EventStoreClientOptions) {
-    const url = new URL(options.url);
-    this.#base = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
-    if (options.auth !== "iam" && options.auth !== "none") {
-      throw new TypeError(`auth must be "iam" or "none", got ${String(options.auth)}`);
-    }
-    this.#signer =
-      options.auth === "iam"
-        ? createSigner(url, { region: options.region, credentials: options.credentials })
-        : undefined;
-    // Looked up per call rather than bound now, so that a fetch patched later (tracing, tests) is used.
-    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.#retries = typeof options.retries === "number" ? { maxRetries: options.retries } : (options.retries ?? {});
-    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#transport = new Transport(options);
   }
 
   /**
@@ -178,7 +169,11 @@ export class EventStoreClient {
   async createStream(streamType: string, initialEvent: NewEvent, options: CreateStreamOptions = {}): Promise<Stream> {
     const headers = { "idempotency-key": options.idempotencyKey ?? crypto.randomUUID() };
     const body = { initialEvent: withEventId(initialEvent) };
-    const answer = await this.#call<{ stream: Stream }>("POST", ["streams", streamType], { ...options, headers, body });
+    const answer = await this.#transport.call<{ stream: Stream }>("POST", ["streams", streamType], {
+      ...options,
+      headers,
+      body,
+    });
     return answer.stream;
   }
 
@@ -199,7 +194,7 @@ export class EventStoreClient {
     options: AppendOptions,
   ): Promise<AppendResult> {
     const body = { expectedRevision: options.expectedRevision, events: events.map(withEventId) };
-    return this.#call("POST", ["streams", streamType, streamId, "events"], { ...options, body });
+    return this.#transport.call("POST", ["streams", streamType, streamId, "events"], { ...options, body });
   }
 
   /**
@@ -218,7 +213,7 @@ export class EventStoreClient {
     options: CallOptions = {},
   ): Promise<Stream> {
     const path = ["streams", streamType, streamId, "events", String(revision)];
-    const answer = await this.#call<{ stream: Stream }>("PUT", path, {
+    const answer = await this.#transport.call<{ stream: Stream }>("PUT", path, {
       ...options,
       body: { event: withEventId(event) },
     });
@@ -231,7 +226,11 @@ export class EventStoreClient {
    * @throws StreamNotFound when it does not exist, or exists with another type
    */
   async getStream(streamType: string, streamId: string, options: CallOptions = {}): Promise<Stream> {
-    const answer = await this.#call<{ stream: Stream }>("GET", ["streams", streamType, streamId, "details"], options);
+    const answer = await this.#transport.call<{ stream: Stream }>(
+      "GET",
+      ["streams", streamType, streamId, "details"],
+      options,
+    );
     return answer.stream;
   }
 
@@ -271,7 +270,7 @@ export class EventStoreClient {
       limit: options.limit,
     };
     const path = ["streams", streamType, streamId, "events"];
-    return (await this.#call<{ eventPage: EventPage }>("GET", path, { ...options, query })).eventPage;
+    return (await this.#transport.call<{ eventPage: EventPage }>("GET", path, { ...options, query })).eventPage;
   }
 
   /**
@@ -298,8 +297,9 @@ export class EventStoreClient {
       nextPageKey: options.nextPageKey,
       limit: options.limit,
     };
-    return (await this.#call<{ streamPage: StreamPage }>("GET", ["streams", streamType], { ...options, query }))
-      .streamPage;
+    return (
+      await this.#transport.call<{ streamPage: StreamPage }>("GET", ["streams", streamType], { ...options, query })
+    ).streamPage;
   }
 
   /**
@@ -311,7 +311,10 @@ export class EventStoreClient {
   async *listStreamTypes(options: ListStreamTypesOptions = {}): AsyncGenerator<StreamTypeSummary, void, undefined> {
     yield* pages(async (nextPageKey) => {
       const query = { limit: options.pageSize, nextPageKey };
-      const answer = await this.#call<{ streamTypePage: StreamTypePage }>("GET", ["streams"], { ...options, query });
+      const answer = await this.#transport.call<{ streamTypePage: StreamTypePage }>("GET", ["streams"], {
+        ...options,
+        query,
+      });
       return { ...answer.streamTypePage, items: answer.streamTypePage.streamTypes };
     });
   }
@@ -325,7 +328,7 @@ export class EventStoreClient {
   async startReplay(request: ReplayRequest, options: StartReplayOptions = {}): Promise<AcceptedOperation> {
     const body = "undelivered" in request ? request : { ...request, updatedAfter: timeText(request.updatedAfter) };
     const headers = { "idempotency-key": options.idempotencyKey ?? crypto.randomUUID() };
-    return this.#call("POST", ["replays"], { ...options, headers, body });
+    return this.#transport.call("POST", ["replays"], { ...options, headers, body });
   }
 
   /**
@@ -334,7 +337,7 @@ export class EventStoreClient {
    * @throws OperationNotFound for an unknown id
    */
   async getOperation(id: string, options: CallOptions = {}): Promise<Operation> {
-    return this.#call("GET", ["operations", id], options);
+    return this.#transport.call("GET", ["operations", id], options);
   }
 
   /** Polls an operation until it has succeeded, failed or been canceled; returns it then. */
@@ -350,7 +353,10 @@ export class EventStoreClient {
   async *listOperations(options: ListOperationsOptions = {}): AsyncGenerator<Operation, void, undefined> {
     yield* pages(async (nextPageKey) => {
       const query = { kind: options.kind, state: options.state, limit: options.pageSize, nextPageKey };
-      const answer = await this.#call<{ operationPage: OperationPage }>("GET", ["operations"], { ...options, query });
+      const answer = await this.#transport.call<{ operationPage: OperationPage }>("GET", ["operations"], {
+        ...options,
+        query,
+      });
       return { ...answer.operationPage, items: answer.operationPage.operations };
     });
   }
@@ -362,7 +368,7 @@ export class EventStoreClient {
    * @throws OperationNotFound for an unknown id
    */
   async cancelOperation(id: string, options: CallOptions = {}): Promise<Operation> {
-    return this.#call("DELETE", ["operations", id], options);
+    return this.#transport.call("DELETE", ["operations", id], options);
   }
 
   /** Every notification waiting for a redrive, oldest failure first (`GET /notifications/undelivered`). */
@@ -372,64 +378,59 @@ export class EventStoreClient {
     yield* pages(async (nextPageKey) => {
       const query = { limit: options.pageSize, nextPageKey };
       const path = ["notifications", "undelivered"];
-      const answer = await this.#call<{ undeliveredPage: UndeliveredPage }>("GET", path, { ...options, query });
+      const answer = await this.#transport.call<{ undeliveredPage: UndeliveredPage }>("GET", path, {
+        ...options,
+        query,
+      });
       return { ...answer.undeliveredPage, items: answer.undeliveredPage.notifications };
     });
   }
 
   /** `GET /liveness-check`: the API and its table answer. */
   async liveness(options: CallOptions = {}): Promise<Liveness> {
-    return this.#call("GET", ["liveness-check"], options);
+    return this.#transport.call("GET", ["liveness-check"], options);
+  }
+
+  /**
+   * Every event of the global feed after `after` (default 0: from the start), in feed order, up to the head as it
+   * is when the loop gets there: one order across all streams (SPEC section 10). Filter by stream types (the read
+   * then costs in proportion to their events) and event types; `includePayload` adds payloads.
+   *
+   * @example
+   * for await (const event of client.readFeed({ after: checkpoint, streamTypes: ["order"] })) project(event);
+   */
+  readFeed(options: ReadFeedOptions = {}): AsyncGenerator<FeedEvent> {
+    return readFeed(this.#transport, options);
+  }
+
+  /** One page of the feed (`GET /feed`), optionally waiting for new events; `readFeed` and `subscribe` page for you. */
+  readFeedPage(options: ReadFeedPageOptions = {}): Promise<FeedPage> {
+    return readFeedPage(this.#transport, options);
+  }
+
+  /** The feed's newest position and how far indexing lags behind the table (`GET /feed/head`). */
+  getFeedHead(options: CallOptions = {}): Promise<FeedHead> {
+    return readFeedHead(this.#transport, options.signal);
+  }
+
+  /**
+   * A catch-up subscription: reads the feed after `from`, then follows it with long polls; calls `handler` for each
+   * event in order and `checkpoint` with the position reached after each page. At least once: after a crash, start
+   * again from the last checkpoint saved (events after it may be handled again, none is skipped). Outages are
+   * retried with backoff; a failing handler ends the subscription (`done` rejects with its error).
+   *
+   * @example
+   * const subscription = client.subscribe({ from: await loadCheckpoint(), streamTypes: ["order"],
+   *   handler: (event) => project(event), checkpoint: (position) => saveCheckpoint(position) });
+   */
+  subscribe(options: FeedSubscribeOptions): FeedSubscription {
+    return subscribeToFeed(this.#transport, options);
   }
 
   /** The OpenAPI 3.1 document of the API (`GET /openapi.json`). */
   async openApi(options: CallOptions = {}): Promise<Record<string, unknown>> {
-    return this.#call("GET", ["openapi.json"], options);
+    return this.#transport.call("GET", ["openapi.json"], options);
   }
-
-  /** One call: signed and sent, retried as the policy says, its answer parsed or turned into its error. */
-  async #call<Result>(method: string, path: string[], call: Call): Promise<Result> {
-    const url = new URL(`${this.#base}/${path.map(encodeURIComponent).join("/")}`);
-    for (const [name, value] of Object.entries(call.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(name, String(value));
-    }
-    const body = call.body === undefined ? undefined : JSON.stringify(call.body);
-    const headers: Record<string, string> = {
-      accept: "application/json",
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-      ...call.headers,
-    };
-    const attempt = async (): Promise<Answer> => {
-      // Signed on every attempt: a retry gets its own date and signature.
-      const sent = this.#signer ? await this.#signer({ method, url, headers, body }) : headers;
-      return this.#send(url, { method, headers: sent, body }, call.signal);
-    };
-    const answer = await withRetries(attempt, this.#retries, isRetriable, call.signal);
-    if (answer.status < 200 || answer.status >= 300) throw errorFor(answer.status, answer.headers, answer.text);
-    return (answer.text === "" ? undefined : JSON.parse(answer.text)) as Result;
-  }
-
-  /** One attempt; a failure without an answer (connection, timeout) is a NetworkError, which is retried. */
-  async #send(url: URL, init: RequestInit, signal: AbortSignal | undefined): Promise<Answer> {
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
-    try {
-      const response = await this.#fetch(url, {
-        ...init,
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-      return { status: response.status, headers: response.headers, text: await response.text() };
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      const reason = timeout.aborted ? `no answer within ${this.#timeoutMs} ms` : (error as Error).message;
-      throw new NetworkError(`${init.method} ${url.pathname}: ${reason}`, { cause: error });
-    }
-  }
-}
-
-/** 429 and 503 ask for a retry, except a 503 that says retrying will not help. */
-function isRetriable(answer: Answer): boolean {
-  if (answer.status === 429) return true;
-  return answer.status === 503 && problemOf(503, answer.text).type !== problemTypes.operationsNotConfigured;
 }
 
 /** The event with an eventId: its own, or a new one, fixed before the first attempt so that retries repeat it. */

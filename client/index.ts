@@ -1,6 +1,7 @@
 /**
  * The TypeScript client of the event store (`<package>/client`): the HTTP API's client, its typed errors, and a
- * subscriber for SQS queues that receive the store's notifications.
+ * subscriber for SQS queues that receive the store's notifications; the global feed's reader and catch-up
+ * subscription are `EventStoreClient` methods.
  */
 
 export {
@@ -34,6 +35,13 @@ export {
   type StartReplayOptions,
   type WaitForOperationOptions,
 } from "./event-store-client.ts";
+export type {
+  FeedFilter,
+  FeedSubscribeOptions,
+  FeedSubscription,
+  ReadFeedOptions,
+  ReadFeedPageOptions,
+} from "./feed.ts";
 export { InvalidNotification, parseNotification, type SqsMessageLike } from "./notifications.ts";
 export {
   type MessageContext,

@@ -242,3 +242,34 @@ export interface Notification {
   /** Every String message attribute (streamType, eventType, replayId, redrive, PayloadIncluded, …). */
   attributes: Record<string, string>;
 }
+
+/** An event in the global feed (`GET /feed`): where it stands in the one order of all events, and what it is. */
+export interface FeedEvent {
+  /** Grows in feed order, never reused; a stream's events are in revision order. A checkpoint. */
+  position: number;
+  streamId: string;
+  streamType: string;
+  revision: number;
+  eventType: string;
+  eventId: string;
+  /** Only when the read asked for payloads. */
+  payload?: unknown;
+  metadata?: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface FeedPage {
+  events: FeedEvent[];
+  /** Where the next page starts: past every event read, also those a filter left out. Safe to checkpoint. */
+  lastPosition: number;
+  hasMore: boolean;
+}
+
+export interface FeedHead {
+  /** The newest position indexed (0: none yet). */
+  position: number;
+  indexedAt?: string;
+  lastEventCreatedAt?: string;
+  /** How long after its append the newest indexed event was indexed, in ms. */
+  lagMs?: number;
+}

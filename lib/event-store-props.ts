@@ -77,8 +77,9 @@ export interface EventStoreProps {
    */
   readonly apiMemorySize?: number;
   /**
-   * Timeout of the API function. Function URLs wait for the function, so keep it short.
-   * @default Duration.seconds(10)
+   * Timeout of the API function. Function URLs wait for the function. A read of the global feed may wait up to
+   * 20 s for new events (`wait-seconds`); a shorter timeout cuts such long polls off.
+   * @default Duration.seconds(30)
    */
   readonly apiTimeout?: Duration;
   /**

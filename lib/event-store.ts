@@ -97,7 +97,8 @@ export class EventStore extends Construct {
       handler: "api",
       description: "Event store HTTP API (function URL)",
       memorySize: props.apiMemorySize ?? 1024,
-      timeout: props.apiTimeout ?? Duration.seconds(10),
+      // A read of the global feed may wait up to 20 s for new events (GET /feed?wait-seconds=20).
+      timeout: props.apiTimeout ?? Duration.seconds(30),
       reservedConcurrentExecutions: apiReservedConcurrency,
       environment: {
         [environmentVariables.tableName]: this.table.tableName,
@@ -108,8 +109,8 @@ export class EventStore extends Construct {
     allowTableActions(api.role, this.table, {
       sid: "ReadAndAppendEvents",
       // Query, Put and TransactWriteItems, which is authorized per item, and its items are all puts (streams,
-      // idempotency records, operations).
-      actions: ["dynamodb:Query", "dynamodb:PutItem"],
+      // idempotency records, operations); GetItem and BatchGetItem: the global feed's head and its events' payloads.
+      actions: ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"],
       queryIndexes: true,
     });
     this.operations.grantEnqueue(api.role);
@@ -125,7 +126,7 @@ export class EventStore extends Construct {
     const changeFeed = new EventStoreFunction(this, "ChangeFeed", {
       ...functionDefaults,
       handler: "change-feed",
-      description: "Event store change feed (DynamoDB stream to SNS)",
+      description: "Event store change feed (DynamoDB stream to the global feed and SNS)",
       memorySize: props.changeFeedMemorySize ?? 512,
       timeout: Duration.seconds(60),
       environment: {
@@ -142,9 +143,10 @@ export class EventStore extends Construct {
       }
     }
     allowTableActions(changeFeed.role, this.table, {
-      sid: "KeepSummariesAndUndelivered",
-      // Update: stream summaries; Put and Query: undelivered notifications of a stream (on the table, by stream).
-      actions: ["dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:Query"],
+      sid: "KeepSummariesFeedAndUndelivered",
+      // Update: stream summaries and the feed's head; Put and Query: undelivered notifications of a stream (on the
+      // table, by stream) and the feed's batches; Get: the feed's head and a batch a dead writer left.
+      actions: ["dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:GetItem"],
       queryIndexes: false,
     });
     grantPublishTo(this.topic, changeFeed.role);

@@ -99,5 +99,3 @@ export const FeedHeadAnswer = Type.Object(
   },
   { additionalProperties: false },
 );
-
-

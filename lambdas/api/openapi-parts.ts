@@ -39,7 +39,9 @@ export const problem = (description: string, headers?: Record<string, unknown>) 
 // Answers that operations share. Each operation lists the ones it can give.
 export const badInput = { "400": problem("bad input: errors names each field and what is wrong with it") };
 export const streamNotFound = { "404": problem("no such stream, or the stream has another type than the path names") };
-export const tooLarge = { "413": problem("an event over 400 KB, an append over 4 MB or a request over 6 MB: see limitBytes") };
+export const tooLarge = {
+  "413": problem("an event over 400 KB, an append over 4 MB or a request over 6 MB: see limitBytes"),
+};
 export const notJson = { "415": problem("the body is not application/json") };
 export const keyReused = { "422": problem("the Idempotency-Key was used before with another body") };
 export const busy = {
@@ -62,4 +64,3 @@ export const always = {
 export const conflict = {
   "409": problem("the stream is not in the expected state; nothing was written: see currentRevision"),
 };
-

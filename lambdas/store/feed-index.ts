@@ -30,6 +30,7 @@ import {
   storedBatch,
   typePartition,
 } from "./feed-items.ts";
+import { laterTime } from "./model.ts";
 
 /** How long a claim keeps others waiting before they take the batch as abandoned. */
 export const defaultFeedLeaseMs = 15_000;
@@ -217,5 +218,5 @@ export class FeedIndex {
 }
 
 function latest(entries: FeedEntry[]): string {
-  return entries.reduce((max, entry) => (entry.createdAt > max ? entry.createdAt : max), "");
+  return entries.reduce((max, entry) => laterTime(entry.createdAt, max), "");
 }

@@ -323,7 +323,7 @@ export function raiseSummary(
       claim.firstRevision === 1
         ? "attribute_not_exists(#pk)"
         : inVoid
-          ? "(revision = :previous AND (attribute_not_exists(feedBatch) OR NOT " + inVoid + "))"
+          ? `(revision = :previous AND (attribute_not_exists(feedBatch) OR NOT ${inVoid}))`
           : "revision = :previous";
     if (claim.firstRevision > 1) values[":previous"] = claim.firstRevision - 1;
     condition = inVoid ? `${standsBefore} OR (${inVoid} AND feedFrom = :from)` : standsBefore;

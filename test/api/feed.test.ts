@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import type { StreamStore } from "#store/stream-store.ts";
 import { testTableStream } from "#test/support/dynamodb.ts";
 import { type CallApi, type CapacityLog, eventsTable, testApi, uniqueStreamType } from "#test/support/store.ts";
 import { readStreamRecords } from "#test/support/stream-records.ts";
-import type { StreamStore } from "#store/stream-store.ts";
 import { changeFeed, deliverUntilDone } from "../feed/support.ts";
 import { assertInvalid } from "./support.ts";
 

@@ -128,8 +128,13 @@ describe("permissions", () => {
     }
   });
 
-  it("lets the API query and put on the table, query its two indexes, and enqueue operations", () => {
-    assert.deepEqual(allowed(api, tableArn), ["dynamodb:PutItem", "dynamodb:Query"]);
+  it("lets the API query, get and put on the table, query its two indexes, and enqueue operations", () => {
+    assert.deepEqual(allowed(api, tableArn), [
+      "dynamodb:BatchGetItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+    ]);
     assert.deepEqual(allowed(api, indexArn(listingIndex.name)), ["dynamodb:Query"]);
     assert.deepEqual(allowed(api, indexArn(recordsIndex.name)), ["dynamodb:Query"]);
     assert.deepEqual(allowed(api, queueArn), ["sqs:SendMessage"]);
@@ -141,8 +146,13 @@ describe("permissions", () => {
     assert.ok(!api.flatMap(actionsOf).some((action) => action.startsWith("sns:")));
   });
 
-  it("lets the change feed read the stream, keep summaries and undelivered records, publish, and dead-letter", () => {
-    assert.deepEqual(allowed(changeFeed, tableArn), ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]);
+  it("lets the change feed read the stream, keep summaries, the global feed and undelivered records, publish, and dead-letter", () => {
+    assert.deepEqual(allowed(changeFeed, tableArn), [
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ]);
     assert.deepEqual(allowed(changeFeed, streamArn), [
       "dynamodb:DescribeStream",
       "dynamodb:GetRecords",
