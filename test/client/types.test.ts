@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Static, TSchema } from "@sinclair/typebox";
+import type * as feedSchema from "#api/feed-schema.ts";
 import type * as operationSchema from "#api/operation-schema.ts";
 import { problemTypes as serverProblemTypes } from "#api/problem.ts";
 import type * as schema from "#api/schema.ts";
@@ -47,6 +48,9 @@ agree<
     Answers<client.StreamTypeSummary, Served<typeof schema.StreamTypeSummary>>,
     Answers<client.StreamTypePage, Served<typeof schema.StreamTypePageAnswer>["streamTypePage"]>,
     Answers<client.Liveness, Served<typeof schema.Liveness>>,
+    Answers<client.FeedEvent, Served<typeof feedSchema.FeedEvent>>,
+    Answers<client.FeedPage, Served<typeof feedSchema.FeedPageAnswer>["feedPage"]>,
+    Answers<client.FeedHead, Served<typeof feedSchema.FeedHeadAnswer>["feedHead"]>,
     Answers<client.Problem, Served<typeof schema.Problem>>,
     Answers<client.Operation, Served<typeof operationSchema.Operation>>,
     Answers<client.Operation["progress"], Served<typeof operationSchema.Operation>["progress"]>,

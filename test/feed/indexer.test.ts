@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { before, describe, it } from "node:test";
 import type { DynamoDBRecord } from "aws-lambda";
 import type { FeedIndex } from "#store/feed-index.ts";
+import type { RecordedEvent } from "#store/model.ts";
 import { RawJson } from "#store/raw-json.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 import { uniqueStreamType } from "#test/support/store.ts";
@@ -63,12 +64,17 @@ describe("the global feed's indexer (the change feed against DynamoDB Local's st
     assert.match(first.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
-  it("holds back a stream's later revisions that come first (from a sibling shard) until the earlier ones are in", async () => {
+  it("holds back a stream's later revisions that come first (from a sibling shard) until the earlier ones are in, in the feed and on the topic", async () => {
     const streamType = uniqueStreamType("feed-split");
     const [streamId] = (await appendToNewStreams(store, streamType, 1, 6)) as [string];
     const all = await records([streamId]);
     const [earlier, later] = [all.slice(0, 3), all.slice(3)];
-    const handler = changeFeed(store);
+    // What a FIFO topic would receive, in the order it is published.
+    const published: number[] = [];
+    const handler = changeFeed(store, store.feedIndex(200), async (events) => {
+      published.push(...events.map((event) => event.revision));
+      return [];
+    });
 
     const heldBack = await handler(later);
     assert.deepEqual(heldBack.batchItemFailures, [{ itemIdentifier: later[0]?.dynamodb?.SequenceNumber }]);
@@ -78,6 +84,7 @@ describe("the global feed's indexer (the change feed against DynamoDB Local's st
     assert.deepEqual(await handler(later), { batchItemFailures: [] }, "once revision 3 is in, 4 goes");
     const { events } = await readWholeFeed(store, { streamTypes: [streamType] });
     assertInRevisionOrder(positionsByStream(events, [streamId]), [streamId], 6);
+    assert.deepEqual(published, [1, 2, 3, 4, 5, 6], "notifications too: in revision order, each once");
   });
 
   it("keeps every stream's revision order when two shards of one split are indexed in parallel by two writers", async () => {
@@ -92,13 +99,20 @@ describe("the global feed's indexer (the change feed against DynamoDB Local's st
     const shardA = all.filter((record) => firstHalf(record) === (streamIndex(record) % 2 === 0));
     const shardB = all.filter((record) => !shardA.includes(record));
     const writers = [store.feedIndex(200), store.feedIndex(200)] as [FeedIndex, FeedIndex];
+    const published = new Map<string, number[]>();
+    const publish = async (events: RecordedEvent[]) => {
+      for (const { streamId, revision } of events)
+        published.set(streamId, [...(published.get(streamId) ?? []), revision]);
+      return [];
+    };
     await Promise.all([
-      deliverUntilDone(changeFeed(store, writers[0]), shardA),
-      deliverUntilDone(changeFeed(store, writers[1]), shardB),
+      deliverUntilDone(changeFeed(store, writers[0], publish), shardA),
+      deliverUntilDone(changeFeed(store, writers[1], publish), shardB),
     ]);
     const { events } = await readWholeFeed(store, { streamTypes: [streamType] });
     assert.equal(events.length, 48);
     assertInRevisionOrder(positionsByStream(events, streamIds), streamIds, 6);
+    for (const streamId of streamIds) assert.deepEqual(published.get(streamId), [1, 2, 3, 4, 5, 6], "FIFO order");
   });
 
   it("voids the batch of a writer that died after claiming, and indexes its events once when they come again", async () => {

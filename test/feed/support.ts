@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { DynamoDBRecord } from "aws-lambda";
 import { createChangeFeed } from "#change-feed/change-feed.ts";
+import type { Publish } from "#change-feed/notifications.ts";
 import type { FeedEvent, ReadFeedOptions } from "#store/feed.ts";
 import type { FeedIndex } from "#store/feed-index.ts";
 import { RawJson } from "#store/raw-json.ts";
@@ -22,9 +23,9 @@ export async function feedSuite() {
   return { ...suite, streamArn, records: (streamIds: string[]) => readStreamRecords(streamArn, new Set(streamIds)) };
 }
 
-/** The change feed with a writer of the feed of its own (one per "process"). */
-export function changeFeed(store: StreamStore, feed: FeedIndex = store.feedIndex(200)) {
-  const handler = createChangeFeed({ store, feed });
+/** The change feed with a writer of the feed of its own (one per "process"), publishing through `publish` if given. */
+export function changeFeed(store: StreamStore, feed: FeedIndex = store.feedIndex(200), publish?: Publish) {
+  const handler = createChangeFeed({ store, feed, publish, fifo: publish !== undefined });
   return (records: DynamoDBRecord[]) => handler({ Records: records });
 }
 
