@@ -97,13 +97,16 @@ export interface EventStoreProps {
    */
   readonly changeFeedMemorySize?: number;
   /**
-   * Largest number of stream records in one invocation of the change feed.
+   * Largest number of stream records in one invocation of the change feed. It also sizes the global feed's batches:
+   * one batch item per invocation, so larger batches cost fewer write units per event and index more events per
+   * second (docs/performance.md, the global feed on AWS), at the price of notifications waiting for a whole batch.
    * @default 100
    */
   readonly changeFeedBatchSize?: number;
   /**
    * How often a failing batch is retried before its records go to the dead-letter queue. Bisecting a failing
-   * batch does not count against it.
+   * batch does not count against it. Records the global feed holds back until their stream's earlier revisions
+   * come from a sibling shard (after a partition split) are such retries: raise it if `FeedStreamsHeldBack` grows.
    * @default 10
    */
   readonly changeFeedRetryAttempts?: number;
