@@ -74,6 +74,13 @@ export class EventStore extends Construct {
       throw new Error(`apiReservedConcurrency must be a whole number of at least 1, got ${apiReservedConcurrency}`);
     }
 
+    const changeFeedBatchSize = props.changeFeedBatchSize ?? 100;
+    if (!(Number.isInteger(changeFeedBatchSize) && changeFeedBatchSize >= 1 && changeFeedBatchSize <= 5000)) {
+      // One invocation's events make one item of the global feed (about 40 bytes each): 5,000 stay well within
+      // DynamoDB's 400 KB item limit.
+      throw new Error(`changeFeedBatchSize must be a whole number from 1 to 5000, got ${changeFeedBatchSize}`);
+    }
+
     // Checked here, at synth, rather than by the functions at their first start.
     const listingShards = props.listingShards === undefined ? undefined : checkListingShards(props.listingShards);
 
@@ -153,7 +160,7 @@ export class EventStore extends Construct {
     this.changeFeedFunction.addEventSource(
       new DynamoEventSource(this.table, {
         startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: props.changeFeedBatchSize ?? 100,
+        batchSize: changeFeedBatchSize,
         // One poller per shard keeps the records of one stream in order, which FIFO notifications rely on.
         parallelizationFactor: 1,
         filters: [FilterCriteria.filter(changeFeedFilterPattern)],

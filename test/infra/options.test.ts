@@ -32,6 +32,19 @@ describe("apiReservedConcurrency", () => {
   });
 });
 
+describe("changeFeedBatchSize", () => {
+  it("sizes the change feed's event source batches (and so the global feed's batches)", () => {
+    const { template } = storeUnderTest({ changeFeedBatchSize: 1000 });
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", { BatchSize: 1000 });
+  });
+
+  it("refuses more than a feed item can hold (5,000), and what is not a whole number of at least 1", () => {
+    for (const wrong of [0, 2.5, 5001, 10_000]) {
+      assert.throws(() => storeUnderTest({ changeFeedBatchSize: wrong }), /changeFeedBatchSize must be/);
+    }
+  });
+});
+
 describe("listingShards", () => {
   const functionNames = ["StoreApiFunction", "StoreChangeFeedFunction", "StoreOperationsWorkerFunction"];
   const environmentOf = (template: ReturnType<typeof storeUnderTest>["template"], name: string) =>
