@@ -21,10 +21,13 @@
  * as undelivered too), so that the redrive publishes the stream in order.
  *
  * A stream goes back to the event source (a batch item failure: its earliest record not done, so its later
- * records wait for it and order per stream survives) only when DynamoDB fails: its summary upkeep, the check for
- * undelivered notifications, or the recording of undelivered ones. Summaries never move backwards, a stream is
- * counted only by the write that created its summary, and a range is recorded once, so redelivery is harmless. A
- * failed count is no reason to send records back (see countNewStreams).
+ * records wait for it and order per stream survives) when it is held back, or after a gap in its revisions.
+ * When DynamoDB fails (a summary write, the check for undelivered notifications, the recording of undelivered
+ * ones), the whole invocation fails and its feed batch is voided: a claim that counted for the feed is never made
+ * again, so a stream must not be left claimed but unpublished or unindexed. (Without the feed, as some tests run
+ * it, such a stream alone goes back.) Summaries never move backwards, a stream is counted only by the write that
+ * created its summary, and a range is recorded once, so redelivery is harmless. A failed count is no reason to
+ * send records back (see countNewStreams).
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { type Observability, quietObservability } from "#shared/observability.ts";
@@ -33,7 +36,7 @@ import { laterTime, type RecordedEvent } from "#store/model.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 import type { Publish } from "./notifications.ts";
 import { logFailure, notify } from "./notify.ts";
-import { eventsByStream, type StreamBatch, tail } from "./stream-batches.ts";
+import { consecutiveRun, eventsByStream, type StreamBatch, slice } from "./stream-batches.ts";
 
 export interface ChangeFeedDependencies {
   /**
@@ -101,33 +104,19 @@ async function changeFeedBatch(
   // Counts too: a subscriber that lists the stream types after a notification sees the new stream counted.
   const created = summaries.flatMap((summary) => (summary.state === "created" ? [summary.batch] : []));
   await countNewStreams(created, dependencies.store, observability);
-  if (dependencies.publish && kept.length > 0) failures.push(...(await notify(kept, dependencies, observability)));
+  if (dependencies.publish && kept.length > 0) {
+    const unrecorded = await notify(kept, dependencies, observability);
+    // Events claimed for the feed are never claimed again, so their notifications could not come again either:
+    // when some could be neither published nor recorded undelivered, the whole batch is voided and comes again.
+    if (claimed && unrecorded.length > 0) throw new Error("notifications could not be recorded as undelivered");
+    failures.push(...unrecorded);
+  }
   if (claimed && dependencies.feed) {
     const entries = feedEntries(kept);
     await dependencies.feed.commit(claimed, entries);
     observability.count("EventsIndexed", entries.length);
   }
   return failures;
-}
-
-/** The stream's first events up to a gap in its revisions, and the sequence number of the first after it. */
-function consecutiveRun(batch: StreamBatch): { run: StreamBatch; rest: string | undefined } {
-  const end = batch.events.findIndex(
-    (event, index) => index > 0 && event.revision !== (batch.events[index - 1] as RecordedEvent).revision + 1,
-  );
-  if (end < 0) return { run: batch, rest: undefined };
-  return {
-    run: sliceTo(batch, end),
-    rest: batch.sequenceNumbers[end],
-  };
-}
-
-function sliceTo(batch: StreamBatch, end: number): StreamBatch {
-  return {
-    events: batch.events.slice(0, end),
-    sequenceNumbers: batch.sequenceNumbers.slice(0, end),
-    recordIndexes: batch.recordIndexes.slice(0, end),
-  };
 }
 
 /**
@@ -158,11 +147,14 @@ async function keepSummary(
     }
     if (claim.outcome === "overlap") {
       // A delivery that brings more of the stream than an earlier one did: the rest goes on from there.
-      return keepSummary(tail(batch, claim.feedRevision - first + 1), store, claimed, observability);
+      return keepSummary(slice(batch, claim.feedRevision - first + 1), store, claimed, observability);
     }
     return { state: claim.outcome };
   } catch (error) {
     logFailure(observability, "summary upkeep failed", newest, error);
+    // A claim whose answer was lost may have been applied: only voiding the whole batch makes sure it counts for
+    // nothing, so the invocation fails and every record comes again.
+    if (claimed) throw error;
     return { state: "failed" };
   }
 }

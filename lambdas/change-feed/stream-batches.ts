@@ -16,13 +16,25 @@ export interface StreamBatch {
   recordIndexes: number[];
 }
 
-/** The events from `from` on (an index into the batch): what is left once the first ones are done elsewhere. */
-export function tail(batch: StreamBatch, from: number): StreamBatch {
+/** The events from index `start` up to (not including) `end` of the stream's batch, with their records. */
+export function slice(batch: StreamBatch, start: number, end?: number): StreamBatch {
   return {
-    events: batch.events.slice(from),
-    sequenceNumbers: batch.sequenceNumbers.slice(from),
-    recordIndexes: batch.recordIndexes.slice(from),
+    events: batch.events.slice(start, end),
+    sequenceNumbers: batch.sequenceNumbers.slice(start, end),
+    recordIndexes: batch.recordIndexes.slice(start, end),
   };
+}
+
+/**
+ * The stream's first events up to a gap in their revisions (the missing ones are on another shard), and the
+ * sequence number of the first record after the gap, which must come again.
+ */
+export function consecutiveRun(batch: StreamBatch): { run: StreamBatch; rest: string | undefined } {
+  const end = batch.events.findIndex(
+    (event, index) => index > 0 && event.revision !== (batch.events[index - 1] as RecordedEvent).revision + 1,
+  );
+  if (end < 0) return { run: batch, rest: undefined };
+  return { run: slice(batch, 0, end), rest: batch.sequenceNumbers[end] };
 }
 
 /** The batch's event inserts grouped by stream, each group in revision order. */

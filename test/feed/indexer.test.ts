@@ -98,7 +98,7 @@ describe("the global feed's indexer (the change feed against DynamoDB Local's st
     const streamIndex = (record: DynamoDBRecord) => streamIds.indexOf(String(record.dynamodb?.Keys?.pk?.S));
     const shardA = all.filter((record) => firstHalf(record) === (streamIndex(record) % 2 === 0));
     const shardB = all.filter((record) => !shardA.includes(record));
-    const writers = [store.feedIndex(200), store.feedIndex(200)] as [FeedIndex, FeedIndex];
+    const writers = [store.feedIndex(2_000), store.feedIndex(2_000)] as [FeedIndex, FeedIndex];
     const published = new Map<string, number[]>();
     const publish = async (events: RecordedEvent[]) => {
       for (const { streamId, revision } of events)
@@ -112,7 +112,11 @@ describe("the global feed's indexer (the change feed against DynamoDB Local's st
     const { events } = await readWholeFeed(store, { streamTypes: [streamType] });
     assert.equal(events.length, 48);
     assertInRevisionOrder(positionsByStream(events, streamIds), streamIds, 6);
-    for (const streamId of streamIds) assert.deepEqual(published.get(streamId), [1, 2, 3, 4, 5, 6], "FIFO order");
+    // At least once: a batch voided after publishing publishes again; a FIFO topic drops such repeats (its
+    // deduplication id is streamId:revision), and what is left is each stream in revision order.
+    for (const streamId of streamIds) {
+      assert.deepEqual([...new Set(published.get(streamId))], [1, 2, 3, 4, 5, 6], "FIFO order");
+    }
   });
 
   it("voids the batch of a writer that died after claiming, and indexes its events once when they come again", async () => {
