@@ -99,10 +99,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       // Open event streams and keep-alive connections would otherwise hold close() open.
       await options.localRoutes?.close();
       server.closeIdleConnections();
-      await closed;
+      // A long poll of the feed (GET /feed?wait-seconds=20) would hold it up to 20 s: answers still running
+      // after a moment are cut off, as a function URL's are when its function stops.
+      const cutOff = setTimeout(() => server.closeAllConnections(), closeGraceMs);
+      await closed.finally(() => clearTimeout(cutOff));
     },
   };
 }
+
+/** How long closing waits for answers still being written before it cuts their connections. */
+const closeGraceMs = 1_000;
 
 /** Answers one request; resolves with the status sent. */
 async function serve(

@@ -6,22 +6,33 @@
  * With `--replay` it is a new read model catching up (SPEC section 5): the queue is subscribed first, then a
  * replay of each stream type's history is started into that same queue (`POST /replays` with `target.queueUrl`),
  * so the history arrives (marked as replayed) while live notifications keep coming, and nothing falls in between.
+ *
+ * With `--feed` it follows the global feed through the API instead (tail-feed.ts): no queue, every event in feed
+ * order, from the head or from `--from P`.
  */
 import { parseArgs } from "node:util";
 import { defaultSnsPort, findLocalTopicArn } from "./notifications.ts";
 import { type Notification, subscribeLocalQueue } from "./subscription.ts";
+import { followFeed } from "./tail-feed.ts";
 
 const usage = `Usage: npm run tail -- --stream-type T [--stream-type T2 …] [--event-type E …] [--replay] [--json]
                       [--endpoint URL] [--api URL]
+       npm run tail -- --feed [--from P] [--stream-type T …] [--event-type E …] [--json] [--api URL]
 
-Prints every notification of the running local event store (npm start) whose stream type (and event type) match.
-  --stream-type T   stream type to receive (repeatable)
+Prints every notification of the running local event store (npm start) whose stream type (and event type) match;
+with --feed, every event of its global feed (GET /feed) instead, in feed order.
+  --stream-type T   stream type to receive (repeatable); with --feed optional (none: every type)
   --event-type E    only these event types (repeatable)
   --replay          first replay the history of these stream types into this subscription's queue (POST /replays),
                     printed as "replayed", then keep following live notifications
-  --json            one JSON object per line (the message body plus its attributes; replayId marks the replayed)
+  --feed            follow the global feed through the API (long polls of GET /feed) instead of notifications:
+                    one line per event: position, stream type, stream id, revision, event type, time
+  --from P          with --feed: the events after position P (default: the head now, so only new events;
+                    0: the whole feed, then new events)
+  --json            one JSON object per line (notifications: the message body plus its attributes, replayId marks
+                    the replayed; --feed: the whole event, payload and metadata included)
   --endpoint URL    the local SNS/SQS endpoint (default: http://127.0.0.1:$SNS_PORT or ${defaultSnsPort})
-  --api URL         the local API, for --replay (default: http://127.0.0.1:$PORT or 3000)`;
+  --api URL         the local API, for --replay and --feed (default: http://127.0.0.1:$PORT or 3000)`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -29,6 +40,8 @@ async function main(): Promise<void> {
       "stream-type": { type: "string", multiple: true },
       "event-type": { type: "string", multiple: true },
       replay: { type: "boolean", default: false },
+      feed: { type: "boolean", default: false },
+      from: { type: "string" },
       json: { type: "boolean", default: false },
       endpoint: { type: "string" },
       api: { type: "string" },
@@ -38,6 +51,9 @@ async function main(): Promise<void> {
   if (values.help) return void console.log(usage);
   // The lockfile keeps the SDK on versions that run on Node 20; its "Node 22 needed from 2027" notice is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  const api = values.api ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
+  if (values.feed) return tailFeed({ ...values, api });
+  if (values.from !== undefined) throw new Error("--from goes with --feed (see --help)");
   const streamTypes = values["stream-type"] ?? [];
   if (streamTypes.length === 0) throw new Error("say which stream type to receive: --stream-type T (see --help)");
   const endpoint = values.endpoint ?? `http://127.0.0.1:${process.env.SNS_PORT ?? defaultSnsPort}`;
@@ -63,7 +79,6 @@ async function main(): Promise<void> {
     `Receiving notifications with filter policy ${JSON.stringify(filterPolicy)} from ${endpoint} (Ctrl-C stops)`,
   );
   if (values.replay) {
-    const api = values.api ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
     for (const streamType of streamTypes) {
       const eventTypes = values["event-type"];
       const request = {
@@ -82,6 +97,40 @@ async function main(): Promise<void> {
       console.log(formatNotification(notification, values.json, values.replay));
     }
   }
+}
+
+/** `--feed`: follows the global feed until Ctrl-C. */
+async function tailFeed(values: {
+  api: string;
+  from?: string | undefined;
+  "stream-type"?: string[] | undefined;
+  "event-type"?: string[] | undefined;
+  json: boolean;
+  replay: boolean;
+  endpoint?: string | undefined;
+}): Promise<void> {
+  if (values.replay) throw new Error("--replay is for notifications; with --feed, --from 0 reads the whole feed");
+  if (values.endpoint !== undefined) throw new Error("--feed reads the API (--api URL), not the SNS/SQS --endpoint");
+  if (values.from !== undefined && !/^\d{1,15}$/.test(values.from)) {
+    throw new Error(`--from must be a position (a whole number, 0 for the whole feed), got ${values.from}`);
+  }
+  const stopping = new AbortController();
+  const stop = () => {
+    if (stopping.signal.aborted) process.exit(1);
+    stopping.abort();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  await followFeed({
+    api: values.api,
+    from: values.from === undefined ? undefined : Number(values.from),
+    streamTypes: values["stream-type"],
+    eventTypes: values["event-type"],
+    json: values.json,
+    print: (line) => console.log(line),
+    log: (line) => console.error(line),
+    signal: stopping.signal,
+  });
 }
 
 /** Starts a replay through the local API, then reports on stderr how it ended. */

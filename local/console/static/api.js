@@ -38,6 +38,35 @@
  */
 
 /**
+ * An event in the global feed (`GET /feed`): its position in the one order of every event, and what it is.
+ * @typedef {object} FeedEvent
+ * @property {number} position
+ * @property {string} streamId
+ * @property {string} streamType
+ * @property {number} revision
+ * @property {string} eventType
+ * @property {string} eventId
+ * @property {string} createdAt
+ * @property {unknown} [payload] only with `payload=include`
+ * @property {Record<string, unknown>} [metadata]
+ */
+
+/**
+ * @typedef {object} FeedPage
+ * @property {FeedEvent[]} events
+ * @property {number} lastPosition where the next page starts (past what a filter left out too)
+ * @property {boolean} hasMore
+ */
+
+/**
+ * @typedef {object} FeedHead
+ * @property {number} position the newest position indexed (0: none yet)
+ * @property {string} [indexedAt]
+ * @property {string} [lastEventCreatedAt]
+ * @property {number} [lagMs] how long after its append the newest event was indexed
+ */
+
+/**
  * @typedef {object} Operation
  * @property {string} id
  * @property {"replay" | "redrive"} kind

@@ -6,6 +6,7 @@
 import { isAbort } from "./api.js";
 import { h, heading, problemBox } from "./dom.js";
 import { href, parseHash } from "./routes.js";
+import { feedView } from "./views/feed.js";
 import { operationsView, operationView } from "./views/operations.js";
 import { streamView } from "./views/stream.js";
 import { tailView } from "./views/tail.js";
@@ -22,6 +23,7 @@ const routes = [
   { pattern: ["types"], nav: "types", view: typesView },
   { pattern: ["types", ":"], nav: "types", view: streamsOfTypeView },
   { pattern: ["streams", ":", ":"], nav: "types", view: streamView },
+  { pattern: ["feed"], nav: "feed", view: feedView },
   { pattern: ["tail"], nav: "tail", view: tailView },
   { pattern: ["operations"], nav: "operations", view: operationsView },
   { pattern: ["operations", ":"], nav: "operations", view: operationView },

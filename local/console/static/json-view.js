@@ -4,7 +4,8 @@
  * it is read: a `<details>` whose text is built when it first opens, and cut at `shownCharacters` with a button to
  * show the rest. A page of large events (a 400 KB payload, a 1 MB page) then renders as fast as a page of small ones.
  */
-import { formatBytes, h } from "./dom.js";
+import { isAbort } from "./api.js";
+import { formatBytes, h, problemBox } from "./dom.js";
 
 /** How much of a long text is shown before "Show all". */
 export const shownCharacters = 20_000;
@@ -37,6 +38,40 @@ export function jsonDetails(label, value, { open = false } = {}) {
     if (details.open && !body.hasChildNodes()) body.append(cappedText(JSON.stringify(value, null, 2) ?? "undefined"));
   });
   details.open = open;
+  return details;
+}
+
+/**
+ * Like `jsonDetails`, for a value that is read only when it is first opened (a feed event's payload): until then the
+ * summary says so. A read that fails shows its problem and is tried again at the next opening.
+ * @param {string} label
+ * @param {() => Promise<unknown>} load
+ */
+export function lazyJsonDetails(label, load) {
+  const size = h("span", { class: "muted small" }, "read when opened");
+  const body = h("div", { class: "json-body" });
+  const details = h(
+    "details",
+    { class: "json" },
+    h("summary", {}, h("span", { class: "json-label" }, label), " ", size),
+    body,
+  );
+  /** @type {"unread" | "reading" | "read"} */
+  let state = "unread";
+  details.addEventListener("toggle", async () => {
+    if (!details.open || state !== "unread") return;
+    state = "reading";
+    body.replaceChildren(h("p", { class: "muted small" }, "Reading…"));
+    try {
+      const value = await load();
+      size.textContent = formatBytes(new TextEncoder().encode(JSON.stringify(value) ?? "undefined").length);
+      body.replaceChildren(cappedText(JSON.stringify(value, null, 2) ?? "undefined"));
+      state = "read";
+    } catch (error) {
+      state = "unread";
+      body.replaceChildren(isAbort(error) ? "" : problemBox(error));
+    }
+  });
   return details;
 }
 

@@ -27,6 +27,8 @@ export const href = {
    * @param {Record<string, string | number | undefined>} [query] direction, after-revision, from-revision, limit
    */
   stream: (streamType, streamId, query) => hashOf(["streams", streamType, streamId], query),
+  /** @param {{ streamType?: string, eventType?: string, limit?: number }} [filter] */
+  feed: (filter = {}) => hashOf(["feed"], filter),
   /** @param {{ streamType?: string, eventType?: string }} [filter] */
   tail: (filter = {}) => hashOf(["tail"], filter),
   /** @param {{ kind?: string, state?: string }} [filter] */
