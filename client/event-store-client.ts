@@ -13,14 +13,11 @@ import {
   readFeedPage,
   subscribeToFeed,
 } from "./feed.ts";
-import type { RetryOptions } from "./retry.ts";
 import { sleep } from "./retry.ts";
-import { Transport } from "./transport.ts";
+import { type EventStoreClientOptions, Transport } from "./transport.ts";
 import type {
   AcceptedOperation,
   AppendResult,
-  Credentials,
-  CredentialsProvider,
   EventPage,
   ExpectedRevision,
   FeedEvent,
@@ -43,22 +40,7 @@ import type {
   UndeliveredPage,
 } from "./types.ts";
 
-export interface EventStoreClientOptions {
-  /** The function URL (`https://<id>.lambda-url.<region>.on.aws/`), or local mode's (`http://127.0.0.1:3000`). */
-  url: string | URL;
-  /** `"iam"` signs every request with SigV4 (a function URL with `AWS_IAM` auth, the default); `"none"` does not. */
-  auth: "iam" | "none";
-  /** The region to sign for. Default: the function URL's, else AWS_REGION. */
-  region?: string;
-  /** Credentials to sign with, or a provider of them. Default: the AWS SDK's default chain (works in Lambda). */
-  credentials?: Credentials | CredentialsProvider;
-  /** The fetch to send requests with. Default: the global fetch. */
-  fetch?: typeof globalThis.fetch;
-  /** Retries of 429, 503 and attempts without an answer: a number of retries, or the whole policy. Default 3. */
-  retries?: number | RetryOptions;
-  /** How long one attempt may take before it counts as failed (and is retried). Default 10 s. */
-  timeoutMs?: number;
-}
+export type { EventStoreClientOptions } from "./transport.ts";
 
 /** Options every call takes. */
 export interface CallOptions {

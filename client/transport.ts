@@ -8,13 +8,20 @@ import { type Answer, type RetryOptions, withRetries } from "./retry.ts";
 import { createSigner, type Signer } from "./signing.ts";
 import type { Credentials, CredentialsProvider } from "./types.ts";
 
-export interface TransportOptions {
+export interface EventStoreClientOptions {
+  /** The function URL (`https://<id>.lambda-url.<region>.on.aws/`), or local mode's (`http://127.0.0.1:3000`). */
   url: string | URL;
+  /** `"iam"` signs every request with SigV4 (a function URL with `AWS_IAM` auth, the default); `"none"` does not. */
   auth: "iam" | "none";
+  /** The region to sign for. Default: the function URL's, else AWS_REGION. */
   region?: string;
+  /** Credentials to sign with, or a provider of them. Default: the AWS SDK's default chain (works in Lambda). */
   credentials?: Credentials | CredentialsProvider;
+  /** The fetch to send requests with. Default: the global fetch. */
   fetch?: typeof globalThis.fetch;
+  /** Retries of 429, 503 and attempts without an answer: a number of retries, or the whole policy. Default 3. */
   retries?: number | RetryOptions;
+  /** How long one attempt may take before it counts as failed (and is retried). Default 10 s. */
   timeoutMs?: number;
 }
 
@@ -35,7 +42,7 @@ export class Transport {
   readonly #retries: RetryOptions;
   readonly #timeoutMs: number;
 
-  constructor(options: TransportOptions) {
+  constructor(options: EventStoreClientOptions) {
     const url = new URL(options.url);
     this.#base = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
     if (options.auth !== "iam" && options.auth !== "none") {

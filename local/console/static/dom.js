@@ -104,6 +104,30 @@ export function field(label, control, hint) {
 }
 
 /**
+ * The filter form the live views share: stream types and event types (comma-separated), and a submit button.
+ * `submit` gets what the inputs hold, trimmed.
+ * @param {string} idPrefix - the inputs' ids are `<idPrefix>-stream-type` and `<idPrefix>-event-type`
+ * @param {{ streamType: string, eventType: string }} values
+ * @param {string} buttonLabel
+ * @param {(filter: { streamType: string, eventType: string }) => void | Promise<void>} submit
+ */
+export function filterForm(idPrefix, values, buttonLabel, submit) {
+  const typeInput = h("input", { id: `${idPrefix}-stream-type`, name: "streamType", autocomplete: "off" });
+  typeInput.value = values.streamType;
+  const eventInput = h("input", { id: `${idPrefix}-event-type`, name: "eventType", autocomplete: "off" });
+  eventInput.value = values.eventType;
+  const form = h(
+    "form",
+    { class: "inline-form", "aria-label": "Filter" },
+    field("Stream types", typeInput, "comma-separated; empty: every type"),
+    field("Event types", eventInput, "comma-separated; empty: every event type"),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, buttonLabel)),
+  );
+  onSubmit(form, async () => submit({ streamType: typeInput.value.trim(), eventType: eventInput.value.trim() }));
+  return form;
+}
+
+/**
  * Shows (or clears, with no message) the error of a control made by `field`.
  * @param {HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement} control
  * @param {string} [message]

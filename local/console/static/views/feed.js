@@ -6,7 +6,7 @@
  * the oldest shown (feed-window.js: the API reads forward only). A payload is read when it is opened.
  */
 import { ApiError, call, isAbort, withQuery } from "../api.js";
-import { facts, field, h, heading, onSubmit, problemBox, statusLine, timeElement } from "../dom.js";
+import { facts, filterForm, h, heading, problemBox, statusLine, timeElement } from "../dom.js";
 import { firstWindowBatches, readBefore } from "../feed-window.js";
 import { jsonDetails, lazyJsonDetails } from "../json-view.js";
 import { href, sleep } from "../routes.js";
@@ -33,19 +33,8 @@ export async function feedView(/** @type {ViewContext} */ { main, query, signal,
   const filter = { "stream-type": streamType, "event-type": eventType };
   setTitle("Feed");
 
-  const typeInput = h("input", { id: "feed-stream-type", name: "streamType", autocomplete: "off" });
-  typeInput.value = streamType;
-  const eventInput = h("input", { id: "feed-event-type", name: "eventType", autocomplete: "off" });
-  eventInput.value = eventType;
-  const form = h(
-    "form",
-    { class: "inline-form", "aria-label": "Filter" },
-    field("Stream types", typeInput, "comma-separated; empty: every type"),
-    field("Event types", eventInput, "comma-separated; empty: every event type"),
-    h("div", { class: "actions" }, h("button", { type: "submit" }, "Show")),
-  );
-  onSubmit(form, async () => {
-    const filterNow = { streamType: commaList(typeInput.value), eventType: commaList(eventInput.value) };
+  const form = filterForm("feed", { streamType, eventType }, "Show", (entered) => {
+    const filterNow = { streamType: commaList(entered.streamType), eventType: commaList(entered.eventType) };
     location.hash = href.feed({ ...filterNow, limit: limit === defaultPageSize ? undefined : limit });
   });
 

@@ -4,7 +4,7 @@
  * server's (`GET /_console/tail`, server-sent events: a local SQS queue subscribed to the topic with an SNS filter
  * policy). The browser's EventSource reconnects by itself; the view says which state the connection is in.
  */
-import { field, h, heading, onSubmit, timeElement } from "../dom.js";
+import { filterForm, h, heading, timeElement } from "../dom.js";
 import { jsonDetails } from "../json-view.js";
 import { href } from "../routes.js";
 
@@ -19,19 +19,8 @@ export function tailView(/** @type {ViewContext} */ { main, query, signal, setTi
   const eventType = query.get("eventType") ?? "";
   setTitle("Live tail");
 
-  const typeInput = h("input", { id: "tail-stream-type", name: "streamType", autocomplete: "off" });
-  typeInput.value = streamType;
-  const eventInput = h("input", { id: "tail-event-type", name: "eventType", autocomplete: "off" });
-  eventInput.value = eventType;
-  const form = h(
-    "form",
-    { class: "inline-form", "aria-label": "Filter" },
-    field("Stream types", typeInput, "comma-separated; empty: every type"),
-    field("Event types", eventInput, "comma-separated; empty: every event type"),
-    h("div", { class: "actions" }, h("button", { type: "submit" }, "Follow")),
-  );
-  onSubmit(form, async () => {
-    location.hash = href.tail({ streamType: typeInput.value.trim(), eventType: eventInput.value.trim() });
+  const form = filterForm("tail", { streamType, eventType }, "Follow", (entered) => {
+    location.hash = href.tail(entered);
   });
 
   const state = h("span", { class: "state", "data-state": "connecting" }, "connecting");
