@@ -100,8 +100,9 @@ export interface EventStoreProps {
    * Largest number of stream records in one invocation of the change feed. It also sizes the global feed's batches:
    * one batch item per invocation, so larger batches cost fewer write units per event and index more events per
    * second (docs/performance.md, the global feed on AWS), at the price of notifications waiting for a whole batch.
-   * At most 5,000, so that a batch's item of the feed stays within DynamoDB's 400 KB.
-   * @default 100
+   * At most 5,000, so that a batch's item of the feed stays within DynamoDB's 400 KB. A quiet table's invocations
+   * carry what has arrived, whatever this says; it matters under load and when the change feed catches up.
+   * @default 1000 (100 before the global feed, whose writes one at a time make larger batches pay)
    */
   readonly changeFeedBatchSize?: number;
   /**

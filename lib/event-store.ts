@@ -74,7 +74,7 @@ export class EventStore extends Construct {
       throw new Error(`apiReservedConcurrency must be a whole number of at least 1, got ${apiReservedConcurrency}`);
     }
 
-    const changeFeedBatchSize = props.changeFeedBatchSize ?? 100;
+    const changeFeedBatchSize = props.changeFeedBatchSize ?? 1000;
     if (!(Number.isInteger(changeFeedBatchSize) && changeFeedBatchSize >= 1 && changeFeedBatchSize <= 5000)) {
       // One invocation's events make one item of the global feed (about 40 bytes each): 5,000 stay well within
       // DynamoDB's 400 KB item limit.

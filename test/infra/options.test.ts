@@ -33,9 +33,10 @@ describe("apiReservedConcurrency", () => {
 });
 
 describe("changeFeedBatchSize", () => {
-  it("sizes the change feed's event source batches (and so the global feed's batches)", () => {
-    const { template } = storeUnderTest({ changeFeedBatchSize: 1000 });
-    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", { BatchSize: 1000 });
+  it("sizes the change feed's event source batches (and so the global feed's batches): 1000 unless given", () => {
+    storeUnderTest().template.hasResourceProperties("AWS::Lambda::EventSourceMapping", { BatchSize: 1000 });
+    const { template } = storeUnderTest({ changeFeedBatchSize: 250 });
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", { BatchSize: 250 });
   });
 
   it("refuses more than a feed item can hold (5,000), and what is not a whole number of at least 1", () => {
