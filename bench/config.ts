@@ -1,5 +1,5 @@
 /**
- * Sizes of every part of the bench. `full` is `npm run bench` (under five minutes on two cores); `smoke` is
+ * Sizes of every part of the bench. `full` is `npm run bench` (about six minutes on two cores); `smoke` is
  * `npm run bench:smoke`, the same code paths with tiny sizes, so that CI can keep the bench from rotting.
  */
 
@@ -84,6 +84,22 @@ export interface BenchConfig {
     /** Streams they are spread over. */
     streams: number;
   };
+  feed: {
+    /** Single-event appends whose records the change-feed handler indexes in this process (bench/feed.ts). */
+    upkeepEvents: number;
+    /** Streams they are spread over. */
+    upkeepStreams: number;
+    /** One stream in this many is of the rare stream type whose feed is read alone (1 %). */
+    rareTypeEvery: number;
+    /** Appends over HTTP at a steady trickle, each timed until a long poll of the feed shows it (feed-http.ts). */
+    lag: { events: number; streams: number; intervalMs: number; waitSeconds: number; drainTimeoutMs: number };
+    /**
+     * A history indexed, then read from the start with the TypeScript client's readFeed. The budget asks for
+     * 100,000 events; writing that history takes DynamoDB Local about two minutes on two cores (121 s, then 13 s to
+     * index it, in a full run of 2026-12-07), past the bench's time: the full bench reads 25,000.
+     */
+    catchUp: { events: number; streams: number };
+  };
 }
 
 export const fullConfig: BenchConfig = {
@@ -107,6 +123,13 @@ export const fullConfig: BenchConfig = {
   drain: { events: 5_000, streams: 100 },
   hotType: { shards: [1, 4, 16], concurrency: 8, seconds: 3, pageSize: 100 },
   replay: { events: 100_000, streams: 1_000 },
+  feed: {
+    upkeepEvents: 3_000,
+    upkeepStreams: 1_000,
+    rareTypeEvery: 100,
+    lag: { events: 200, streams: 10, intervalMs: 25, waitSeconds: 5, drainTimeoutMs: 5_000 },
+    catchUp: { events: 25_000, streams: 250 },
+  },
 };
 
 export const smokeConfig: BenchConfig = {
@@ -130,4 +153,11 @@ export const smokeConfig: BenchConfig = {
   drain: { events: 200, streams: 10 },
   hotType: { shards: [1, 4, 16], concurrency: 8, seconds: 0.3, pageSize: 10 },
   replay: { events: 300, streams: 6 },
+  feed: {
+    upkeepEvents: 300,
+    upkeepStreams: 30,
+    rareTypeEvery: 10,
+    lag: { events: 12, streams: 2, intervalMs: 25, waitSeconds: 5, drainTimeoutMs: 5_000 },
+    catchUp: { events: 300, streams: 6 },
+  },
 };

@@ -8,8 +8,12 @@
  *   call after another. No summaries, no checkpoints, no filter, no retries.
  * - **local mode**: local mode composed as `npm start` composes it (local/compose.ts) on the same table; its change
  *   feed starts at the oldest record and the clock runs from its start until it has handed on every record.
+ * - **local mode without the global feed** (SPEC section 7: indexing ≥ 80 % of the drain rate without it): all of
+ *   the above again on a second DynamoDB Local, with the change feed's indexing turned off (compose.ts
+ *   `globalFeed: false`). A DynamoDB Local of its own, not a second table: the engine slows with every stream
+ *   record it holds, in any table, so a second table would slow whatever ran after it.
  *
- * Both publish to a topic with one SQS queue subscribed, counted afterwards. The bare loop runs first: the change
+ * All publish to a topic with one SQS queue subscribed, counted afterwards. The bare loop runs first: the change
  * feed's summary upkeep adds records to the stream that the bare loop would otherwise read too.
  */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
@@ -55,18 +59,72 @@ export interface DrainResult {
   localModeToBareLoop: number;
   budget: number;
   met: boolean;
+  /** Local mode's change feed without indexing the global feed, set up alike on a second DynamoDB Local. */
+  withoutGlobalFeed: DrainRun;
+  /** The bare loop on that second DynamoDB Local, before it. */
+  withoutGlobalFeedBareLoop: DrainRun;
+  /**
+   * What indexing leaves of the drain rate: local mode with it against local mode without it, each first divided by
+   * the bare loop on its own engine (two DynamoDB Locals are never quite alike).
+   */
+  globalFeedToWithout: number;
+  globalFeedBudget: number;
+  globalFeedMet: boolean;
 }
 
 const tableName = "drain";
 const streamType = "bench-drain";
 const seedConcurrency = 8;
 
-/** On a DynamoDB Local of its own (its stream holds only this part's records). */
+/** Each set-up on a DynamoDB Local of its own (its stream holds only that set-up's records). */
 export async function measureDrain(options: {
   config: BenchConfig["drain"];
   progress: (message: string) => void;
 }): Promise<DrainResult> {
-  const { config } = options;
+  const { config, progress } = options;
+  const withFeed = await drainOnNewEngine(config, true, (seconds) =>
+    progress(`   ${config.events} events appended in ${round(seconds)} s; bare loop, then local mode`),
+  );
+  const withoutFeed = await drainOnNewEngine(config, false, (seconds) =>
+    progress(`   again on a new DynamoDB Local (appended in ${round(seconds)} s): local mode without the global feed`),
+  );
+  const { bareLoop, localMode } = withFeed;
+  const localModeToBareLoop = round(ratio(localMode.eventsPerSecond, bareLoop.eventsPerSecond), 3);
+  const globalFeedToWithout = round(
+    ratio(
+      ratio(localMode.eventsPerSecond, withFeed.bareLoop.eventsPerSecond),
+      ratio(withoutFeed.localMode.eventsPerSecond, withoutFeed.bareLoop.eventsPerSecond),
+    ),
+    3,
+  );
+  const budget = 0.5;
+  const globalFeedBudget = 0.8;
+  return {
+    events: config.events,
+    streams: config.streams,
+    seedSeconds: round(withFeed.seedSeconds, 1),
+    bareLoop,
+    localMode,
+    localModeToBareLoop,
+    budget,
+    met: localMode.delivered >= config.events && localModeToBareLoop >= budget,
+    withoutGlobalFeed: withoutFeed.localMode,
+    withoutGlobalFeedBareLoop: withoutFeed.bareLoop,
+    globalFeedToWithout,
+    globalFeedBudget,
+    globalFeedMet:
+      localMode.delivered >= config.events &&
+      withoutFeed.localMode.delivered >= config.events &&
+      globalFeedToWithout >= globalFeedBudget,
+  };
+}
+
+/** A new DynamoDB Local, the events appended, the bare loop's drain, then local mode's (with or without the feed). */
+async function drainOnNewEngine(
+  config: BenchConfig["drain"],
+  globalFeed: boolean,
+  appended: (seconds: number) => void,
+): Promise<{ seedSeconds: number; bareLoop: DrainRun; localMode: DrainRun }> {
   const dynamoDb = await startDynamoDbLocal({ port: 0, inMemory: true });
   const client = createDocumentClient(localAwsClientConfig(dynamoDb.endpoint));
   try {
@@ -74,21 +132,10 @@ export async function measureDrain(options: {
     const seedStarted = performance.now();
     await appendEvents(new StreamStore({ client, tableName }), config);
     const seedSeconds = (performance.now() - seedStarted) / 1000;
-    options.progress(`   ${config.events} events appended in ${round(seedSeconds)} s; bare loop, then local mode`);
+    appended(seedSeconds);
     const bareLoop = await bareLoopDrain(dynamoDb.endpoint, streamArn, config.events);
-    const localMode = await localModeDrain(dynamoDb.endpoint, config.events);
-    const localModeToBareLoop = round(ratio(localMode.eventsPerSecond, bareLoop.eventsPerSecond), 3);
-    const budget = 0.5;
-    return {
-      events: config.events,
-      streams: config.streams,
-      seedSeconds: round(seedSeconds, 1),
-      bareLoop,
-      localMode,
-      localModeToBareLoop,
-      budget,
-      met: localMode.delivered >= config.events && localModeToBareLoop >= budget,
-    };
+    const localMode = await localModeDrain(dynamoDb.endpoint, config.events, globalFeed);
+    return { seedSeconds, bareLoop, localMode };
   } finally {
     client.destroy();
     await dynamoDb.stop();
@@ -162,7 +209,7 @@ async function bareLoopDrain(dynamoDbEndpoint: string, streamArn: string, events
   }
 }
 
-async function localModeDrain(dynamoDbEndpoint: string, events: number): Promise<DrainRun> {
+async function localModeDrain(dynamoDbEndpoint: string, events: number, globalFeed: boolean): Promise<DrainRun> {
   // The counted queue must be subscribed before the change feed starts: local mode gets an SNS endpoint that runs
   // already, with the topic and its subscription (CreateTopic is idempotent).
   const notifications = await startLocalNotifications({ port: 0 });
@@ -176,6 +223,7 @@ async function localModeDrain(dynamoDbEndpoint: string, events: number): Promise
       dynamoDbEndpoint,
       tableName,
       snsEndpoint: notifications.endpoint,
+      globalFeed,
       onChangeFeedError: (error) => console.error(`bench drain, change feed: ${error.message}`),
     });
     // The change feed has started but cannot have read anything yet: its first call is still on its way.

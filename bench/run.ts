@@ -13,8 +13,11 @@
  *   9. one hot stream type: appends with their summary upkeep, and a listing page's cost, by listing shard count
  *   7. the TypeScript client's overhead on an append, against a bare fetch (local mode still up after part 3)
  *   6. a replay of the history (100,000 events) in local mode, on a DynamoDB Local of its own
- *   8. the change feed's drain rate in local mode against a bare GetRecords → PublishBatch loop, on another one
- * Budgets (SPEC section 7) are reported, never asserted: the exit code says only whether the bench ran.
+ *   8. the change feed's drain rate in local mode against a bare GetRecords → PublishBatch loop, on another one,
+ *      and without the global feed's indexing
+ *  10. the global feed: index upkeep, reads, lag and a catch-up through the client, on another one
+ * Budgets (SPEC section 7, judged in budgets.ts) are reported, never asserted: the exit code says only whether the
+ * bench ran.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -27,6 +30,7 @@ import { createDocumentClient } from "#shared/aws-clients.ts";
 import { StreamStore } from "#store/stream-store.ts";
 import { createTableInput } from "#store/table.ts";
 import { baselineCreateTableInput, baselineTableName } from "./baseline-store.ts";
+import { budgets } from "./budgets.ts";
 import { measureBundles } from "./bundles.ts";
 import { measureCapacity } from "./capacity.ts";
 import { CapacityMeter, twinTableName } from "./capacity-meter.ts";
@@ -36,6 +40,7 @@ import { measureDrain } from "./drain.ts";
 import { machine, versions } from "./environment.ts";
 import { newEvent, newStreamId } from "./events.ts";
 import { measureFanOut } from "./fan-out.ts";
+import { measureFeed } from "./feed.ts";
 import { measureHotType } from "./hot-type.ts";
 import { httpListingStreamType, measureHttp } from "./http.ts";
 import { inParallel } from "./load.ts";
@@ -44,13 +49,7 @@ import { prices } from "./prices.ts";
 import { measureReplay } from "./replay.ts";
 import { type BenchResults, renderReport } from "./report.ts";
 import { ratio, round } from "./stats.ts";
-import {
-  measureStoreThroughput,
-  prepareReadStreams,
-  type ThroughputRow,
-  type WarmUpResult,
-  warmUpDynamoDbLocal,
-} from "./throughput.ts";
+import { measureStoreThroughput, prepareReadStreams, type WarmUpResult, warmUpDynamoDbLocal } from "./throughput.ts";
 
 const projectRoot = fileURLToPath(new URL("..", import.meta.url));
 const eventsTable = "events";
@@ -72,7 +71,7 @@ async function main(): Promise<void> {
   const dynamoDb = await startDynamoDbLocal({ port: 0, inMemory: true });
   let partial: Omit<
     BenchResults,
-    "mode" | "date" | "seconds" | "machine" | "versions" | "bundles" | "budgets" | "replay" | "drain"
+    "mode" | "date" | "seconds" | "machine" | "versions" | "bundles" | "budgets" | "replay" | "drain" | "feed"
   >;
   try {
     const admin = new DynamoDBClient(localAwsClientConfig(dynamoDb.endpoint));
@@ -184,6 +183,8 @@ async function main(): Promise<void> {
   const replay = await measureReplay({ config: config.replay, progress });
   progress(`8. change-feed drain of ${config.drain.events} events in local mode (on a new DynamoDB Local)`);
   const drain = await measureDrain({ config: config.drain, progress });
+  progress("10. global feed (on a new DynamoDB Local)");
+  const feed = await measureFeed({ config: config.feed, progress });
 
   const results: BenchResults = {
     mode: config.mode,
@@ -194,6 +195,7 @@ async function main(): Promise<void> {
     ...partial,
     replay,
     drain,
+    feed,
     bundles,
     budgets: [],
   };
@@ -205,91 +207,6 @@ async function main(): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify({ schema: 1, ...results, prices, config }, null, 2)}\n`);
   console.error(`\nwrote ${config.resultFile}`);
-}
-
-function budgets(results: BenchResults): BenchResults["budgets"] {
-  const { singleAppendSync, singleAppendAllIn } = results.capacity.budgets;
-  const throughput = (id: ThroughputRow["id"], name: string) => {
-    const rows = results.storeThroughput.filter((row) => row.id === id);
-    return {
-      name: `store ${name} / raw loop`,
-      budget: "≥ 80 %",
-      value: rows
-        .map((row) => {
-          const headRead =
-            row.storeHeadReadToRaw === undefined ? "" : ` (head read ${Math.round(row.storeHeadReadToRaw * 100)} %)`;
-          return `c${row.concurrency}: ${Math.round(row.storeToRaw * 100)} %${headRead}`;
-        })
-        .join(", "),
-      met: rows.every((row) => row.storeToRaw >= 0.8),
-    };
-  };
-  const api = results.bundles.bundles.find((bundle) => bundle.name === "api");
-  const coldInit = results.bundles.bundles.filter((bundle) => bundle.name === "api" || bundle.name === "change-feed");
-  const unexpected = results.http.reduce(
-    (sum, row) => sum + Object.values(row.non2xx).reduce((a, b) => a + b, 0) + row.errors + row.timeouts,
-    0,
-  );
-  return [
-    {
-      name: "single append, synchronous",
-      budget: "1 WRU + ≤ 1 RRU",
-      value: `${singleAppendSync.writeUnits} WRU + ${singleAppendSync.readUnits} RRU`,
-      met: singleAppendSync.met,
-    },
-    {
-      name: "single append, all in",
-      budget: "≤ 4 WRU",
-      value: `${singleAppendAllIn.writeUnits} WRU`,
-      met: singleAppendAllIn.met,
-    },
-    throughput("append", "appends, many streams"),
-    throughput("read", "reads of a page"),
-    throughput("details", "details"),
-    {
-      name: "HTTP answers",
-      budget: "0 non-2xx, 0 errors",
-      value: String(unexpected),
-      met: unexpected === 0,
-    },
-    {
-      name: "fan-out delay p50",
-      budget: "≤ 500 ms",
-      value: `${results.fanOut.p50Ms} ms (${results.fanOut.received}/${results.fanOut.events} received)`,
-      met: results.fanOut.met,
-    },
-    {
-      name: "replay, local mode",
-      budget: "finishes; report events/s",
-      value: `${results.replay.events} events in ${results.replay.seconds} s: ${results.replay.eventsPerSecond} events/s`,
-      met: results.replay.delivered >= results.replay.events,
-    },
-    {
-      name: "change-feed drain / bare loop",
-      budget: "≥ 50 %",
-      value: `${results.drain.localMode.eventsPerSecond} / ${results.drain.bareLoop.eventsPerSecond} events/s: ${Math.round(results.drain.localModeToBareLoop * 100)} %`,
-      met: results.drain.met,
-    },
-    {
-      name: "API bundle, SDK from the runtime",
-      budget: "≤ 250 KiB",
-      value: api
-        ? `${((api.bytesSdkFromRuntime ?? api.bytes) / 1024).toFixed(1)} KiB (SDK inside: ${(api.bytes / 1024).toFixed(1)} KiB)`
-        : "missing",
-      met: results.bundles.budgets.apiBytes.met,
-    },
-    {
-      name: "cold init + first request / hello world",
-      budget: `≤ ${results.bundles.budgets.coldInitRatio.limit} ×`,
-      value: coldInit
-        .map(
-          (bundle) =>
-            `${bundle.name} ${bundle.coldInit.toHelloWorld} × (${bundle.coldInit.medianSinceProcessStartMs} ms)`,
-        )
-        .join(", "),
-      met: results.bundles.budgets.coldInitRatio.met,
-    },
-  ];
 }
 
 main().catch((error: unknown) => {

@@ -51,6 +51,12 @@ export interface LocalModeOptions {
   onChangeFeedDied?: (error: Error) => void;
   /** The operation worker (replays and redrives). */
   operations?: LocalOperationsOptions;
+  /**
+   * The change feed indexes the global feed (SPEC section 10). Default: true. For the bench only, which turns it
+   * off to compare the drain rate with and without indexing (bench/drain.ts); local mode without it serves an
+   * empty `GET /feed`.
+   */
+  globalFeed?: boolean;
 }
 
 export interface LocalOperationsOptions {
@@ -111,6 +117,7 @@ export async function composeLocalMode(options: LocalModeOptions): Promise<Local
       batchSize: changeFeedBatchSize,
       // After this many failures of one batch every further retry is reported (the feed never skips a record).
       maxRetryAttempts: changeFeedMaxRetryAttempts,
+      globalFeed: options.globalFeed,
     },
     {
       onChangeFeedError: options.onChangeFeedError ?? ((error) => console.error(`change feed: ${error.message}`)),

@@ -25,6 +25,11 @@ export interface ChangeFeedConfig {
    * (store/feed-index.ts). Default: 15 s. Local mode, one process per data folder, passes less.
    */
   feedLeaseMs?: number | undefined;
+  /**
+   * Index the global feed (SPEC section 10). Default: true. Off, the handler keeps summaries and publishes only, as
+   * before the feed: the bench turns it off to measure what indexing costs the drain (bench/drain.ts).
+   */
+  globalFeed?: boolean | undefined;
   /** Where counters and failures go. Default: nowhere but failures to stderr (local mode, tests). */
   observability?: Observability;
 }
@@ -41,7 +46,7 @@ export function createChangeFeedHandler(
   });
   const changeFeed = createChangeFeed({
     store,
-    feed: store.feedIndex(config.feedLeaseMs),
+    feed: config.globalFeed === false ? undefined : store.feedIndex(config.feedLeaseMs),
     publish: topicArn
       ? createSnsPublisher({ sns: createSnsClient(config.sns), topicArn, body: config.notificationBody, observability })
       : undefined,

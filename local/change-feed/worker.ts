@@ -23,6 +23,8 @@ export interface ChangeFeedWorkerConfig {
   checkpointFile?: string;
   batchSize: number;
   maxRetryAttempts: number;
+  /** The handler indexes the global feed (default); false for the bench's drain without it (compose.ts). */
+  globalFeed?: boolean;
 }
 
 /** From the API's thread to the worker. */
@@ -59,6 +61,7 @@ async function start(config: ChangeFeedWorkerConfig): Promise<void> {
     sns: localAwsClientConfig(notifications.endpoint),
     // One local process per data folder (local/data-dir-lock.ts): a claim left by a dead one is waited out briefly.
     feedLeaseMs: 3000,
+    globalFeed: config.globalFeed,
   });
   let poller: StreamPoller | undefined = startStreamPoller({
     streamsClient: new DynamoDBStreamsClient(
