@@ -18,6 +18,8 @@ import { EventStoreClient } from "../client/index.ts";
 import type { BenchConfig } from "./config.ts";
 import { appendRequestBody, newEvents, newStreamId } from "./events.ts";
 import { feedIndexer, readEventRecords } from "./feed-indexer.ts";
+import { type FeedItemSizes, feedItemSizes } from "./feed-item-sizes.ts";
+import { capacityMeter, readWholeFeed } from "./feed-reads.ts";
 import { startLocalMode } from "./local-mode.ts";
 import { streamsSharing } from "./replay.ts";
 import { percentile, round } from "./stats.ts";
@@ -48,6 +50,11 @@ export interface FeedCatchUpResult {
   /** From the first request to the last page. */
   seconds: number;
   eventsPerSecond: number;
+  /**
+   * The same feed read again through the store in this process, metered: a long feed in batches of 1,000, where
+   * the upkeep's short one ends after a few pages. Its batches hold appends of 100 events, a few streams each.
+   */
+  storeRead: { pages: number; readUnits: number; rruPerEvent: number; items: FeedItemSizes };
 }
 
 const lagTable = "feed-lag";
@@ -147,6 +154,10 @@ export async function measureCatchUp(options: {
     }
     const seconds = (performance.now() - started) / 1000;
     if (read !== config.events) throw new Error(`the client read ${read} events of the feed, not ${config.events}`);
+    const meter = capacityMeter();
+    const metered = new StreamStore({ client, tableName: catchUpTable, onConsumedCapacity: meter.hook });
+    const { pages } = await readWholeFeed(metered);
+    const readUnits = meter.units.feedRead ?? 0;
     return {
       events: config.events,
       streams: config.streams,
@@ -155,6 +166,12 @@ export async function measureCatchUp(options: {
       pageSize: catchUpPageSize,
       seconds: round(seconds, 2),
       eventsPerSecond: round(config.events / seconds, 0),
+      storeRead: {
+        pages,
+        readUnits,
+        rruPerEvent: round(readUnits / config.events, 4),
+        items: await feedItemSizes(client, catchUpTable, [catchUpType]),
+      },
     };
   } finally {
     streams.destroy();

@@ -7,19 +7,15 @@
  *   them of a rare stream type), then the change-feed handler in this process over the table's stream records
  *   (feed-indexer.ts), with the event source's batch size of local mode and the stack (1,000, GetRecords' most and
  *   `changeFeedBatchSize`'s default) and a smaller one (100, the stack's default before the feed). The store's capacity hook sums what DynamoDB reports per logical operation: "feed" is the index's
- *   upkeep, "summary" the listing's (which existed before the feed). The batches of 1,000 index the same records
+ *   upkeep, "summary" the listing's (which existed before the feed). The batches of 100 index the same records
  *   into a table of their own, without a stream: the writes depend on the records only, so it needs no events.
- * - **reading**: the feed indexed in batches of 100, read through the store in pages of 1,000: all of it without
- *   payloads, the rare type's alone, and all of it with payloads (a read of each event item, the documented cost).
+ * - **reading**: each feed read through the store in pages of 1,000: all of it without payloads and the rare type's
+ *   alone; the feed of batches of 1,000 (whose table has the events) also with payloads (a read of each event
+ *   item, the documented cost).
  * - **lag** and **catch-up** over local mode's HTTP API (feed-http.ts).
  */
 import { Agent } from "node:http";
-import {
-  type ConsumedCapacity,
-  CreateTableCommand,
-  DynamoDBClient,
-  waitUntilTableExists,
-} from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
@@ -33,6 +29,7 @@ import { newEvents } from "./events.ts";
 import { type FeedCatchUpResult, type FeedLagResult, measureCatchUp, measureLag } from "./feed-http.ts";
 import { feedIndexer, readEventRecords } from "./feed-indexer.ts";
 import { feedItemSizes } from "./feed-item-sizes.ts";
+import { capacityMeter, readWholeFeed } from "./feed-reads.ts";
 import { streamsSharing } from "./replay.ts";
 import { ratio, round } from "./stats.ts";
 
@@ -51,6 +48,8 @@ export interface FeedUpkeepRow {
 }
 
 export interface FeedReadRow {
+  /** The event-source batch size the feed read was indexed with. */
+  batchSize: number;
   read: "all, no payloads" | "one stream type, no payloads" | "all, with payloads";
   events: number;
   pages: number;
@@ -66,14 +65,14 @@ export interface FeedResult {
   /** Share of the events that are of the rare stream type, whose feed is read alone. */
   rareTypeShare: number;
   upkeep: FeedUpkeepRow[];
-  /** The reads of the feed indexed with batches of 100 (the stack's default). */
+  /** The reads of each feed; `toAll` against reading all of the same feed. */
   reads: FeedReadRow[];
   lag: FeedLagResult;
   catchUp: FeedCatchUpResult;
 }
 
 const upkeepTable = "feed";
-const upkeepTableOfBatch1000 = "feed-batch-1000";
+const upkeepTableOfBatch100 = "feed-batch-100";
 const commonType = "bench-feed";
 const rareType = "bench-feed-rare";
 const seedConcurrency = 8;
@@ -115,9 +114,9 @@ async function measureUpkeepAndReads(endpoint: string, config: BenchConfig["feed
   try {
     const streamArn = await ensureTable(client, upkeepTable);
     // Without a stream: nothing reads it, and its records would slow DynamoDB Local down for the rest of the part.
-    const { StreamSpecification: _stream, ...tableWithoutStream } = createTableInput(upkeepTableOfBatch1000);
+    const { StreamSpecification: _stream, ...tableWithoutStream } = createTableInput(upkeepTableOfBatch100);
     await client.send(new CreateTableCommand(tableWithoutStream));
-    await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: upkeepTableOfBatch1000 });
+    await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: upkeepTableOfBatch100 });
     const { rareEvents } = await appendSingleEvents(new StreamStore({ client, tableName: upkeepTable }), config);
     const records: DynamoDBRecord[] = [];
     await readEventRecords(streams, streamArn, async (page) => {
@@ -128,15 +127,15 @@ async function measureUpkeepAndReads(endpoint: string, config: BenchConfig["feed
     }
     const upkeep: FeedUpkeepRow[] = [];
     for (const [batchSize, tableName] of [
-      [1000, upkeepTableOfBatch1000],
-      [100, upkeepTable],
+      [1000, upkeepTable],
+      [100, upkeepTableOfBatch100],
     ] as const) {
       const meter = capacityMeter();
       const store = new StreamStore({ client, tableName, onConsumedCapacity: meter.hook });
       const indexer = feedIndexer(store, batchSize);
       await indexer.add(records);
       await indexer.flush();
-      upkeep.unshift({
+      upkeep.push({
         batchSize,
         events: records.length,
         invocations: indexer.invocations,
@@ -146,7 +145,10 @@ async function measureUpkeepAndReads(endpoint: string, config: BenchConfig["feed
         items: await feedItemSizes(client, tableName, [commonType, rareType]),
       });
     }
-    const reads = await measureReads(client, rareEvents);
+    const reads = [
+      ...(await measureReads(client, upkeepTable, 1000, rareEvents, true)),
+      ...(await measureReads(client, upkeepTableOfBatch100, 100, rareEvents, false)),
+    ];
     return { upkeep, reads, rareTypeShare: round(rareEvents / config.upkeepEvents, 4) };
   } finally {
     streams.destroy();
@@ -154,31 +156,26 @@ async function measureUpkeepAndReads(endpoint: string, config: BenchConfig["feed
   }
 }
 
-async function measureReads(client: DynamoDBDocumentClient, rareEvents: number) {
+async function measureReads(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  batchSize: number,
+  rareEvents: number,
+  withPayloads: boolean,
+): Promise<FeedReadRow[]> {
   const meter = capacityMeter();
-  const store = new StreamStore({ client, tableName: upkeepTable, onConsumedCapacity: meter.hook });
+  const store = new StreamStore({ client, tableName, onConsumedCapacity: meter.hook });
   const readAll = async (read: FeedReadRow["read"], filter: { streamTypes?: string[]; includePayload?: boolean }) => {
     meter.reset();
-    let after = 0;
-    let events = 0;
-    let pages = 0;
-    for (let hasMore = true; hasMore; pages++) {
-      const page = await store.readFeed({ after, limit: 1000, ...filter });
-      events += page.events.length;
-      if (filter.includePayload && page.events.some((event) => event.payload === undefined)) {
-        throw new Error("a feed page with payloads lacks one");
-      }
-      after = page.lastPosition;
-      hasMore = page.hasMore;
-    }
+    const { events, pages } = await readWholeFeed(store, filter);
     const readUnits = meter.units.feedRead ?? 0;
-    return { read, events, pages, readUnits, rruPerEvent: round(readUnits / events, 4), toAll: Number.NaN };
+    return { batchSize, read, events, pages, readUnits, rruPerEvent: round(readUnits / events, 4), toAll: Number.NaN };
   };
   const all = await readAll("all, no payloads", {});
   const rare = await readAll("one stream type, no payloads", { streamTypes: [rareType] });
   if (rare.events !== rareEvents) throw new Error(`the rare type's feed has ${rare.events} events, not ${rareEvents}`);
-  const withPayloads = await readAll("all, with payloads", { includePayload: true });
-  return [all, rare, withPayloads].map((row) => ({ ...row, toAll: round(ratio(row.readUnits, all.readUnits), 3) }));
+  const rows = [all, rare, ...(withPayloads ? [await readAll("all, with payloads", { includePayload: true })] : [])];
+  return rows.map((row) => ({ ...row, toAll: round(ratio(row.readUnits, all.readUnits), 3) }));
 }
 
 /**
@@ -201,20 +198,6 @@ async function appendSingleEvents(store: StreamStore, config: BenchConfig["feed"
   };
   await Promise.all(Array.from({ length: seedConcurrency }, (_, first) => worker(first)));
   return { rareEvents: streams.reduce((sum, stream) => sum + (stream.type === rareType ? stream.events : 0), 0) };
-}
-
-/** Capacity units per store operation, as the store's hook reports them. */
-function capacityMeter() {
-  const units: Partial<Record<StoreOperation, number>> = {};
-  return {
-    units,
-    hook: (operation: StoreOperation, capacity: ConsumedCapacity) => {
-      units[operation] = (units[operation] ?? 0) + (capacity.CapacityUnits ?? 0);
-    },
-    reset: () => {
-      for (const key of Object.keys(units)) delete units[key as StoreOperation];
-    },
-  };
 }
 
 /**

@@ -266,11 +266,12 @@ function feedSection(feed: FeedResult): string[] {
         fixed(row.summaryWcuPerEvent, 2),
       ]),
     ),
-    "   reading the feed indexed in batches of 100 (the store, pages of 1,000, strongly consistent):",
+    "   reading each feed (the store, pages of 1,000, strongly consistent; RRU / all: against reading all of the same feed):",
     table(
-      ["read", "events", "pages", "RRU", "RRU/event", "RRU / all"],
+      ["read", "event-source batch", "events", "pages", "RRU", "RRU/event", "RRU / all"],
       feed.reads.map((row) => [
         row.read,
+        String(row.batchSize),
         String(row.events),
         String(row.pages),
         fixed(row.readUnits, 1),
@@ -278,6 +279,7 @@ function feedSection(feed: FeedResult): string[] {
         fixed(row.toAll, 3),
       ]),
     ),
+    `   the catch-up's feed (below), read the same way: ${catchUp.events} events in ${catchUp.storeRead.items.batches} batches of ${fixed(catchUp.storeRead.items.eventsPerBatch, 0)} (${fixed(catchUp.storeRead.items.batchItemBytesPerEvent, 1)} B/event), ${catchUp.storeRead.pages} pages: ${fixed(catchUp.storeRead.readUnits, 1)} RRU, ${fixed(catchUp.storeRead.rruPerEvent, 4)} RRU/event`,
     `   lag, local mode (201 of the append → the event in a long poll of GET /feed?stream-type=…, one append every ${lag.intervalMs} ms): p50 ${lag.p50Ms} ms, p90 ${lag.p90Ms} ms, p99 ${lag.p99Ms} ms, max ${lag.maxMs} ms; seen ${lag.seen}/${lag.events}${lag.skipped > 0 ? `; SKIPPED ${lag.skipped} (in the feed behind the position the reader was served)` : ""}`,
     `   catch-up, local mode (client.readFeed, pages of ${catchUp.pageSize}; history written in ${catchUp.seedSeconds} s, indexed in process in ${catchUp.indexSeconds} s): ${catchUp.events} events in ${catchUp.seconds} s, ${catchUp.eventsPerSecond} events/s`,
     ...(catchUp.events < 100_000
