@@ -23,7 +23,7 @@ export interface FeedFilter {
 export interface ReadFeedPageOptions extends FeedFilter {
   /** Events after this position; 0 (default) from the start. */
   after?: number;
-  /** Events per page, 1–1000 (default 100). */
+  /** Events per page, 1–1000 (default 1000: the feed reads whole batches, so large pages cost least). */
   limit?: number;
   /** When nothing is there yet, wait up to this many seconds (0–20) for an event. */
   waitSeconds?: number;
@@ -43,7 +43,7 @@ export interface FeedSubscribeOptions extends FeedFilter {
   handler: (event: FeedEvent) => Promise<void> | void;
   /** Saves progress: called after the events up to a position were handled (and as filters pass events by). */
   checkpoint?: (position: number) => Promise<void> | void;
-  /** Events per page (default 100). */
+  /** Events per page (default 1000). */
   pageSize?: number;
   /** How long each poll waits on the server for new events (default 20 s). */
   waitSeconds?: number;

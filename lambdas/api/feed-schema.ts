@@ -4,7 +4,15 @@
  */
 import * as Type from "@sinclair/typebox/type";
 import { streamTypeRule } from "#shared/stream-type.ts";
-import { Event, maxEventTypeLength, maxWholeNumber, PageSize, ReadEventsQuery, Time, wholeNumber } from "./schema.ts";
+import {
+  Event,
+  maxEventTypeLength,
+  maxPageSize,
+  maxWholeNumber,
+  ReadEventsQuery,
+  Time,
+  wholeNumber,
+} from "./schema.ts";
 
 /** How long a read of the feed may wait for new events (a long poll). */
 export const maxFeedWaitSeconds = 20;
@@ -18,7 +26,11 @@ export const FeedQuery = Type.Object({
     default: 0,
     description: "events after this position: 0 for the whole feed, or the lastPosition of the previous page",
   }),
-  limit: PageSize,
+  // Pages of the feed default to the most: a batch item is read whole, so a page of a batch's size costs least.
+  limit: wholeNumber(1, maxPageSize, {
+    default: maxPageSize,
+    description: "events per page; the feed reads whole batches of up to 1,000 events, so large pages cost least",
+  }),
   "stream-type": Type.Optional(
     Type.String({
       pattern: `^${oneStreamType}(,${oneStreamType}){0,${maxFeedFilters - 1}}$`,

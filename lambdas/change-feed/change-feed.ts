@@ -30,6 +30,7 @@
  * send records back (see countNewStreams).
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
+import pLimit from "p-limit";
 import { type Observability, quietObservability } from "#shared/observability.ts";
 import type { ClaimedBatch, FeedIndex } from "#store/feed-index.ts";
 import { laterTime, type RecordedEvent } from "#store/model.ts";
@@ -57,6 +58,9 @@ export interface ChangeFeedDependencies {
   /** Milliseconds since the epoch, for `since` of undelivered notifications. */
   now?: () => number;
 }
+
+/** Summary writes in flight at once: about what one DynamoDB client's connections carry without queueing long. */
+const summaryWritesAtOnce = 50;
 
 type SummaryOutcome = { state: "created" | "raised"; batch: StreamBatch } | { state: "done" | "behind" | "failed" };
 
@@ -89,9 +93,12 @@ async function changeFeedBatch(
   // are on another shard) its records come again.
   const runs = streams.map((batch) => (claimed ? consecutiveRun(batch) : { run: batch, rest: undefined }));
   for (const { rest } of runs) if (rest !== undefined) failures.push(rest);
-  // Summaries first: a subscriber that reads the listing after a notification sees that revision.
+  // Summaries first: a subscriber that reads the listing after a notification sees that revision. A batch of
+  // 1,000 records may hold 1,000 streams: their writes go a bounded number at a time, not all at once, so that
+  // none waits past its timeout (with the feed, one failed claim fails the whole batch).
+  const limit = pLimit(summaryWritesAtOnce);
   const summaries = await Promise.all(
-    runs.map(({ run }) => keepSummary(run, dependencies.store, claimed, observability)),
+    runs.map(({ run }) => limit(() => keepSummary(run, dependencies.store, claimed, observability))),
   );
   const kept: StreamBatch[] = [];
   summaries.forEach((summary, index) => {

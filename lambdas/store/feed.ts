@@ -54,11 +54,16 @@ export interface FeedHead {
   lagMs?: number;
 }
 
-/** Items asked for per query: a batch holds up to thousands of events, so a few items fill a page. */
+/** The most items asked for per query: a batch holds up to thousands of events, so a few items fill a page. */
 const batchesPerQuery = 8;
 
 export async function readFeed(table: StoreTable, options: ReadFeedOptions): Promise<FeedPage> {
-  const partitions = options.streamTypes?.length ? options.streamTypes.map(typePartition) : [feedPartition];
+  const byType = Boolean(options.streamTypes?.length);
+  // By type, a page that reaches the end moves on to the head: the head read first, so that every batch it counts
+  // as settled was written before the queries below look (read after them, a batch settled meanwhile would be
+  // passed by without its events).
+  const settled = byType ? await readSettledHead(table) : undefined;
+  const partitions = byType ? (options.streamTypes as string[]).map(typePartition) : [feedPartition];
   const readers = partitions.map((partition) => new PartitionReader(table, partition, options.after));
   const wantedEventTypes = options.eventTypes?.length ? new Set(options.eventTypes) : undefined;
   const events: FeedEntry[] = [];
@@ -66,7 +71,7 @@ export async function readFeed(table: StoreTable, options: ReadFeedOptions): Pro
   let exhausted = false;
   while (events.length < options.limit) {
     // Merge the partitions by position: take from the one whose next entry is lowest.
-    const heads = await Promise.all(readers.map((reader) => reader.peek()));
+    const heads = await Promise.all(readers.map((reader) => reader.peek(options.limit - events.length)));
     let next: { reader: PartitionReader; entry: FeedEntry } | undefined;
     heads.forEach((entry, index) => {
       if (entry && (!next || entry.position < next.entry.position))
@@ -84,9 +89,9 @@ export async function readFeed(table: StoreTable, options: ReadFeedOptions): Pro
   if (exhausted) {
     // Past the last event read: to the end of every batch read, and (by type) to the newest complete batch.
     scannedTo = Math.max(scannedTo, ...readers.map((reader) => reader.lastPositionRead));
-    if (options.streamTypes?.length) scannedTo = Math.max(scannedTo, (await readSettledHead(table)).lastPosition);
+    if (settled) scannedTo = Math.max(scannedTo, settled.lastPosition);
   } else {
-    hasMore = (await Promise.all(readers.map((reader) => reader.peek()))).some((entry) => entry !== undefined);
+    hasMore = (await Promise.all(readers.map((reader) => reader.peek(1)))).some((entry) => entry !== undefined);
     if (!hasMore) scannedTo = Math.max(scannedTo, ...readers.map((reader) => reader.lastPositionRead));
   }
   const page = options.includePayload ? await withPayloads(table, events) : events;
@@ -118,6 +123,8 @@ class PartitionReader {
   private done = false;
   /** The last position of the newest batch read (a type's batch carries the whole batch's last position). */
   lastPositionRead = 0;
+  private itemsRead = 0;
+  private entriesRead = 0;
 
   constructor(
     private readonly table: StoreTable,
@@ -127,8 +134,9 @@ class PartitionReader {
     this.nextBatch = batchOfPosition(after);
   }
 
-  async peek(): Promise<FeedEntry | undefined> {
-    while (this.buffer.length === 0 && !this.done) await this.fill();
+  /** The next entry; `wanted` says how many more the page needs, so that no more items are read than that. */
+  async peek(wanted: number): Promise<FeedEntry | undefined> {
+    while (this.buffer.length === 0 && !this.done) await this.fill(wanted);
     return this.buffer[0];
   }
 
@@ -136,16 +144,22 @@ class PartitionReader {
     this.buffer.shift();
   }
 
-  private async fill(): Promise<void> {
+  /**
+   * Reads the next few batch items. A query costs what it reads, whole items: as many are asked for as the page
+   * still needs at the events per item seen so far (one, to begin with), at most `batchesPerQuery`.
+   */
+  private async fill(wanted: number): Promise<void> {
+    const perItem = this.itemsRead > 0 ? this.entriesRead / this.itemsRead : wanted;
+    const items = Math.min(batchesPerQuery, Math.max(1, Math.ceil(wanted / Math.max(1, perItem))));
     const output = await this.table.send("feedRead", (client) =>
       client.send(
-        new QueryCommand(
-          queryBatches(this.table.tableName, this.partition, this.nextBatch, batchesPerQuery, this.startKey),
-        ),
+        new QueryCommand(queryBatches(this.table.tableName, this.partition, this.nextBatch, items, this.startKey)),
       ),
     );
     for (const item of output.Items ?? []) {
       const stored = storedBatch(item);
+      this.itemsRead++;
+      this.entriesRead += stored.entries.length;
       if (stored.void) continue;
       this.lastPositionRead = Math.max(this.lastPositionRead, stored.lastPosition);
       this.buffer.push(...stored.entries.filter((entry) => entry.position > this.after));
