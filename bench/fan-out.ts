@@ -115,7 +115,7 @@ export async function measureFanOut(options: {
 }
 
 /** Appends one event at the stream's next revision; returns its notification key and when the 201 arrived. */
-function appender(apiUrl: string) {
+export function appender(apiUrl: string) {
   const body = appendRequestBody();
   return async (streamType: string, stream: { id: string; revision: number }) => {
     const revision = stream.revision + 1;
@@ -126,14 +126,14 @@ function appender(apiUrl: string) {
     });
     const at = performance.now();
     await response.arrayBuffer();
-    if (response.status !== 201) throw new Error(`fan-out append answered ${response.status}`);
+    if (response.status !== 201) throw new Error(`append answered ${response.status}`);
     stream.revision = revision;
     return { key: `${stream.id}:${revision}`, at };
   };
 }
 
 /** Polls `done` until it holds; throws after `timeoutMs` when `what` names the wait, else just returns. */
-async function waitFor(done: () => boolean, timeoutMs: number, what: string | undefined): Promise<void> {
+export async function waitFor(done: () => boolean, timeoutMs: number, what: string | undefined): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!done()) {
     if (performance.now() > deadline) {

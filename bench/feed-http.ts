@@ -16,7 +16,8 @@ import { createDocumentClient } from "#shared/aws-clients.ts";
 import { StreamStore } from "#store/stream-store.ts";
 import { EventStoreClient } from "../client/index.ts";
 import type { BenchConfig } from "./config.ts";
-import { appendRequestBody, newEvents, newStreamId } from "./events.ts";
+import { newEvents, newStreamId } from "./events.ts";
+import { appender, waitFor } from "./fan-out.ts";
 import { feedIndexer, readEventRecords } from "./feed-indexer.ts";
 import { type FeedItemSizes, feedItemSizes } from "./feed-item-sizes.ts";
 import { capacityMeter, readWholeFeed } from "./feed-reads.ts";
@@ -79,7 +80,7 @@ export async function measureLag(options: {
       // Warm-up, untimed: the first batches create the feed's head, the summaries' code paths are compiled.
       const warmUp = { id: newStreamId(), revision: 0 };
       const warmKeys: string[] = [];
-      for (let i = 0; i < 5; i++) warmKeys.push((await append(warmUp)).key);
+      for (let i = 0; i < 5; i++) warmKeys.push((await append(lagType, warmUp)).key);
       // Not an error when one never shows: the timed part counts what is missing and why.
       await waitFor(() => warmKeys.every((key) => reader.seenAt(key) !== undefined), 10_000, undefined);
 
@@ -89,7 +90,7 @@ export async function measureLag(options: {
       for (let i = 0; i < config.events; i++) {
         const wait = started + i * config.intervalMs - performance.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        const { key, at } = await append(streams[i % streams.length] as { id: string; revision: number });
+        const { key, at } = await append(lagType, streams[i % streams.length] as { id: string; revision: number });
         acknowledgedAt.set(key, at);
       }
       await waitFor(
@@ -256,34 +257,4 @@ async function skippedEvents(url: string, missing: string[], position: number): 
     hasMore = feedPage.hasMore;
   }
   return skipped;
-}
-
-/** Appends one event at the stream's next revision; returns its key and when the 201 arrived. */
-function appender(apiUrl: string) {
-  const body = appendRequestBody();
-  return async (stream: { id: string; revision: number }) => {
-    const revision = stream.revision + 1;
-    const response = await fetch(`${apiUrl}/streams/${lagType}/${stream.id}/events/${revision}`, {
-      method: "PUT",
-      headers: { "content-type": "application/json" },
-      body,
-    });
-    const at = performance.now();
-    await response.arrayBuffer();
-    if (response.status !== 201) throw new Error(`feed lag append answered ${response.status}`);
-    stream.revision = revision;
-    return { key: `${stream.id}:${revision}`, at };
-  };
-}
-
-/** Polls `done` until it holds; throws after `timeoutMs` when `what` names the wait, else just returns. */
-async function waitFor(done: () => boolean, timeoutMs: number, what: string | undefined): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!done()) {
-    if (performance.now() > deadline) {
-      if (what) throw new Error(`no ${what} within ${timeoutMs} ms`);
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
