@@ -15,17 +15,17 @@
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { errorName, plainItem, type StoreTable } from "./dynamo.ts";
 import { InvalidInputError } from "./errors.ts";
+import type { Item } from "./items.ts";
 import {
   type FeedClaim,
   feedRevisionOf,
-  type Item,
   isListingSortKey,
   listingSortKeyAt,
   listingSortKeyOf,
   queryListingShard,
   raiseSummary,
   streamFromListing,
-} from "./items.ts";
+} from "./listing-items.ts";
 import { isoTime, type ListStreamsOptions, laterTime, type Stream, type StreamPage } from "./model.ts";
 
 /** Streams of a type updated after a time, oldest update first: every shard read from the same position, merged. */

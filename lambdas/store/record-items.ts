@@ -14,7 +14,8 @@
  * nor the stream listing sees them); the records index finds them by kind and time.
  */
 import type { DeleteCommandInput, PutCommandInput, QueryCommandInput, UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
-import { type Item, listingShard, summarySortKey } from "./items.ts";
+import { type Item, summarySortKey } from "./items.ts";
+import { listingShard } from "./listing-items.ts";
 import type { Operation, ReplayRequest, StreamTypeSummary, UndeliveredNotification } from "./model.ts";
 import { tableDefinition } from "./table.ts";
 

@@ -16,9 +16,9 @@ import { type FeedHead, type FeedPage, feedHead, type ReadFeedOptions, readFeed 
 import { FeedIndex } from "./feed-index.ts";
 import { StreamHeads } from "./heads.ts";
 import { defaultIdempotencyWindow } from "./idempotency.ts";
-import type { FeedClaim } from "./items.ts";
 import { queryLiveness } from "./items.ts";
 import { claimSummary, keepSummary, listStreams, type SummaryClaim } from "./listing.ts";
+import type { FeedClaim } from "./listing-items.ts";
 import type {
   AppendResult,
   EventPage,
