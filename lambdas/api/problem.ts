@@ -5,10 +5,12 @@
  */
 import type { LambdaFunctionURLResult } from "aws-lambda";
 import {
+  type AppendConditionFailedError,
   type InvalidInputError,
   StoreError,
   type StoreErrorKind,
   type StreamNotFoundError,
+  type StreamsConflictError,
   type ThrottledError,
   type TooLargeError,
   type UnavailableError,
@@ -39,6 +41,8 @@ export const problemTypes = {
   operationNotFound: problemType("operation-not-found", "Operation not found", 404),
   methodNotAllowed: problemType("method-not-allowed", "Method not allowed", 405),
   wrongExpectedRevision: problemType("wrong-expected-revision", "Wrong expected revision", 409),
+  /** A DCB append whose condition failed: an event matching its query was appended after the position read. */
+  appendConditionFailed: problemType("append-condition-failed", "Append condition failed", 409),
   /** A cancel of an operation that has succeeded, failed or been canceled. */
   operationFinished: problemType("operation-finished", "Operation finished", 409),
   /** An event or an append larger than DynamoDB takes. */
@@ -115,6 +119,8 @@ type KnownStoreError =
   | InvalidInputError
   | StreamNotFoundError
   | WrongExpectedRevisionError
+  | StreamsConflictError
+  | AppendConditionFailedError
   | TooLargeError
   | UnprocessableError
   | ThrottledError
@@ -136,6 +142,16 @@ const storeErrorAnswers: {
     type: problemTypes.wrongExpectedRevision,
     detail: `${error.message}; read the stream and retry against its current revision`,
     members: { currentRevision: error.currentRevision },
+  }),
+  "streams-conflict": (error) => ({
+    type: problemTypes.wrongExpectedRevision,
+    detail: `${error.message}; read those streams and retry against their current revisions`,
+    members: { failures: error.failures },
+  }),
+  "condition-failed": (error) => ({
+    type: problemTypes.appendConditionFailed,
+    detail: `${error.message}; read the query again and decide again on what it returns`,
+    members: { conflictingPosition: error.conflictingPosition },
   }),
   "too-large": (error) => ({ type: problemTypes.tooLarge, members: { limitBytes: error.limitBytes } }),
   unprocessable: () => ({ type: problemTypes.unprocessable }),

@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 
 /**
  * A UUID that only the holder of `secret` can compute from `name` (RFC 9562 version 8, the layout for custom
@@ -6,6 +6,11 @@ import { createHmac } from "node:crypto";
  */
 export function keyedUuid(secret: Buffer, name: string): string {
   return formatUuid(createHmac("sha256", secret).update(name, "utf8").digest(), 0x80);
+}
+
+/** A UUID (version 8, SHA-256 of `name`) that anyone computes from `name`: the same name always gives the same id. */
+export function derivedUuid(name: string): string {
+  return formatUuid(createHash("sha256").update(name, "utf8").digest(), 0x80);
 }
 
 /** The first 16 bytes of a digest as a UUID of this version (its high nibble), RFC 9562 variant. */

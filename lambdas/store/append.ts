@@ -44,7 +44,7 @@ export interface AppendContext {
 }
 
 /** How often an append with "any" / "stream-exists" re-reads and retries when other writers win the race. */
-const maxContendedAttempts = 64;
+export const maxContendedAttempts = 64;
 
 type WriteOutcome =
   | { kind: "written" }
@@ -128,7 +128,7 @@ export async function appendEvents(
  * "stream-exists" with client-given eventIds read the idempotency window (its newest event is the head).
  * Everything else reads the head, strongly consistent.
  */
-async function readBeforeAppend(
+export async function readBeforeAppend(
   context: AppendContext,
   streamId: string,
   exactRevision: number | undefined,
@@ -148,7 +148,7 @@ async function readBeforeAppend(
  * An exact expectation the stream no longer meets: a retry whose original went through finds its events where it
  * expected them; failing that, anywhere in the window (which only client-given eventIds can match).
  */
-async function findRetried(
+export async function findRetried(
   context: AppendContext,
   streamType: string,
   streamId: string,
@@ -190,7 +190,7 @@ async function writeNewEvents(table: StoreTable, items: Item[]): Promise<WriteOu
   }
 }
 
-function wrongRevision(
+export function wrongRevision(
   streamId: string,
   currentRevision: number,
   expected: ExpectedRevision,
@@ -210,12 +210,17 @@ function wrongRevision(
  * DynamoDB's limits, which the store must enforce whoever calls it: 1 to 100 items per transaction, 400 KB per
  * event, 4 MB per append. (The API checks its input before; these guard the store's own invariants.)
  */
-function checkLimits(items: Item[]): void {
+export function checkLimits(items: Item[]): void {
   if (items.length === 0 || items.length > maxTransactionItems) {
     throw new InvalidInputError(`an append carries 1 to ${maxTransactionItems} events, got ${items.length}`, {
       events: [`must hold 1 to ${maxTransactionItems} events`],
     });
   }
+  checkSizes(items);
+}
+
+/** DynamoDB's size limits on the items of one write: 400 KB per event, 4 MB together. */
+export function checkSizes(items: Item[]): void {
   let total = 0;
   for (const item of items) {
     const size = itemSizeBytes(item);
@@ -235,6 +240,6 @@ function checkLimits(items: Item[]): void {
   }
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

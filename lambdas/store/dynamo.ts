@@ -14,7 +14,12 @@ import type {
   TransactWriteItemsCommandInput,
   TransactWriteItemsCommandOutput,
 } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandOutput,
+} from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { DynamoDbWire } from "./dynamodb-wire.ts";
 import { ThrottledError, TooLargeError, UnavailableError } from "./errors.ts";
@@ -30,6 +35,7 @@ export type StoreOperation =
   | "summary"
   | "feed"
   | "feedRead"
+  | "dcb"
   | "streamTypes"
   | "undelivered"
   | "operation";
@@ -86,6 +92,41 @@ export class StoreTable {
   ): Promise<{ items: Item[]; lastEvaluatedKey: AttributeMap | undefined }> {
     const output = await this.send(operation, () => this.wire.send<QueryItemsOutput>("Query", input));
     return { items: (output.Items ?? []).map(fromAttributes), lastEvaluatedKey: output.LastEvaluatedKey };
+  }
+
+  /**
+   * Items by key, strongly consistent (BatchGetItem, 100 keys a call, unprocessed keys asked again with backoff);
+   * in no particular order, keys that hold no item left out.
+   */
+  async getItems(operation: StoreOperation, keys: Item[], projection?: string[]): Promise<Item[]> {
+    const found: Item[] = [];
+    const names = projection && Object.fromEntries(projection.map((name, index) => [`#p${index}`, name]));
+    for (let start = 0; start < keys.length; start += 100) {
+      let pending: Record<string, unknown>[] | undefined = keys.slice(start, start + 100);
+      for (let attempt = 0; pending && pending.length > 0; attempt++) {
+        const requested: Record<string, unknown>[] = pending;
+        const output = await this.send(operation, (client) =>
+          client.send(
+            new BatchGetCommand({
+              RequestItems: {
+                [this.tableName]: {
+                  Keys: requested,
+                  ConsistentRead: true,
+                  ...(names
+                    ? { ProjectionExpression: Object.keys(names).join(", "), ExpressionAttributeNames: names }
+                    : {}),
+                },
+              },
+              ReturnConsumedCapacity: "TOTAL",
+            }),
+          ),
+        );
+        found.push(...(output.Responses?.[this.tableName] ?? []));
+        pending = output.UnprocessedKeys?.[this.tableName]?.Keys;
+        if (pending?.length) await new Promise((resolve) => setTimeout(resolve, Math.min(20 * 2 ** attempt, 1000)));
+      }
+    }
+    return found;
   }
 
   putItem(operation: StoreOperation, input: PutItemCommandInput): Promise<unknown> {

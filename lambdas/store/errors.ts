@@ -6,6 +6,8 @@ export type StoreErrorKind =
   | "invalid"
   | "not-found"
   | "conflict"
+  | "streams-conflict"
+  | "condition-failed"
   | "too-large"
   | "unprocessable"
   | "throttled"
@@ -42,6 +44,38 @@ export class WrongExpectedRevisionError extends StoreError {
   constructor(
     message: string,
     readonly currentRevision: number,
+  ) {
+    super(message);
+  }
+}
+
+/** What a stream of a multi-stream append or check was expected to be, and what it is. */
+export interface StreamExpectationFailure {
+  streamType: string;
+  streamId: string;
+  expectedRevision: number | "any" | "no-stream" | "stream-exists";
+  currentRevision: number;
+}
+
+/** Streams of a multi-stream append are not in the state it expected (all of them named); nothing was written. */
+export class StreamsConflictError extends StoreError {
+  readonly kind = "streams-conflict";
+  constructor(readonly failures: StreamExpectationFailure[]) {
+    super(
+      `${failures.length} of the streams are not at the expected revision: ${failures
+        .map((failure) => `${failure.streamType}/${failure.streamId} is at ${failure.currentRevision}`)
+        .join(", ")}`,
+    );
+  }
+}
+
+/** An event matching a DCB append's condition was appended after the position it read; nothing was written. */
+export class AppendConditionFailedError extends StoreError {
+  readonly kind = "condition-failed";
+  constructor(
+    message: string,
+    /** The position of the first matching event after the condition's `after`. */
+    readonly conflictingPosition: number,
   ) {
     super(message);
   }

@@ -6,7 +6,7 @@
  * Every read is strongly consistent, and batch items are written in order (feed-index.ts): what a reader sees is a
  * prefix of the feed, and no event ever appears behind a position it was served.
  */
-import { BatchGetCommand, GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { StoreTable } from "./dynamo.ts";
 import {
   batchOfPosition,
@@ -169,32 +169,15 @@ class PartitionReader {
   }
 }
 
-/** The events' payloads and metadata, read from their items (BatchGetItem, strongly consistent, 100 keys a call). */
+/** The events' payloads and metadata, read from their items (strongly consistent). */
 async function withPayloads(table: StoreTable, entries: FeedEntry[]): Promise<FeedEvent[]> {
   const pk = tableDefinition.partitionKey.name;
   const sk = tableDefinition.sortKey.name;
+  const keys = entries.map((entry) => ({ [pk]: entry.streamId, [sk]: entry.revision }));
   const found = new Map<string, RecordedEvent>();
-  for (let start = 0; start < entries.length; start += 100) {
-    let keys: Record<string, unknown>[] | undefined = entries
-      .slice(start, start + 100)
-      .map((entry) => ({ [pk]: entry.streamId, [sk]: entry.revision }));
-    for (let attempt = 0; keys && keys.length > 0; attempt++) {
-      const requested: Record<string, unknown>[] = keys;
-      const output = await table.send("feedRead", (client) =>
-        client.send(
-          new BatchGetCommand({
-            RequestItems: { [table.tableName]: { Keys: requested, ConsistentRead: true } },
-            ReturnConsumedCapacity: "TOTAL",
-          }),
-        ),
-      );
-      for (const item of output.Responses?.[table.tableName] ?? []) {
-        const event = recordedEvent(item);
-        found.set(`${event.streamId}/${event.revision}`, event);
-      }
-      keys = output.UnprocessedKeys?.[table.tableName]?.Keys;
-      if (keys?.length) await new Promise((resolve) => setTimeout(resolve, Math.min(20 * 2 ** attempt, 1000)));
-    }
+  for (const item of await table.getItems("feedRead", keys)) {
+    const event = recordedEvent(item);
+    found.set(`${event.streamId}/${event.revision}`, event);
   }
   return entries.map((entry) => {
     const event = found.get(`${entry.streamId}/${entry.revision}`);

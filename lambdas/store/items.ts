@@ -16,6 +16,7 @@ import type {
   AttributeValue,
   QueryCommandInput as PlainQueryInput,
   PutItemCommandInput,
+  TransactWriteItem,
   TransactWriteItemsCommandInput,
 } from "@aws-sdk/client-dynamodb";
 import type { PutCommandInput, QueryCommandInput } from "@aws-sdk/lib-dynamodb";
@@ -76,6 +77,7 @@ export function recordedEvent(item: Item): RecordedEvent {
     eventId: String(item.eventId),
     metadata: typeof item.metadata === "string" ? new RawJson(item.metadata) : undefined,
     createdAt: String(item.createdAt),
+    ...(typeof item.tags === "string" ? { tags: JSON.parse(item.tags) as string[] } : {}),
   };
 }
 
@@ -152,6 +154,21 @@ export function putNewEvents(tableName: string, items: Item[]): TransactWriteIte
       return { Put: put };
     }),
     ReturnConsumedCapacity: "INDEXES",
+  };
+}
+
+/** A condition in a transaction on an event item that is not written: that it exists, or that it does not. */
+export function eventCondition(
+  tableName: string,
+  streamId: string,
+  revision: number,
+  exists: boolean,
+): NonNullable<TransactWriteItem["ConditionCheck"]> {
+  return {
+    TableName: tableName,
+    Key: { [pk]: { S: streamId }, [sk]: { N: String(revision) } },
+    ConditionExpression: exists ? "attribute_exists(#pk)" : "attribute_not_exists(#pk)",
+    ExpressionAttributeNames: { "#pk": pk },
   };
 }
 

@@ -20,6 +20,54 @@ export interface RecordedEvent {
   metadata?: RawJson | undefined;
   /** RFC 3339 UTC with milliseconds. */
   createdAt: string;
+  /** The event's DCB tags, for events appended through the DCB. */
+  tags?: string[] | undefined;
+}
+
+/** An event of a DCB append (SPEC section 11): tags, and the stream it is stored in (by default one of its first tag's). */
+export interface DcbEvent extends NewEvent {
+  tags: string[];
+  streamType?: string | undefined;
+  streamId?: string | undefined;
+}
+
+/** Matches an event of one of `types` (any type when absent) that carries every one of `tags` (at least one). */
+export interface DcbQueryItem {
+  types?: string[] | undefined;
+  tags: string[];
+}
+
+/** Matches an event that any of its items matches. */
+export interface DcbQuery {
+  items: DcbQueryItem[];
+}
+
+/** A DCB append fails if an event matching `failIfEventsMatch` has a position above `after`. */
+export interface DcbAppendCondition {
+  failIfEventsMatch: DcbQuery;
+  after: number;
+}
+
+/** An event as the DCB serves it: a stream event with its tags and its position. */
+export interface SequencedEvent extends RecordedEvent {
+  position: number;
+  tags: string[];
+}
+
+export interface DcbReadResult {
+  events: SequencedEvent[];
+  /** More matching events follow: read again after the last one's position. */
+  hasMore: boolean;
+  /** What an append sends to decide on exactly what this read returned. */
+  appendCondition: DcbAppendCondition;
+}
+
+export interface DcbAppendResult {
+  /** Positions of the first and last event appended, in the order of the request. */
+  firstPosition: number;
+  lastPosition: number;
+  /** The streams the events were stored in. */
+  appends: AppendResult[];
 }
 
 export interface Stream {

@@ -10,6 +10,7 @@
  */
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AppendContext, appendEvents } from "./append.ts";
+import { appendDcb, readDcb } from "./dcb.ts";
 import { DeploymentSecret } from "./deployment-secret.ts";
 import { type CapacityListener, StoreTable } from "./dynamo.ts";
 import { type FeedHead, type FeedPage, feedHead, type ReadFeedOptions, readFeed } from "./feed.ts";
@@ -21,6 +22,11 @@ import { claimSummary, keepSummary, listStreams, type SummaryClaim } from "./lis
 import type { FeedClaim } from "./listing-items.ts";
 import type {
   AppendResult,
+  DcbAppendCondition,
+  DcbAppendResult,
+  DcbEvent,
+  DcbQuery,
+  DcbReadResult,
   EventPage,
   ExpectedRevision,
   ListStreamsOptions,
@@ -34,6 +40,7 @@ import type {
   UndeliveredNotification,
   UndeliveredPage,
 } from "./model.ts";
+import { appendToStreams, type MultiAppendResult, type StreamCheck, type StreamWrite } from "./multi-append.ts";
 import { createOperation, getOperation, listOperations, saveOperation } from "./operations.ts";
 import { readEvents, streamDetails } from "./read.ts";
 import { countNewStreams, listStreamTypes } from "./stream-types.ts";
@@ -93,6 +100,24 @@ export class StreamStore {
    */
   append(streamType: string, streamId: string, expected: ExpectedRevision, events: NewEvent[]): Promise<AppendResult> {
     return appendEvents(this.context, streamType, streamId, expected, events);
+  }
+
+  /**
+   * Appends to several streams atomically if each is in the state its `expected` describes, and each checked
+   * stream too; a 409 names every stream that is not (multi-append.ts).
+   */
+  appendToStreams(writes: StreamWrite[], checks: StreamCheck[] = []): Promise<MultiAppendResult> {
+    return appendToStreams(this.context, writes, checks);
+  }
+
+  /** The DCB events matching a query after a position, and the condition to append on (dcb.ts). */
+  readDcb(query: DcbQuery, after: number, limit: number): Promise<DcbReadResult> {
+    return readDcb(this.table, query, after, limit);
+  }
+
+  /** Appends DCB events with their tags if no event matching the condition came after its position (dcb.ts). */
+  appendDcb(events: DcbEvent[], condition?: DcbAppendCondition): Promise<DcbAppendResult> {
+    return appendDcb(this.context, events, condition);
   }
 
   /** Events of a stream in revision order (forward) or newest first (backward); strongly consistent. */
