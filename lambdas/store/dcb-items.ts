@@ -106,7 +106,7 @@ export function sealTag(tableName: string, tag: string, seen: TagHead, to: numbe
     Key: tagHeadKey(tag),
     UpdateExpression: "SET #last = :to",
     ConditionExpression: unseen ? "attribute_not_exists(#pk)" : "#last = :seen",
-    ExpressionAttributeNames: { "#pk": pk, "#last": "last" },
+    ExpressionAttributeNames: { "#last": "last", ...(unseen ? { "#pk": pk } : {}) },
     ExpressionAttributeValues: { ":to": to, ...(unseen ? {} : { ":seen": seen.last }) },
     ReturnConsumedCapacity: "TOTAL",
   };

@@ -116,20 +116,19 @@ export async function readDcb(
   const tags = keyTags(query);
   const reads = new Map<string, TagRead>();
   await Promise.all(tags.map(async (tag) => reads.set(tag, await readTag(table, tag, query, after, limit))));
-  const cut = Math.min(...[...reads.values()].map((read) => read.complete));
-
-  let position: number;
-  if (cut === Number.POSITIVE_INFINITY) {
-    position = await seal(table, query, after, limit, reads);
-  } else {
-    position = cut;
+  // Every tag is read completely up to `cut`; a page of more than `limit` events ends where the limit falls.
+  let cut = Math.min(...[...reads.values()].map((read) => read.complete));
+  let entries = matching(query, [...reads.values()], cut);
+  const lastOfPage = entries[limit - 1];
+  if (entries.length > limit && lastOfPage) {
+    cut = lastOfPage.position;
+    entries = entries.filter((entry) => entry.position <= cut);
   }
-  const events = await resolve(table, matching(query, [...reads.values()], position));
-  return {
-    events,
-    hasMore: cut !== Number.POSITIVE_INFINITY,
-    appendCondition: { failIfEventsMatch: query, after: position },
-  };
+  const hasMore = cut !== Number.POSITIVE_INFINITY;
+  const position = hasMore ? cut : await seal(table, query, after, reads);
+  // A seal that lost a race read tags again: what matches is taken from the reads as they are now.
+  const events = await resolve(table, hasMore ? entries : matching(query, [...reads.values()], position));
+  return { events, hasMore, appendCondition: { failIfEventsMatch: query, after: position } };
 }
 
 /**
@@ -182,13 +181,7 @@ async function readTag(
  * The position a complete read answers: the highest `last` of its tags, once every other tag is raised to it (the
  * read's seal, see the top of this file). A seal that loses a race with an append reads that tag again.
  */
-async function seal(
-  table: StoreTable,
-  query: DcbQuery,
-  after: number,
-  limit: number,
-  reads: Map<string, TagRead>,
-): Promise<number> {
+async function seal(table: StoreTable, query: DcbQuery, after: number, reads: Map<string, TagRead>): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     const position = Math.max(after, ...[...reads.values()].map((read) => read.head.last));
     const lower = [...reads.values()].filter((read) => read.head.last < position);

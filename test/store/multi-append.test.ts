@@ -79,7 +79,10 @@ describe("multi-stream append", () => {
       )
       .catch((caught: unknown) => caught);
     assert.ok(error instanceof StreamsConflictError);
-    assert.deepEqual(error.failures.map((failure) => failure.currentRevision), [2]);
+    assert.deepEqual(
+      error.failures.map((failure) => failure.currentRevision),
+      [2],
+    );
     assert.deepEqual(await storedRevisions(store, "user", user), [1]);
   });
 
