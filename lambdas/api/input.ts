@@ -38,6 +38,8 @@ interface InputSchemas {
   query?: TObject;
   headers?: TObject;
   body?: TSchema;
+  /** How deep the body's values are located (see scanJson): deep enough for the payloads read by `newEventAt`. */
+  bodyDepth?: number;
 }
 
 type Checked<S> = S extends TSchema ? Static<S> : undefined;
@@ -62,7 +64,7 @@ export function readInput<S extends InputSchemas>(request: ApiRequest, schemas: 
     path: read(schemas.path, (name) => request.params[name]),
     query: read(schemas.query, (name) => request.query.get(name) ?? undefined),
     headers: read(schemas.headers, (name) => request.headers[name.toLowerCase()]),
-    body: schemas.body && parseJsonBody(request.body, request.headers["content-type"]),
+    body: schemas.body && parseJsonBody(request.body, request.headers["content-type"], schemas.bodyDepth),
   };
   if (schemas.body && input.body) checkBody(schemas.body, input.body, errors);
   errors.done();
@@ -270,4 +272,16 @@ export function newEventAt(body: JsonBody, ...path: (string | number)[]): NewEve
     eventId: event.eventId?.toLowerCase(),
     metadata: event.metadata !== undefined && metadata ? body.raw(metadata) : undefined,
   };
+}
+
+/** An eventId stands once in a stream: the same one twice in one append (under `field`) can only be a mistake. */
+export function rejectRepeatedEventIds(events: NewEvent[], field: string): void {
+  const seen = new Set<string>();
+  const errors: Record<string, string[]> = {};
+  events.forEach((event, index) => {
+    if (event.eventId === undefined) return;
+    if (seen.has(event.eventId)) errors[`${field}[${index}].eventId`] = ["appears twice in this append"];
+    seen.add(event.eventId);
+  });
+  if (Object.keys(errors).length > 0) throw invalidInput(errors);
 }

@@ -54,7 +54,7 @@ export function isJsonContentType(contentType: string | undefined): boolean {
   return jsonMediaType.test(mediaTypeOf(contentType));
 }
 
-export function parseJsonBody(body: string | undefined, contentType: string | undefined): JsonBody {
+export function parseJsonBody(body: string | undefined, contentType: string | undefined, depth?: number): JsonBody {
   if (contentType !== undefined) {
     const mediaType = mediaTypeOf(contentType);
     if (!jsonMediaType.test(mediaType)) {
@@ -78,7 +78,7 @@ export function parseJsonBody(body: string | undefined, contentType: string | un
   } catch (error) {
     throw bodyProblem(problemTypes.malformedJson, `is not valid JSON: ${(error as Error).message}`);
   }
-  const root = scanJson(body);
+  const root = scanJson(body, depth);
   return {
     value,
     root,

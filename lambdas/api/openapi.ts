@@ -5,6 +5,8 @@
  * nothing else is, and real answers match the schemas.
  */
 import type { TSchema } from "@sinclair/typebox";
+import { consistencyPaths } from "./consistency-openapi.ts";
+import { consistencyComponents } from "./consistency-schema.ts";
 import { feedComponents, feedPaths } from "./feed-openapi.ts";
 import {
   always,
@@ -21,18 +23,8 @@ import {
   streamNotFound,
   tooLarge,
 } from "./openapi-parts.ts";
-import {
-  AcceptedAnswer,
-  ListOperationsQuery,
-  ListUndeliveredQuery,
-  Operation,
-  OperationPageAnswer,
-  OperationPath,
-  operationComponents,
-  ReplayHeaders,
-  ReplaysBody,
-  UndeliveredPageAnswer,
-} from "./operation-schema.ts";
+import { operationComponents } from "./operation-schema.ts";
+import { operationPaths } from "./operations-openapi.ts";
 import {
   AppendAnswer,
   AppendAtRevisionBody,
@@ -53,91 +45,6 @@ import {
   StreamTypePath,
 } from "./schema.ts";
 
-const noOperation = { "404": problem("no such operation") };
-
-/** The asynchronous operations (SPEC section 5): replays and redrives, and what they work through. */
-const operationPaths = {
-  "/replays": {
-    post: {
-      operationId: "startReplay",
-      summary: "Replay the notifications of a stream type's events, or redrive the undelivered ones",
-      parameters: parameters(ReplayHeaders, "header"),
-      requestBody: { required: true, ...json(ReplaysBody) },
-      responses: {
-        "202": {
-          description: "accepted: poll the operation at Location",
-          headers: {
-            Location: { description: "where to poll the operation", schema: { type: "string" } },
-            ...retryAfter,
-          },
-          ...json(AcceptedAnswer),
-        },
-        ...badInput,
-        ...tooLarge,
-        ...notJson,
-        ...keyReused,
-        "503": problem(
-          "DynamoDB throttled or did not answer (retry after Retry-After), or this API runs no operations",
-          retryAfter,
-        ),
-        ...always,
-      },
-    },
-  },
-  "/operations": {
-    get: {
-      operationId: "listOperations",
-      summary: "Operations oldest first, of a kind and in a state",
-      parameters: parameters(ListOperationsQuery, "query"),
-      responses: {
-        "200": { description: "a page of operations", ...json(OperationPageAnswer) },
-        ...badInput,
-        ...busy,
-        ...always,
-      },
-    },
-  },
-  "/operations/{id}": {
-    parameters: parameters(OperationPath, "path"),
-    get: {
-      operationId: "getOperation",
-      summary: "An operation's state and progress",
-      responses: {
-        "200": { description: "the operation", ...json(Operation) },
-        ...badInput,
-        ...noOperation,
-        ...busy,
-        ...always,
-      },
-    },
-    delete: {
-      operationId: "cancelOperation",
-      summary: "Cancel an operation: at once when pending, at the worker's next step when running",
-      responses: {
-        "202": { description: "canceled, or asked to stop", ...json(Operation) },
-        ...badInput,
-        ...noOperation,
-        "409": problem("the operation has finished: succeeded, failed or canceled"),
-        ...busy,
-        ...always,
-      },
-    },
-  },
-  "/notifications/undelivered": {
-    get: {
-      operationId: "listUndelivered",
-      summary: "Notifications that could not be published, waiting for a redrive, oldest failure first",
-      parameters: parameters(ListUndeliveredQuery, "query"),
-      responses: {
-        "200": { description: "a page of undelivered ranges", ...json(UndeliveredPageAnswer) },
-        ...badInput,
-        ...busy,
-        ...always,
-      },
-    },
-  },
-};
-
 /** GET of a stream's details, served at two paths (the Go client reads /details). */
 const details = (operationId: string) => ({
   operationId,
@@ -152,7 +59,12 @@ const details = (operationId: string) => ({
   },
 });
 
-const namedSchemas: Record<string, TSchema> = { ...components, ...operationComponents, ...feedComponents };
+const namedSchemas: Record<string, TSchema> = {
+  ...components,
+  ...operationComponents,
+  ...feedComponents,
+  ...consistencyComponents,
+};
 
 /** Where the API is when the document is read without a request to tell (a deployment's ApiUrl output). */
 const functionUrlTemplate = {
@@ -320,6 +232,7 @@ export const openApiDocument = {
     },
     ...operationPaths,
     ...feedPaths,
+    ...consistencyPaths,
   },
   components: {
     schemas: Object.fromEntries(Object.entries(namedSchemas).map(([name, schema]) => [name, documented(schema, name)])),

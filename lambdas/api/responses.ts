@@ -26,6 +26,7 @@ export function eventBody(event: RecordedEvent, payloadEncoding: PayloadEncoding
     payload: payloadBody(event.payload, payloadEncoding),
     metadata: event.metadata,
     createdAt: event.createdAt,
+    ...(event.tags ? { tags: event.tags } : {}),
   };
 }
 

@@ -8,6 +8,7 @@
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
 import type { OperationQueue } from "#operations/queue.ts";
 import type { StreamStore } from "#store/stream-store.ts";
+import { appendDcb, appendToStreams, readDcb } from "./endpoints/consistency.ts";
 import { appendAtRevision, appendEvents, readEvents } from "./endpoints/events.ts";
 import { feedHead, readFeed } from "./endpoints/feed.ts";
 import { listStreams, listStreamTypes } from "./endpoints/listing.ts";
@@ -78,6 +79,9 @@ export const routes: Route[] = [
   { pattern: ["notifications", "undelivered"], methods: { GET: listUndelivered } },
   { pattern: ["feed"], methods: { GET: readFeed } },
   { pattern: ["feed", "head"], methods: { GET: feedHead } },
+  { pattern: ["appends"], methods: { POST: appendToStreams } },
+  { pattern: ["dcb", "read"], methods: { POST: readDcb } },
+  { pattern: ["dcb", "append"], methods: { POST: appendDcb } },
 ];
 
 /** The endpoint for this event and the request it reads; 400, 404, 405 or 413 (HttpProblem) when there is none. */

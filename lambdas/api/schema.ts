@@ -251,6 +251,7 @@ export const Event = Type.Object(
     }),
     metadata: Type.Optional(Metadata),
     createdAt: Time,
+    tags: Type.Optional(Type.Array(Type.String(), { description: "the tags of an event appended through the DCB" })),
   },
   { $id: "Event", additionalProperties: false },
 );
@@ -267,6 +268,20 @@ export const Problem = Type.Object(
     ),
     currentRevision: Type.Optional(Type.Integer({ description: "409: the stream's revision" })),
     limitBytes: Type.Optional(Type.Integer({ description: "413: the limit that was exceeded" })),
+    failures: Type.Optional(
+      Type.Array(
+        Type.Object({
+          streamType: Type.String(),
+          streamId: Type.String(),
+          expectedRevision: Type.Union([Type.Integer(), Type.String()]),
+          currentRevision: Type.Integer(),
+        }),
+        { description: "409 of POST /appends: every stream whose expectation failed, with its current revision" },
+      ),
+    ),
+    conflictingPosition: Type.Optional(
+      Type.Integer({ description: "409 of POST /dcb/append: the first matching event after the condition's position" }),
+    ),
   },
   { $id: "Problem", description: "RFC 9457 problem details" },
 );

@@ -104,6 +104,9 @@ describe("GET /openapi.json", () => {
       "get /notifications/undelivered": "listUndelivered",
       "get /feed": "readFeed",
       "get /feed/head": "getFeedHead",
+      "post /appends": "appendMany",
+      "post /dcb/read": "readDcb",
+      "post /dcb/append": "appendDcb",
     });
   });
 
@@ -229,6 +232,30 @@ describe("GET /openapi.json", () => {
     );
     check("/operations", "get", await call("GET", "/operations", { query: "state=sleeping" }));
     check("/streams", "get", await call("GET", "/streams", { query: "nextPageKey=bm90LWEta2V5" }));
+  });
+
+  it("real answers of multi-stream and DCB appends match their documented schemas", async () => {
+    const check = validator();
+    const id = await createdStream(call);
+    const appends = (expectedRevision: number) => ({
+      appends: [
+        { streamType: "order", streamId: id, expectedRevision, events: [newEvent()] },
+        { streamType: "order", streamId: randomUUID(), expectedRevision: "no-stream", events: [newEvent()] },
+      ],
+      checks: [{ streamType: "order", streamId: randomUUID(), expectedRevision: "no-stream" }],
+    });
+    check("/appends", "post", await call("POST", "/appends", { body: appends(1) }));
+    check("/appends", "post", await call("POST", "/appends", { body: appends(1) }));
+    check("/appends", "post", await call("POST", "/appends", { body: { appends: [] } }));
+    const query = { items: [{ types: ["Placed"], tags: [`order:${id}`] }] };
+    const read = await call("POST", "/dcb/read", { body: { query } });
+    check("/dcb/read", "post", read);
+    const event = { ...newEvent("Placed"), tags: [`order:${id}`, "region:eu"] };
+    const condition = read.json.dcbPage.appendCondition;
+    check("/dcb/append", "post", await call("POST", "/dcb/append", { body: { events: [event], condition } }));
+    check("/dcb/append", "post", await call("POST", "/dcb/append", { body: { events: [event], condition } }));
+    check("/dcb/read", "post", await call("POST", "/dcb/read", { body: { query, limit: 1 } }));
+    check("/dcb/read", "post", await call("POST", "/dcb/read", { body: { query: { items: [{ tags: [] }] } } }));
   });
 
   it("real answers of the operations match their documented schemas", async () => {

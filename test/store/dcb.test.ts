@@ -66,7 +66,10 @@ describe("dynamic consistency boundary", () => {
       ),
     );
     assert.equal(outcomes.filter((outcome) => outcome.appended).length, 3);
-    assert.ok(outcomes.some((outcome) => outcome.conflicts > 0), "the deciders did race");
+    assert.ok(
+      outcomes.some((outcome) => outcome.conflicts > 0),
+      "the deciders did race",
+    );
     const { events } = await store.readDcb(query, 0, 1000);
     assert.equal(events.filter((event) => event.eventType === "StudentSubscribedToCourse").length, 3);
   });
@@ -141,21 +144,28 @@ describe("dynamic consistency boundary", () => {
     await store.appendDcb([dcbEvent("OrderNoted", [tag])]);
     await store.appendDcb([dcbEvent("OrderPlaced", [tag, "other:tag-not-in-query"])], read.appendCondition);
     // Now one that matches came after the same position.
-    await assert.rejects(store.appendDcb([dcbEvent("OrderPlaced", [tag])], read.appendCondition), AppendConditionFailedError);
+    await assert.rejects(
+      store.appendDcb([dcbEvent("OrderPlaced", [tag])], read.appendCondition),
+      AppendConditionFailedError,
+    );
   });
 
   it("an item matches events that carry all its tags, of one of its types; items are ORed", async () => {
     const [x, y] = [`x:${randomUUID()}`, `y:${randomUUID()}`];
-    await store.appendDcb([
-      dcbEvent("A", [x]),
-      dcbEvent("B", [x, y]),
-      dcbEvent("A", [x, y]),
-      dcbEvent("C", [y]),
-    ]);
-    const types = async (query: DcbQuery) => (await store.readDcb(query, 0, 1000)).events.map((event) => event.eventType);
+    await store.appendDcb([dcbEvent("A", [x]), dcbEvent("B", [x, y]), dcbEvent("A", [x, y]), dcbEvent("C", [y])]);
+    const types = async (query: DcbQuery) =>
+      (await store.readDcb(query, 0, 1000)).events.map((event) => event.eventType);
     assert.deepEqual(await types({ items: [{ tags: [x, y] }] }), ["B", "A"]);
     assert.deepEqual(await types({ items: [{ types: ["A"], tags: [x] }] }), ["A", "A"]);
-    assert.deepEqual(await types({ items: [{ types: ["A"], tags: [x, y] }, { types: ["C"], tags: [y] }] }), ["A", "C"]);
+    assert.deepEqual(
+      await types({
+        items: [
+          { types: ["A"], tags: [x, y] },
+          { types: ["C"], tags: [y] },
+        ],
+      }),
+      ["A", "C"],
+    );
   });
 
   it("events are stream events: positions follow revisions, reads page after a position, tags show on stream reads", async () => {
@@ -168,15 +178,27 @@ describe("dynamic consistency boundary", () => {
     assert.ok(append);
     assert.equal(append.stream.streamType, "cart");
     const page = await store.readEvents("cart", append.stream.streamId, { direction: "forward", limit: 10 });
-    assert.deepEqual(page.events.map((event) => event.tags), Array(5).fill([tag]));
+    assert.deepEqual(
+      page.events.map((event) => event.tags),
+      Array(5).fill([tag]),
+    );
 
     const first = await store.readDcb({ items: [{ tags: [tag] }] }, 0, 2);
     assert.equal(first.hasMore, true);
-    assert.deepEqual(first.events.map((event) => JSON.parse(event.payload.text).index), [0, 1]);
+    assert.deepEqual(
+      first.events.map((event) => JSON.parse(event.payload.text).index),
+      [0, 1],
+    );
     const rest = await store.readDcb({ items: [{ tags: [tag] }] }, first.appendCondition.after, 10);
     assert.equal(rest.hasMore, false);
-    assert.deepEqual(rest.events.map((event) => JSON.parse(event.payload.text).index), [2, 3, 4]);
-    assert.deepEqual(rest.events.map((event) => event.revision), [3, 4, 5]);
+    assert.deepEqual(
+      rest.events.map((event) => JSON.parse(event.payload.text).index),
+      [2, 3, 4],
+    );
+    assert.deepEqual(
+      rest.events.map((event) => event.revision),
+      [3, 4, 5],
+    );
   });
 
   it("a retried append (the same eventIds) writes nothing and answers the original positions", async () => {

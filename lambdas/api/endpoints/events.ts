@@ -1,10 +1,9 @@
 /** The events of a stream: append one at its revision, append a batch, read them forward or backward. */
 import type { LambdaFunctionURLResult } from "aws-lambda";
-import { invalidInput, newEventAt, readInput } from "#api/input.ts";
+import { invalidInput, newEventAt, readInput, rejectRepeatedEventIds } from "#api/input.ts";
 import { eventBody, json } from "#api/responses.ts";
 import type { ApiRequest } from "#api/router.ts";
 import { AppendAtRevisionBody, AppendBody, EventPath, ReadEventsQuery, StreamPath } from "#api/schema.ts";
-import type { NewEvent } from "#store/model.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 
 /** PUT /streams/{type}/{id}/events/{revision} {"event"}: exactly the next revision (the Go client's append). */
@@ -19,21 +18,9 @@ export async function appendAtRevision(request: ApiRequest, store: StreamStore):
 export async function appendEvents(request: ApiRequest, store: StreamStore): Promise<LambdaFunctionURLResult> {
   const { path, body } = readInput(request, { path: StreamPath, body: AppendBody });
   const events = body.value.events.map((_, index) => newEventAt(body, "events", index));
-  rejectRepeatedEventIds(events);
+  rejectRepeatedEventIds(events, "events");
   const result = await store.append(path.streamType, path.streamId, body.value.expectedRevision, events);
   return json(201, result);
-}
-
-/** An eventId stands once in a stream: the same one twice in one append can only be a mistake. */
-function rejectRepeatedEventIds(events: NewEvent[]): void {
-  const seen = new Set<string>();
-  const errors: Record<string, string[]> = {};
-  events.forEach((event, index) => {
-    if (event.eventId === undefined) return;
-    if (seen.has(event.eventId)) errors[`events[${index}].eventId`] = ["appears twice in this append"];
-    seen.add(event.eventId);
-  });
-  if (Object.keys(errors).length > 0) throw invalidInput(errors);
 }
 
 /**
