@@ -2,7 +2,7 @@
  * Typed errors: every answer that is not a success becomes an EventStoreError that keeps the problem document, and
  * the problem types callers act on have classes of their own (WrongExpectedRevision, StreamNotFound, …).
  */
-import type { Problem } from "./types.ts";
+import type { Problem, StreamExpectationFailure } from "./types.ts";
 
 const tag = (slug: string) => `tag:event-store,2026:problem:${slug}` as const;
 
@@ -20,6 +20,7 @@ export const problemTypes = {
   operationNotFound: tag("operation-not-found"),
   methodNotAllowed: tag("method-not-allowed"),
   wrongExpectedRevision: tag("wrong-expected-revision"),
+  appendConditionFailed: tag("append-condition-failed"),
   operationFinished: tag("operation-finished"),
   tooLarge: tag("too-large"),
   requestTooLarge: tag("content-too-large"),
@@ -91,6 +92,34 @@ export class WrongExpectedRevision extends EventStoreError {
   }
 }
 
+/**
+ * 409 of `appendMany`: some of its streams are not in the state expected; `failures` names every one of them, with
+ * its current revision, and nothing was written. A WrongExpectedRevision too, so that one handler (read again,
+ * decide again) serves both kinds of append; its own `currentRevision` is NaN, as no single stream is meant.
+ */
+export class StreamsConflict extends WrongExpectedRevision {
+  override name = "StreamsConflict";
+  readonly failures: StreamExpectationFailure[];
+  constructor(problem: Problem) {
+    super(problem);
+    this.failures = problem.failures ?? [];
+  }
+}
+
+/**
+ * 409 of a DCB append: an event matching its condition's query was appended after the position its read answered;
+ * nothing was written. Read again and decide again (`client.dcb.decide` does).
+ */
+export class AppendConditionFailed extends EventStoreError {
+  override name = "AppendConditionFailed";
+  /** The position of the first matching event after the condition's `after`. */
+  readonly conflictingPosition: number;
+  constructor(problem: Problem) {
+    super(problem);
+    this.conflictingPosition = problem.conflictingPosition ?? Number.NaN;
+  }
+}
+
 /** 409: a cancel of an operation that has finished already. */
 export class OperationFinished extends EventStoreError {
   override name = "OperationFinished";
@@ -138,6 +167,7 @@ const errorsByType: Record<string, new (problem: Problem) => EventStoreError> = 
   [problemTypes.streamNotFound]: StreamNotFound,
   [problemTypes.operationNotFound]: OperationNotFound,
   [problemTypes.wrongExpectedRevision]: WrongExpectedRevision,
+  [problemTypes.appendConditionFailed]: AppendConditionFailed,
   [problemTypes.operationFinished]: OperationFinished,
   [problemTypes.unprocessable]: IdempotencyKeyReused,
 };
@@ -154,7 +184,11 @@ const errorsByStatus: Record<number, new (problem: Problem) => EventStoreError> 
 export function errorFor(status: number, headers: Headers, text: string): EventStoreError {
   const problem = problemOf(status, text);
   if (status === 429 || status === 503) return new ServiceUnavailable(problem, headers.get("retry-after"));
-  const ErrorClass = errorsByType[problem.type] ?? errorsByStatus[status] ?? EventStoreError;
+  // A multi-stream append's conflict has the type of a single append's, and names its streams in `failures`.
+  const streamsConflict = problem.type === problemTypes.wrongExpectedRevision && Array.isArray(problem.failures);
+  const ErrorClass = streamsConflict
+    ? StreamsConflict
+    : (errorsByType[problem.type] ?? errorsByStatus[status] ?? EventStoreError);
   return new ErrorClass(problem);
 }
 

@@ -1,126 +1,38 @@
 /**
  * The client of the event store's HTTP API: one method per endpoint, iterators that page by themselves, typed
  * errors, SigV4 for `AWS_IAM` function URLs, and retries that are safe because every write carries its identity
- * (eventIds, Idempotency-Key) from the first attempt on.
+ * (eventIds, Idempotency-Key) from the first attempt on. The methods delegate to one module per resource group
+ * (streams.ts, multi-append.ts, operations.ts, feed.ts, and dcb.ts as `client.dcb`), so this file is the API's
+ * table of contents.
  */
-import {
-  type FeedSubscribeOptions,
-  type FeedSubscription,
-  type ReadFeedOptions,
-  type ReadFeedPageOptions,
-  readFeed,
-  readFeedHead,
-  readFeedPage,
-  subscribeToFeed,
-} from "./feed.ts";
-import { sleep } from "./retry.ts";
+import type { CallOptions } from "./common.ts";
+import { DcbClient } from "./dcb.ts";
+import * as feed from "./feed.ts";
+import { appendMany } from "./multi-append.ts";
+import * as operations from "./operations.ts";
+import * as streams from "./streams.ts";
 import { type EventStoreClientOptions, Transport } from "./transport.ts";
 import type {
   AcceptedOperation,
   AppendResult,
   EventPage,
-  ExpectedRevision,
   FeedEvent,
   FeedHead,
   FeedPage,
   Liveness,
+  MultiAppendRequest,
+  MultiAppendResult,
   NewEvent,
   Operation,
-  OperationKind,
-  OperationPage,
-  OperationState,
-  ReadDirection,
   RecordedEvent,
   ReplayRequest,
   Stream,
   StreamPage,
-  StreamTypePage,
   StreamTypeSummary,
   UndeliveredNotification,
-  UndeliveredPage,
 } from "./types.ts";
 
 export type { EventStoreClientOptions } from "./transport.ts";
-
-/** Options every call takes. */
-export interface CallOptions {
-  /** Ends the call (and its retries) early; the call rejects with the signal's reason. */
-  signal?: AbortSignal;
-}
-
-export interface CreateStreamOptions extends CallOptions {
-  /**
-   * Makes a retried create return the same stream. The client generates one per call when absent, so that its own
-   * retries are safe; give your own to make your retries of the whole call safe too.
-   */
-  idempotencyKey?: string;
-}
-
-export interface AppendOptions extends CallOptions {
-  /** The stream's revision the append expects, or `"no-stream"`, `"stream-exists"`, `"any"`. */
-  expectedRevision: ExpectedRevision;
-}
-
-export interface ReadEventsOptions extends CallOptions {
-  /** Default forward (oldest first). */
-  direction?: ReadDirection;
-  /** The first revision to read: forward, default 1; backward, default the newest. */
-  fromRevision?: number;
-  /** Events fetched per request, 1 to 1000. Default 100. */
-  pageSize?: number;
-}
-
-export interface ReadEventPageOptions extends CallOptions {
-  direction?: ReadDirection;
-  /** Forward reads: the events after this revision (default 0). */
-  afterRevision?: number;
-  /** Backward reads: the events from this revision down (default the newest). */
-  fromRevision?: number;
-  /** 1 to 1000; default 100. */
-  limit?: number;
-}
-
-export interface ListStreamsOptions extends CallOptions {
-  /** Only streams whose last event is at or after this time (inclusive). */
-  updatedAfter?: string | Date;
-  /** Streams fetched per request, 1 to 1000. Default 100. */
-  pageSize?: number;
-}
-
-export interface ListStreamPageOptions extends CallOptions {
-  updatedAfter?: string | Date;
-  /** The `nextPageKey` of the previous page, unchanged. */
-  nextPageKey?: string;
-  limit?: number;
-}
-
-export interface ListStreamTypesOptions extends CallOptions {
-  /** Stream types fetched per request, 1 to 1000. Default 100. */
-  pageSize?: number;
-}
-
-export interface StartReplayOptions extends CallOptions {
-  /** Makes a retried start return the same operation; generated per call when absent. */
-  idempotencyKey?: string;
-}
-
-export interface ListOperationsOptions extends CallOptions {
-  kind?: OperationKind;
-  state?: OperationState;
-  pageSize?: number;
-}
-
-export interface ListUndeliveredOptions extends CallOptions {
-  pageSize?: number;
-}
-
-export interface WaitForOperationOptions extends CallOptions {
-  /** Time between polls. Default 500 ms. */
-  intervalMs?: number;
-}
-
-/** States an operation does not leave. */
-const finishedStates: ReadonlySet<OperationState> = new Set(["succeeded", "failed", "canceled"]);
 
 /**
  * A client of the event store's HTTP API.
@@ -138,9 +50,15 @@ const finishedStates: ReadonlySet<OperationState> = new Set(["succeeded", "faile
  */
 export class EventStoreClient {
   readonly #transport: Transport;
+  /**
+   * The Dynamic Consistency Boundary (SPEC section 11): `read` and `append` tagged events by a query and a
+   * condition, and `decide`, the read-decide-append loop that retries a lost race.
+   */
+  readonly dcb: DcbClient;
 
   constructor(options: EventStoreClientOptions) {
     this.#transport = new Transport(options);
+    this.dcb = new DcbClient(this.#transport);
   }
 
   /**
@@ -148,15 +66,8 @@ export class EventStoreClient {
    *
    * Safe to retry: the request carries an Idempotency-Key (generated when not given) and the event an eventId.
    */
-  async createStream(streamType: string, initialEvent: NewEvent, options: CreateStreamOptions = {}): Promise<Stream> {
-    const headers = { "idempotency-key": options.idempotencyKey ?? crypto.randomUUID() };
-    const body = { initialEvent: withEventId(initialEvent) };
-    const answer = await this.#transport.call<{ stream: Stream }>("POST", ["streams", streamType], {
-      ...options,
-      headers,
-      body,
-    });
-    return answer.stream;
+  createStream(streamType: string, initialEvent: NewEvent, options: streams.CreateStreamOptions = {}): Promise<Stream> {
+    return streams.createStream(this.#transport, streamType, initialEvent, options);
   }
 
   /**
@@ -169,14 +80,26 @@ export class EventStoreClient {
    * @throws WrongExpectedRevision (with `currentRevision`) when the stream is elsewhere; nothing was written
    * @throws StreamNotFound for `"stream-exists"` or a revision above 0 on a stream that does not exist
    */
-  async append(
+  append(
     streamType: string,
     streamId: string,
     events: NewEvent[],
-    options: AppendOptions,
+    options: streams.AppendOptions,
   ): Promise<AppendResult> {
-    const body = { expectedRevision: options.expectedRevision, events: events.map(withEventId) };
-    return this.#transport.call("POST", ["streams", streamType, streamId, "events"], { ...options, body });
+    return streams.append(this.#transport, streamType, streamId, events, options);
+  }
+
+  /**
+   * Appends to several streams and checks others, each with its own expectation, all or nothing (`POST /appends`);
+   * answers one result per stream appended to, in the order of the request.
+   *
+   * Safe to retry, as `append`: events without an eventId get one before the first attempt.
+   *
+   * @throws StreamsConflict (a WrongExpectedRevision) whose `failures` name every stream that was not where
+   * expected, with its current revision; nothing was written
+   */
+  appendMany(request: MultiAppendRequest, options: CallOptions = {}): Promise<MultiAppendResult> {
+    return appendMany(this.#transport, request, options);
   }
 
   /**
@@ -187,19 +110,14 @@ export class EventStoreClient {
    *
    * @throws WrongExpectedRevision when the stream is not at `revision - 1`
    */
-  async appendAt(
+  appendAt(
     streamType: string,
     streamId: string,
     revision: number,
     event: NewEvent,
     options: CallOptions = {},
   ): Promise<Stream> {
-    const path = ["streams", streamType, streamId, "events", String(revision)];
-    const answer = await this.#transport.call<{ stream: Stream }>("PUT", path, {
-      ...options,
-      body: { event: withEventId(event) },
-    });
-    return answer.stream;
+    return streams.appendAt(this.#transport, streamType, streamId, revision, event, options);
   }
 
   /**
@@ -207,13 +125,8 @@ export class EventStoreClient {
    *
    * @throws StreamNotFound when it does not exist, or exists with another type
    */
-  async getStream(streamType: string, streamId: string, options: CallOptions = {}): Promise<Stream> {
-    const answer = await this.#transport.call<{ stream: Stream }>(
-      "GET",
-      ["streams", streamType, streamId, "details"],
-      options,
-    );
-    return answer.stream;
+  getStream(streamType: string, streamId: string, options: CallOptions = {}): Promise<Stream> {
+    return streams.getStream(this.#transport, streamType, streamId, options);
   }
 
   /**
@@ -223,36 +136,17 @@ export class EventStoreClient {
    * @example
    * for await (const event of client.readEvents("order", id, { direction: "backward" })) { … }
    */
-  async *readEvents(
+  readEvents(
     streamType: string,
     streamId: string,
-    options: ReadEventsOptions = {},
+    options: streams.ReadEventsOptions = {},
   ): AsyncGenerator<RecordedEvent, void, undefined> {
-    const backward = options.direction === "backward";
-    let position = backward ? options.fromRevision : (options.fromRevision ?? 1) - 1;
-    for (;;) {
-      const page = await this.readEventPage(streamType, streamId, {
-        direction: options.direction,
-        ...(backward ? { fromRevision: position } : { afterRevision: position }),
-        limit: options.pageSize,
-        signal: options.signal,
-      });
-      yield* page.events;
-      if (!page.hasMore) return;
-      position = backward ? page.lastEvaluatedRevision - 1 : page.lastEvaluatedRevision;
-    }
+    return streams.readEvents(this.#transport, streamType, streamId, options);
   }
 
   /** One page of a stream's events (`GET /streams/{type}/{id}/events`); `readEvents` pages for you. */
-  async readEventPage(streamType: string, streamId: string, options: ReadEventPageOptions = {}): Promise<EventPage> {
-    const query = {
-      direction: options.direction === "backward" ? "backward" : undefined,
-      "after-revision": options.afterRevision,
-      "from-revision": options.fromRevision,
-      limit: options.limit,
-    };
-    const path = ["streams", streamType, streamId, "events"];
-    return (await this.#transport.call<{ eventPage: EventPage }>("GET", path, { ...options, query })).eventPage;
+  readEventPage(streamType: string, streamId: string, options: streams.ReadEventPageOptions = {}): Promise<EventPage> {
+    return streams.readEventPage(this.#transport, streamType, streamId, options);
   }
 
   /**
@@ -261,27 +155,13 @@ export class EventStoreClient {
    * The listing follows the change feed (a new append shows after a short delay) and is at least once: a stream
    * updated while the loop runs may come twice. To follow a type, list again from the last `updatedAt` seen.
    */
-  async *listStreams(streamType: string, options: ListStreamsOptions = {}): AsyncGenerator<Stream, void, undefined> {
-    yield* pages(async (nextPageKey) => {
-      const page = await this.listStreamPage(streamType, {
-        ...(nextPageKey === undefined ? { updatedAfter: options.updatedAfter } : { nextPageKey }),
-        limit: options.pageSize,
-        signal: options.signal,
-      });
-      return { ...page, items: page.streams };
-    });
+  listStreams(streamType: string, options: streams.ListStreamsOptions = {}): AsyncGenerator<Stream, void, undefined> {
+    return streams.listStreams(this.#transport, streamType, options);
   }
 
   /** One page of the streams of a type (`GET /streams/{type}`); `listStreams` pages for you. */
-  async listStreamPage(streamType: string, options: ListStreamPageOptions = {}): Promise<StreamPage> {
-    const query = {
-      "updated-after": timeText(options.updatedAfter),
-      nextPageKey: options.nextPageKey,
-      limit: options.limit,
-    };
-    return (
-      await this.#transport.call<{ streamPage: StreamPage }>("GET", ["streams", streamType], { ...options, query })
-    ).streamPage;
+  listStreamPage(streamType: string, options: streams.ListStreamPageOptions = {}): Promise<StreamPage> {
+    return streams.listStreamPage(this.#transport, streamType, options);
   }
 
   /**
@@ -290,15 +170,8 @@ export class EventStoreClient {
    * The types follow the change feed as the listing does: a type shows, and a new stream counts, a short delay
    * after the stream was created.
    */
-  async *listStreamTypes(options: ListStreamTypesOptions = {}): AsyncGenerator<StreamTypeSummary, void, undefined> {
-    yield* pages(async (nextPageKey) => {
-      const query = { limit: options.pageSize, nextPageKey };
-      const answer = await this.#transport.call<{ streamTypePage: StreamTypePage }>("GET", ["streams"], {
-        ...options,
-        query,
-      });
-      return { ...answer.streamTypePage, items: answer.streamTypePage.streamTypes };
-    });
+  listStreamTypes(options: streams.ListStreamTypesOptions = {}): AsyncGenerator<StreamTypeSummary, void, undefined> {
+    return streams.listStreamTypes(this.#transport, options);
   }
 
   /**
@@ -307,10 +180,8 @@ export class EventStoreClient {
    *
    * Safe to retry: the request carries an Idempotency-Key (generated when not given).
    */
-  async startReplay(request: ReplayRequest, options: StartReplayOptions = {}): Promise<AcceptedOperation> {
-    const body = "undelivered" in request ? request : { ...request, updatedAfter: timeText(request.updatedAfter) };
-    const headers = { "idempotency-key": options.idempotencyKey ?? crypto.randomUUID() };
-    return this.#transport.call("POST", ["replays"], { ...options, headers, body });
+  startReplay(request: ReplayRequest, options: operations.StartReplayOptions = {}): Promise<AcceptedOperation> {
+    return operations.startReplay(this.#transport, request, options);
   }
 
   /**
@@ -318,29 +189,18 @@ export class EventStoreClient {
    *
    * @throws OperationNotFound for an unknown id
    */
-  async getOperation(id: string, options: CallOptions = {}): Promise<Operation> {
-    return this.#transport.call("GET", ["operations", id], options);
+  getOperation(id: string, options: CallOptions = {}): Promise<Operation> {
+    return operations.getOperation(this.#transport, id, options);
   }
 
   /** Polls an operation until it has succeeded, failed or been canceled; returns it then. */
-  async waitForOperation(id: string, options: WaitForOperationOptions = {}): Promise<Operation> {
-    for (;;) {
-      const operation = await this.getOperation(id, options);
-      if (finishedStates.has(operation.state)) return operation;
-      await sleep(options.intervalMs ?? 500, options.signal);
-    }
+  waitForOperation(id: string, options: operations.WaitForOperationOptions = {}): Promise<Operation> {
+    return operations.waitForOperation(this.#transport, id, options);
   }
 
   /** Every operation, oldest first, of one kind and in one state when asked (`GET /operations`). */
-  async *listOperations(options: ListOperationsOptions = {}): AsyncGenerator<Operation, void, undefined> {
-    yield* pages(async (nextPageKey) => {
-      const query = { kind: options.kind, state: options.state, limit: options.pageSize, nextPageKey };
-      const answer = await this.#transport.call<{ operationPage: OperationPage }>("GET", ["operations"], {
-        ...options,
-        query,
-      });
-      return { ...answer.operationPage, items: answer.operationPage.operations };
-    });
+  listOperations(options: operations.ListOperationsOptions = {}): AsyncGenerator<Operation, void, undefined> {
+    return operations.listOperations(this.#transport, options);
   }
 
   /**
@@ -349,23 +209,15 @@ export class EventStoreClient {
    * @throws OperationFinished when it has finished already
    * @throws OperationNotFound for an unknown id
    */
-  async cancelOperation(id: string, options: CallOptions = {}): Promise<Operation> {
-    return this.#transport.call("DELETE", ["operations", id], options);
+  cancelOperation(id: string, options: CallOptions = {}): Promise<Operation> {
+    return operations.cancelOperation(this.#transport, id, options);
   }
 
   /** Every notification waiting for a redrive, oldest failure first (`GET /notifications/undelivered`). */
-  async *listUndelivered(
-    options: ListUndeliveredOptions = {},
+  listUndelivered(
+    options: operations.ListUndeliveredOptions = {},
   ): AsyncGenerator<UndeliveredNotification, void, undefined> {
-    yield* pages(async (nextPageKey) => {
-      const query = { limit: options.pageSize, nextPageKey };
-      const path = ["notifications", "undelivered"];
-      const answer = await this.#transport.call<{ undeliveredPage: UndeliveredPage }>("GET", path, {
-        ...options,
-        query,
-      });
-      return { ...answer.undeliveredPage, items: answer.undeliveredPage.notifications };
-    });
+    return operations.listUndelivered(this.#transport, options);
   }
 
   /** `GET /liveness-check`: the API and its table answer. */
@@ -381,18 +233,18 @@ export class EventStoreClient {
    * @example
    * for await (const event of client.readFeed({ after: checkpoint, streamTypes: ["order"] })) project(event);
    */
-  readFeed(options: ReadFeedOptions = {}): AsyncGenerator<FeedEvent> {
-    return readFeed(this.#transport, options);
+  readFeed(options: feed.ReadFeedOptions = {}): AsyncGenerator<FeedEvent> {
+    return feed.readFeed(this.#transport, options);
   }
 
   /** One page of the feed (`GET /feed`), optionally waiting for new events; `readFeed` and `subscribe` page for you. */
-  readFeedPage(options: ReadFeedPageOptions = {}): Promise<FeedPage> {
-    return readFeedPage(this.#transport, options);
+  readFeedPage(options: feed.ReadFeedPageOptions = {}): Promise<FeedPage> {
+    return feed.readFeedPage(this.#transport, options);
   }
 
   /** The feed's newest position and how far indexing lags behind the table (`GET /feed/head`). */
   getFeedHead(options: CallOptions = {}): Promise<FeedHead> {
-    return readFeedHead(this.#transport, options.signal);
+    return feed.readFeedHead(this.#transport, options.signal);
   }
 
   /**
@@ -405,34 +257,12 @@ export class EventStoreClient {
    * const subscription = client.subscribe({ from: await loadCheckpoint(), streamTypes: ["order"],
    *   handler: (event) => project(event), checkpoint: (position) => saveCheckpoint(position) });
    */
-  subscribe(options: FeedSubscribeOptions): FeedSubscription {
-    return subscribeToFeed(this.#transport, options);
+  subscribe(options: feed.FeedSubscribeOptions): feed.FeedSubscription {
+    return feed.subscribeToFeed(this.#transport, options);
   }
 
   /** The OpenAPI 3.1 document of the API (`GET /openapi.json`). */
   async openApi(options: CallOptions = {}): Promise<Record<string, unknown>> {
     return this.#transport.call("GET", ["openapi.json"], options);
-  }
-}
-
-/** The event with an eventId: its own, or a new one, fixed before the first attempt so that retries repeat it. */
-function withEventId(event: NewEvent): NewEvent {
-  return event.eventId === undefined ? { ...event, eventId: crypto.randomUUID() } : event;
-}
-
-function timeText(time: string | Date | undefined): string | undefined {
-  return time instanceof Date ? time.toISOString() : time;
-}
-
-/** Items of page after page, following `nextPageKey` while the server says there are more. */
-async function* pages<Item>(
-  fetchPage: (nextPageKey: string | undefined) => Promise<{ items: Item[]; hasMore: boolean; nextPageKey?: string }>,
-): AsyncGenerator<Item, void, undefined> {
-  let nextPageKey: string | undefined;
-  for (;;) {
-    const page = await fetchPage(nextPageKey);
-    yield* page.items;
-    if (!page.hasMore || page.nextPageKey === undefined) return;
-    nextPageKey = page.nextPageKey;
   }
 }

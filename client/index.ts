@@ -1,10 +1,20 @@
 /**
  * The TypeScript client of the event store (`<package>/client`): the HTTP API's client, its typed errors, and a
  * subscriber for SQS queues that receive the store's notifications; the global feed's reader and catch-up
- * subscription are `EventStoreClient` methods.
+ * subscription are `EventStoreClient` methods, the Dynamic Consistency Boundary is `client.dcb`.
  */
 
+export type { CallOptions } from "./common.ts";
+export type {
+  DcbClient,
+  DcbDecided,
+  DcbDecision,
+  DcbReadAllOptions,
+  DcbReadAllResult,
+  DcbReadOptions,
+} from "./dcb.ts";
 export {
+  AppendConditionFailed,
   BadRequest,
   EventStoreError,
   Forbidden,
@@ -17,24 +27,10 @@ export {
   problemTypes,
   ServiceUnavailable,
   StreamNotFound,
+  StreamsConflict,
   WrongExpectedRevision,
 } from "./errors.ts";
-export {
-  type AppendOptions,
-  type CallOptions,
-  type CreateStreamOptions,
-  EventStoreClient,
-  type EventStoreClientOptions,
-  type ListOperationsOptions,
-  type ListStreamPageOptions,
-  type ListStreamsOptions,
-  type ListStreamTypesOptions,
-  type ListUndeliveredOptions,
-  type ReadEventPageOptions,
-  type ReadEventsOptions,
-  type StartReplayOptions,
-  type WaitForOperationOptions,
-} from "./event-store-client.ts";
+export { EventStoreClient, type EventStoreClientOptions } from "./event-store-client.ts";
 export type {
   FeedFilter,
   FeedSubscribeOptions,
@@ -43,6 +39,12 @@ export type {
   ReadFeedPageOptions,
 } from "./feed.ts";
 export { InvalidNotification, parseNotification, type SqsMessageLike } from "./notifications.ts";
+export type {
+  ListOperationsOptions,
+  ListUndeliveredOptions,
+  StartReplayOptions,
+  WaitForOperationOptions,
+} from "./operations.ts";
 export {
   type MessageContext,
   type NotificationHandler,
@@ -50,4 +52,13 @@ export {
   subscribe,
 } from "./queue-subscriber.ts";
 export type { RetryEvent, RetryOptions } from "./retry.ts";
+export type {
+  AppendOptions,
+  CreateStreamOptions,
+  ListStreamPageOptions,
+  ListStreamsOptions,
+  ListStreamTypesOptions,
+  ReadEventPageOptions,
+  ReadEventsOptions,
+} from "./streams.ts";
 export type * from "./types.ts";

@@ -1,7 +1,7 @@
 /**
  * How the client reaches the API: each call signed (SigV4 for `AWS_IAM` function URLs), sent with a timeout,
  * retried with backoff on 429, 503 and attempts without an answer, and its answer parsed or turned into its typed
- * error. The client's modules (event-store-client.ts, feed.ts) speak HTTP through it alone.
+ * error. The client's modules (streams.ts, operations.ts, feed.ts, …) speak HTTP through it alone.
  */
 import { errorFor, NetworkError, problemOf, problemTypes } from "./errors.ts";
 import { type Answer, type RetryOptions, withRetries } from "./retry.ts";

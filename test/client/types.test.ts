@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Static, TSchema } from "@sinclair/typebox";
+import type * as consistencySchema from "#api/consistency-schema.ts";
 import type * as feedSchema from "#api/feed-schema.ts";
 import type * as operationSchema from "#api/operation-schema.ts";
 import { problemTypes as serverProblemTypes } from "#api/problem.ts";
@@ -35,6 +36,14 @@ function agree<_Checks extends true[]>(): void {}
 
 type Served<Schema extends TSchema> = Static<Schema>;
 type ReplaysBody = Static<typeof operationSchema.ReplaysBody>;
+type ServedProblem = Served<typeof schema.Problem>;
+type ServedFailure = NonNullable<ServedProblem["failures"]>[number];
+// The problem schema types a failure's expectedRevision loosely (integer or string): it is the expectation sent.
+type ServedFailureAsSent = Omit<ServedFailure, "expectedRevision"> & {
+  expectedRevision: Static<typeof schema.ExpectedRevision>;
+};
+type AppendsBody = Static<typeof consistencySchema.AppendsBody>;
+type DcbPageServed = Served<typeof consistencySchema.DcbPageAnswer>["dcbPage"];
 
 agree<
   [
@@ -51,7 +60,24 @@ agree<
     Answers<client.FeedEvent, Served<typeof feedSchema.FeedEvent>>,
     Answers<client.FeedPage, Served<typeof feedSchema.FeedPageAnswer>["feedPage"]>,
     Answers<client.FeedHead, Served<typeof feedSchema.FeedHeadAnswer>["feedHead"]>,
-    Answers<client.Problem, Served<typeof schema.Problem>>,
+    Answers<client.Problem, Omit<ServedProblem, "failures"> & { failures?: ServedFailureAsSent[] }>,
+    Answers<client.StreamExpectationFailure, ServedFailureAsSent>,
+    Takes<client.MultiAppendRequest, AppendsBody>,
+    Takes<client.StreamAppend, AppendsBody["appends"][number]>,
+    Takes<client.StreamCheck, NonNullable<AppendsBody["checks"]>[number]>,
+    Answers<client.MultiAppendResult, Served<typeof consistencySchema.AppendsAnswer>>,
+    Same<client.DcbQuery, Static<typeof consistencySchema.DcbQuery>>,
+    Same<client.DcbQueryItem, Static<typeof consistencySchema.DcbQueryItem>>,
+    Same<client.DcbAppendCondition, Static<typeof consistencySchema.DcbAppendCondition>>,
+    Takes<client.NewDcbEvent, Static<typeof consistencySchema.DcbEvent>>,
+    Takes<{ query: client.DcbQuery; after?: number; limit?: number }, Static<typeof consistencySchema.DcbReadBody>>,
+    Takes<
+      { events: client.NewDcbEvent[]; condition?: client.DcbAppendCondition },
+      Static<typeof consistencySchema.DcbAppendBody>
+    >,
+    Answers<client.DcbPage, DcbPageServed>,
+    Answers<client.SequencedEvent, DcbPageServed["events"][number]>,
+    Answers<client.DcbAppendResult, Served<typeof consistencySchema.DcbAppendAnswer>>,
     Answers<client.Operation, Served<typeof operationSchema.Operation>>,
     Answers<client.Operation["progress"], Served<typeof operationSchema.Operation>["progress"]>,
     Same<client.OperationRequest, Served<typeof operationSchema.ReplayRequest>>,
