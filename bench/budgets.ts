@@ -67,6 +67,7 @@ export function budgets(results: BenchResults): BenchResults["budgets"] {
       met: results.drain.met,
     },
     ...feedBudgets(results),
+    consistencyBudget(results),
     {
       name: "API bundle, SDK from the runtime",
       budget: "≤ 250 KiB",
@@ -157,4 +158,22 @@ function feedBudgets(results: BenchResults): BenchResults["budgets"] {
       met: true,
     },
   ];
+}
+
+/**
+ * SPEC section 7, multi-stream and DCB appends: no limit, a report of their write units and throughput against
+ * single appends of the same run; met when every row ran without errors and the hot tag's invariant held.
+ */
+function consistencyBudget(results: BenchResults): BenchResults["budgets"][number] {
+  const { rows, hotTag } = results.consistency;
+  const value = rows
+    .filter((row) => row.name !== "single append")
+    .map((row) => `${row.name}: ${row.append.write} WCU, ${row.throughputToSingle} ×`)
+    .join("; ");
+  return {
+    name: "multi-stream and DCB appends / single appends",
+    budget: "reported",
+    value: `${value}; hot tag ${hotTag.decisionsPerSecond} decisions/s`,
+    met: rows.every((row) => row.errors === 0) && hotTag.errors === 0 && hotTag.holds,
+  };
 }

@@ -100,6 +100,20 @@ export interface BenchConfig {
      */
     catchUp: { events: number; streams: number };
   };
+  consistency: {
+    /** Workers of each throughput row (each on streams or tags of its own), and deciders on the hot tag. */
+    concurrency: number;
+    /** Operations of each row at that concurrency, split over `turns`. */
+    operationsPerRow: number;
+    turns: number;
+    /**
+     * Successful appends of the deciders on one hot tag. Each costs about five attempts (4.4 conflicts per append in
+     * a full run of 2026-12-07, 21 decisions/s): 1,000 took 48 s, and the rate is as steady after a few hundred.
+     */
+    hotTagAppends: number;
+    /** Operations of each row run one at a time on the capacity meter first (also the warm-up), and seal reads. */
+    meteredOperations: number;
+  };
 }
 
 export const fullConfig: BenchConfig = {
@@ -130,6 +144,7 @@ export const fullConfig: BenchConfig = {
     lag: { events: 200, streams: 10, intervalMs: 25, waitSeconds: 5, drainTimeoutMs: 5_000 },
     catchUp: { events: 25_000, streams: 250 },
   },
+  consistency: { concurrency: 8, operationsPerRow: 1_000, turns: 4, hotTagAppends: 400, meteredOperations: 50 },
 };
 
 export const smokeConfig: BenchConfig = {
@@ -160,4 +175,5 @@ export const smokeConfig: BenchConfig = {
     lag: { events: 12, streams: 2, intervalMs: 25, waitSeconds: 5, drainTimeoutMs: 5_000 },
     catchUp: { events: 300, streams: 6 },
   },
+  consistency: { concurrency: 8, operationsPerRow: 50, turns: 1, hotTagAppends: 50, meteredOperations: 10 },
 };

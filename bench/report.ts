@@ -3,6 +3,7 @@ import type { BundlesResult } from "./bundles.ts";
 import type { CapacityResult } from "./capacity.ts";
 import { totalWrite, type Units } from "./capacity-meter.ts";
 import type { ClientOverheadRow } from "./client-overhead.ts";
+import type { ConsistencyResult } from "./consistency.ts";
 import type { DrainResult, DrainRun } from "./drain.ts";
 import type { FanOutResult } from "./fan-out.ts";
 import type { FeedResult } from "./feed.ts";
@@ -10,6 +11,7 @@ import type { HotTypeRow } from "./hot-type.ts";
 import type { HttpRow } from "./http.ts";
 import { dynamoDbUsdPerMillion, prices } from "./prices.ts";
 import type { ReplayResult } from "./replay.ts";
+import { consistencySection } from "./report-consistency.ts";
 import { ratio } from "./stats.ts";
 import type { ThroughputRow, WarmUpResult } from "./throughput.ts";
 
@@ -30,6 +32,7 @@ export interface BenchResults {
   replay: ReplayResult;
   drain: DrainResult;
   feed: FeedResult;
+  consistency: ConsistencyResult;
   bundles: BundlesResult;
   /** Budgets of SPEC section 7, each with the figure it was judged on. */
   budgets: { name: string; budget: string; value: string; met: boolean }[];
@@ -230,6 +233,8 @@ export function renderReport(results: BenchResults): string {
     ),
     "",
     ...feedSection(results.feed),
+    "",
+    ...consistencySection(results.consistency, table),
     "",
     "Budgets (SPEC section 7)",
     table(

@@ -16,6 +16,7 @@
  *   8. the change feed's drain rate in local mode against a bare GetRecords → PublishBatch loop, on another one,
  *      and without the global feed's indexing
  *  10. the global feed: index upkeep, reads, lag and a catch-up through the client, on another one
+ *  11. consistency across streams: multi-stream and DCB appends against single appends, through the store, on another
  * Budgets (SPEC section 7, judged in budgets.ts) are reported, never asserted: the exit code says only whether the
  * bench ran.
  */
@@ -36,6 +37,7 @@ import { measureCapacity } from "./capacity.ts";
 import { CapacityMeter, twinTableName } from "./capacity-meter.ts";
 import { type ClientOverheadRow, measureClientOverhead } from "./client-overhead.ts";
 import { type BenchConfig, fullConfig, smokeConfig } from "./config.ts";
+import { measureConsistency } from "./consistency.ts";
 import { measureDrain } from "./drain.ts";
 import { machine, versions } from "./environment.ts";
 import { newEvent, newStreamId } from "./events.ts";
@@ -71,7 +73,17 @@ async function main(): Promise<void> {
   const dynamoDb = await startDynamoDbLocal({ port: 0, inMemory: true });
   let partial: Omit<
     BenchResults,
-    "mode" | "date" | "seconds" | "machine" | "versions" | "bundles" | "budgets" | "replay" | "drain" | "feed"
+    | "mode"
+    | "date"
+    | "seconds"
+    | "machine"
+    | "versions"
+    | "bundles"
+    | "budgets"
+    | "replay"
+    | "drain"
+    | "feed"
+    | "consistency"
   >;
   try {
     const admin = new DynamoDBClient(localAwsClientConfig(dynamoDb.endpoint));
@@ -185,6 +197,8 @@ async function main(): Promise<void> {
   const drain = await measureDrain({ config: config.drain, progress });
   progress("10. global feed (on a new DynamoDB Local)");
   const feed = await measureFeed({ config: config.feed, progress });
+  progress("11. consistency across streams (on a new DynamoDB Local)");
+  const consistency = await measureConsistency({ config: config.consistency, progress });
 
   const results: BenchResults = {
     mode: config.mode,
@@ -196,6 +210,7 @@ async function main(): Promise<void> {
     replay,
     drain,
     feed,
+    consistency,
     bundles,
     budgets: [],
   };
