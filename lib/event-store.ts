@@ -115,9 +115,18 @@ export class EventStore extends Construct {
     this.apiFunction = api.function;
     allowTableActions(api.role, this.table, {
       sid: "ReadAndAppendEvents",
-      // Query, Put and TransactWriteItems, which is authorized per item, and its items are all puts (streams,
-      // idempotency records, operations); GetItem and BatchGetItem: the global feed's head and its events' payloads.
-      actions: ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"],
+      // Query, Put and TransactWriteItems, which is authorized per item: puts (events, idempotency records,
+      // operations, DCB tag entries), updates of DCB tag heads and condition checks (multi-stream appends' checked
+      // streams, DCB conditions); UpdateItem alone: a DCB read's seal. GetItem and BatchGetItem: the global feed's
+      // head and its events' payloads, DCB tag heads.
+      actions: [
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+      ],
       queryIndexes: true,
     });
     this.operations.grantEnqueue(api.role);

@@ -128,12 +128,14 @@ describe("permissions", () => {
     }
   });
 
-  it("lets the API query, get and put on the table, query its two indexes, and enqueue operations", () => {
+  it("lets the API query, get, put, update and check on the table, query its two indexes, and enqueue operations", () => {
     assert.deepEqual(allowed(api, tableArn), [
       "dynamodb:BatchGetItem",
+      "dynamodb:ConditionCheckItem",
       "dynamodb:GetItem",
       "dynamodb:PutItem",
       "dynamodb:Query",
+      "dynamodb:UpdateItem",
     ]);
     assert.deepEqual(allowed(api, indexArn(listingIndex.name)), ["dynamodb:Query"]);
     assert.deepEqual(allowed(api, indexArn(recordsIndex.name)), ["dynamodb:Query"]);

@@ -132,6 +132,10 @@ function reachableCalls(entry: ts.SourceFile, checker: ts.TypeChecker): SdkCalls
       for (const declaration of declarationsOf(checker.getSymbolAtLocation(node.expression))) {
         enqueue(declaration, true);
       }
+    } else if (ts.isPropertyAssignment(node) && sdkCommand(node.initializer)) {
+      // A command class named as a value (dynamodb-wire.ts's action table): the action is sent by its name.
+      const command = sdkCommand(node.initializer) as { name: string; pkg: string };
+      commands.push({ command: `${command.name}Command`, pkg: command.pkg, file: node.getSourceFile().fileName });
     } else if (ts.isShorthandPropertyAssignment(node)) {
       for (const declaration of declarationsOf(checker.getShorthandAssignmentValueSymbol(node))) {
         enqueue(declaration, false);
