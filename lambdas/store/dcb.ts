@@ -183,7 +183,8 @@ async function readTag(
  */
 async function seal(table: StoreTable, query: DcbQuery, after: number, reads: Map<string, TagRead>): Promise<number> {
   for (let attempt = 1; ; attempt++) {
-    const position = Math.max(after, ...[...reads.values()].map((read) => read.head.last));
+    // From the heads alone, never from the client's `after`: positions only ever come from appends.
+    const position = Math.max(0, ...[...reads.values()].map((read) => read.head.last));
     const lower = [...reads.values()].filter((read) => read.head.last < position);
     if (lower.length === 0 || reads.size === 1) return position;
     const lost: string[] = [];

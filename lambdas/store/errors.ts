@@ -62,7 +62,7 @@ export class StreamsConflictError extends StoreError {
   readonly kind = "streams-conflict";
   constructor(readonly failures: StreamExpectationFailure[]) {
     super(
-      `${failures.length} of the streams are not at the expected revision: ${failures
+      `${failures.length === 1 ? "a stream is" : `${failures.length} streams are`} not as expected: ${failures
         .map((failure) => `${failure.streamType}/${failure.streamId} is at ${failure.currentRevision}`)
         .join(", ")}`,
     );
