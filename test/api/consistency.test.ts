@@ -81,6 +81,13 @@ describe("POST /appends", () => {
     });
     assertInvalid(tooMany, "appends");
     assert.match(tooMany.json.detail, /at most 100 items/);
+    // Under the function URL's 6 MB, over DynamoDB's 4 MB for one transaction.
+    const big = Array.from({ length: 6 }, () => newEvent("Big", "x".repeat(380_000)));
+    const tooBig = await call("POST", "/appends", {
+      body: { appends: [stream(id, 0, big), stream(randomUUID(), 0, big)] },
+    });
+    assertProblem(tooBig, 413);
+    assert.equal(tooBig.json.limitBytes, 4 * 1024 * 1024);
     assert.equal(await storedEventCount(call, "order", id), 0);
   });
 });
