@@ -5,7 +5,6 @@
  */
 import * as Type from "@sinclair/typebox/type";
 import {
-  AppendAnswer,
   Event,
   ExpectedRevision,
   maxEventsPerAppend,
@@ -18,6 +17,7 @@ import {
   Uuid,
   wholeNumber,
 } from "./schema.ts";
+import { AppendAnswer } from "./streams-schema.ts";
 
 /** DynamoDB's limit on the items of one transaction: events, checks and (DCB) tag items together. */
 export const maxTransactionItems = 100;

@@ -4,15 +4,8 @@
  */
 import * as Type from "@sinclair/typebox/type";
 import { streamTypeRule } from "#shared/stream-type.ts";
-import {
-  Event,
-  maxEventTypeLength,
-  maxPageSize,
-  maxWholeNumber,
-  ReadEventsQuery,
-  Time,
-  wholeNumber,
-} from "./schema.ts";
+import { Event, maxEventTypeLength, maxPageSize, maxWholeNumber, Time, wholeNumber } from "./schema.ts";
+import { ReadEventsQuery } from "./streams-schema.ts";
 
 /** How long a read of the feed may wait for new events (a long poll). */
 export const maxFeedWaitSeconds = 20;

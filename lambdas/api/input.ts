@@ -1,6 +1,6 @@
 /**
- * Requests checked against schema.ts: path, query and header parameters (text, read as the schema's types) and
- * the JSON body. Every problem found is collected per field, so one 400 answer tells the caller everything that
+ * Requests checked against the schemas (schema.ts and each group's <group>-schema.ts): path, query and header
+ * parameters (text, read as the schema's types) and the JSON body. Every problem found is collected per field, so one 400 answer tells the caller everything that
  * is wrong at once. The code side of the schemas lives here too: the error messages of 400s, the formats, the
  * reading of times, the lower-casing of UUIDs, and the NewEvents built with payloads kept as the client sent them.
  */

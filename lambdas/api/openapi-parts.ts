@@ -7,7 +7,8 @@ import type { TObject, TSchema } from "@sinclair/typebox";
 
 /**
  * A schema as the document shows it: plain JSON without our `errorMessage` keyword, and every component
- * (a schema with an `$id`, see schema.ts `components`) other than `self` as a $ref to it.
+ * (a schema with an `$id`, see schema.ts `components` and each group's, e.g. streams-schema.ts `streamsComponents`)
+ * other than `self` as a $ref to it.
  */
 export function documented(schema: TSchema, self?: string): Record<string, unknown> {
   const text = JSON.stringify(schema, (key, value) => {
@@ -18,7 +19,10 @@ export function documented(schema: TSchema, self?: string): Record<string, unkno
   return JSON.parse(text);
 }
 
-/** The members of a parameter schema (schema.ts) as OpenAPI parameters; one with a default may be left out. */
+/**
+ * The members of a parameter schema (schema.ts, <group>-schema.ts) as OpenAPI parameters; one with a default may
+ * be left out.
+ */
 export function parameters(schema: TObject, location: "path" | "query" | "header") {
   return Object.entries(schema.properties).map(([name, property]) => {
     const required = location === "path" || (schema.required?.includes(name) && property.default === undefined);

@@ -1,66 +1,26 @@
 /**
  * The OpenAPI 3.1 document of the HTTP API, served at GET /openapi.json. Its schemas and parameters are the
- * ones schema.ts checks requests with, so the document cannot drift from the code; what is written here is the
- * operations and their answers. test/api/openapi.test.ts keeps it true: every route of router.ts is here and
- * nothing else is, and real answers match the schemas.
+ * ones schema.ts and each group's <group>-schema.ts check requests with, so the document cannot drift from the
+ * code; what is written here and in the slices is the operations and their answers. This file holds the document's
+ * frame (info, servers, security, the components) and the service paths (/liveness-check, /openapi.json); each
+ * endpoint group's paths sit beside its schemas and are spread in: streams-openapi.ts, operations-openapi.ts,
+ * feed-openapi.ts, consistency-openapi.ts. test/api/openapi.test.ts keeps it true: every route of router.ts is
+ * here and nothing else is, and real answers match the schemas.
  */
 import type { TSchema } from "@sinclair/typebox";
 import { consistencyPaths } from "./consistency-openapi.ts";
 import { consistencyComponents } from "./consistency-schema.ts";
 import { feedComponents, feedPaths } from "./feed-openapi.ts";
-import {
-  always,
-  badInput,
-  busy,
-  conflict,
-  documented,
-  json,
-  keyReused,
-  notJson,
-  parameters,
-  problem,
-  retryAfter,
-  streamNotFound,
-  tooLarge,
-} from "./openapi-parts.ts";
+import { always, documented, json, problem, retryAfter } from "./openapi-parts.ts";
 import { operationComponents } from "./operation-schema.ts";
 import { operationPaths } from "./operations-openapi.ts";
-import {
-  AppendAnswer,
-  AppendAtRevisionBody,
-  AppendBody,
-  CreateStreamBody,
-  CreateStreamHeaders,
-  components,
-  EventPageAnswer,
-  EventPath,
-  ListStreamsQuery,
-  Liveness,
-  PageQuery,
-  ReadEventsQuery,
-  StreamAnswer,
-  StreamPageAnswer,
-  StreamPath,
-  StreamTypePageAnswer,
-  StreamTypePath,
-} from "./schema.ts";
-
-/** GET of a stream's details, served at two paths (the Go client reads /details). */
-const details = (operationId: string) => ({
-  operationId,
-  summary: "Stream details (strongly consistent)",
-  parameters: parameters(StreamPath, "path"),
-  responses: {
-    "200": { description: "the stream", ...json(StreamAnswer) },
-    ...badInput,
-    ...streamNotFound,
-    ...busy,
-    ...always,
-  },
-});
+import { components, Liveness } from "./schema.ts";
+import { streamsPaths } from "./streams-openapi.ts";
+import { streamsComponents } from "./streams-schema.ts";
 
 const namedSchemas: Record<string, TSchema> = {
   ...components,
+  ...streamsComponents,
   ...operationComponents,
   ...feedComponents,
   ...consistencyComponents,
@@ -127,109 +87,7 @@ export const openApiDocument = {
         },
       },
     },
-    "/streams": {
-      get: {
-        operationId: "listStreamTypes",
-        summary:
-          "Stream types by name, each with its number of streams (follows the change feed: a type shows once " +
-          "the change feed has kept its first stream's summary)",
-        parameters: parameters(PageQuery, "query"),
-        responses: {
-          "200": { description: "a page of stream types", ...json(StreamTypePageAnswer) },
-          ...badInput,
-          ...busy,
-          ...always,
-        },
-      },
-    },
-    "/streams/{streamType}": {
-      parameters: parameters(StreamTypePath, "path"),
-      post: {
-        operationId: "createStream",
-        summary: "Create a stream with its initial event",
-        parameters: parameters(CreateStreamHeaders, "header"),
-        requestBody: { required: true, ...json(CreateStreamBody) },
-        responses: {
-          "201": {
-            description: "created",
-            headers: { Location: { description: "where the stream is read", schema: { type: "string" } } },
-            ...json(StreamAnswer),
-          },
-          ...badInput,
-          ...tooLarge,
-          ...notJson,
-          ...keyReused,
-          ...busy,
-          ...always,
-        },
-      },
-      get: {
-        operationId: "listStreams",
-        summary: "Streams of a type updated at or after a time, oldest update first (follows the change feed)",
-        parameters: parameters(ListStreamsQuery, "query"),
-        responses: {
-          "200": { description: "a page of streams", ...json(StreamPageAnswer) },
-          ...badInput,
-          ...busy,
-          ...always,
-        },
-      },
-    },
-    "/streams/{streamType}/{streamId}": { get: details("getStream") },
-    "/streams/{streamType}/{streamId}/details": { get: details("getStreamDetails") },
-    "/streams/{streamType}/{streamId}/events": {
-      parameters: parameters(StreamPath, "path"),
-      get: {
-        operationId: "readEvents",
-        summary: "Read events forward after a revision, or backward from one (strongly consistent)",
-        parameters: parameters(ReadEventsQuery, "query"),
-        responses: {
-          "200": { description: "a page of events", ...json(EventPageAnswer) },
-          ...badInput,
-          ...streamNotFound,
-          ...busy,
-          ...always,
-        },
-      },
-      post: {
-        operationId: "appendEvents",
-        summary: "Append 1–100 events atomically",
-        requestBody: { required: true, ...json(AppendBody) },
-        responses: {
-          "201": { description: "appended", ...json(AppendAnswer) },
-          ...badInput,
-          "404": problem(
-            "the stream has another type than the path names, or does not exist while the expectation needs it " +
-              "(stream-exists, or a revision above 0)",
-          ),
-          ...conflict,
-          ...tooLarge,
-          ...notJson,
-          ...busy,
-          ...always,
-        },
-      },
-    },
-    "/streams/{streamType}/{streamId}/events/{revision}": {
-      put: {
-        operationId: "appendAtRevision",
-        summary: "Append exactly revision N+1 (revision 1 creates the stream with this id)",
-        parameters: parameters(EventPath, "path"),
-        requestBody: { required: true, ...json(AppendAtRevisionBody) },
-        responses: {
-          "201": { description: "appended", ...json(StreamAnswer) },
-          ...badInput,
-          "404": problem(
-            "the stream has another type than the path names, or does not exist and the revision is above 1",
-          ),
-          ...conflict,
-          ...tooLarge,
-          ...notJson,
-          ...busy,
-          ...always,
-        },
-      },
-    },
+    ...streamsPaths,
     ...operationPaths,
     ...feedPaths,
     ...consistencyPaths,

@@ -191,5 +191,5 @@ export const UndeliveredPageAnswer = Type.Object({
   undeliveredPage: listingPage({ notifications: Type.Array(UndeliveredNotification) }),
 });
 
-/** The schemas the OpenAPI document names as components, with those of schema.ts. */
+/** The schemas of this group the OpenAPI document names as components, with those of schema.ts. */
 export const operationComponents = { ReplayRequest, Operation, UndeliveredNotification };

@@ -3,13 +3,13 @@ import type { Static } from "@sinclair/typebox";
 import type { LambdaFunctionURLResult } from "aws-lambda";
 import type { Operation, RecordedEvent, Stream } from "#store/model.ts";
 import { RawJson, stringifyJson } from "#store/raw-json.ts";
-import type { ReadEventsQuery } from "./schema.ts";
+import type { ReadEventsQuery } from "./streams-schema.ts";
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): LambdaFunctionURLResult {
   return { statusCode: status, headers: { "content-type": "application/json", ...headers }, body: stringifyJson(body) };
 }
 
-/** How a read shows payloads: the `payload-encoding` parameter of schema.ts `ReadEventsQuery`. */
+/** How a read shows payloads: the `payload-encoding` parameter of streams-schema.ts `ReadEventsQuery`. */
 export type PayloadEncoding = Static<typeof ReadEventsQuery>["payload-encoding"];
 
 /**

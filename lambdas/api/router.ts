@@ -2,7 +2,8 @@
  * Routing: from a function-URL event to the endpoint that answers it, with the request it reads.
  *
  * A new endpoint goes in three places: its function in `endpoints/<group>.ts` (readInput with the schemas of
- * schema.ts, one store call, an answer from responses.ts), its line in `routes` below, and its operation in
+ * its group's <group>-schema.ts, built from schema.ts's, one store call, an answer from responses.ts), its line in
+ * `routes` below, and its operation in its group's slice of the OpenAPI document, <group>-openapi.ts, spread into
  * openapi.ts (test/api/openapi.test.ts fails until the routes and the document agree).
  */
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";

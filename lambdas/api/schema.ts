@@ -1,13 +1,18 @@
 /**
- * Every rule of valid input to the HTTP API, and the shapes of its answers, as TypeBox schemas. They are JSON
- * Schema: openapi.ts publishes them as the document's components and parameters, `Static<>` gives their
- * TypeScript types, and input.ts checks each request against them. The few rules JSON Schema cannot state (an
+ * The shared building blocks of the HTTP API's input rules and answers, as TypeBox schemas: the limits, the
+ * scalars (StreamType, Uuid, Revision, times), a new event and its expected revision, request bodies, pages and
+ * page keys, the Idempotency-Key header, and the answers every group shows (Stream, Event, Problem, Liveness).
+ * Each endpoint group builds its own input and answers from these beside its OpenAPI slice: the streams endpoints
+ * in streams-schema.ts, the operations' (replays, operations, undelivered notifications) in operation-schema.ts,
+ * the global feed's in feed-schema.ts, consistency across streams in consistency-schema.ts.
+ *
+ * They are JSON Schema: openapi.ts publishes them as the document's components and parameters, `Static<>` gives
+ * their TypeScript types, and input.ts checks each request against them. The few rules JSON Schema cannot state (an
  * eventId twice in one append, after-revision only on forward reads) sit next to the endpoint that needs them;
  * one holds for every body and is checked by input.ts for all: each string and member name is well-formed Unicode.
  *
  * `errorMessage` (our own keyword, in the manner of ajv-errors) is what a 400 says of a value that breaks the
- * schema, see ErrorMessage. openapi.ts leaves it out of the published document. The operations' schemas (replays,
- * operations, undelivered notifications) are built from these in operation-schema.ts.
+ * schema, see ErrorMessage. openapi.ts leaves it out of the published document.
  */
 import type { SchemaOptions, Static, TProperties } from "@sinclair/typebox";
 // The builders by name, not the `Type` object of the package root: only the ones used are bundled.
@@ -145,21 +150,9 @@ export function requestBody<Members extends TProperties>(members: Members, unkno
   });
 }
 
-export const CreateStreamBody = requestBody({ initialEvent: NewEvent });
-
-export const AppendAtRevisionBody = requestBody({ event: NewEvent });
-
-export const AppendBody = requestBody({
-  expectedRevision: ExpectedRevision,
-  events: Type.Array(NewEvent, {
-    minItems: 1,
-    maxItems: maxEventsPerAppend,
-    errorMessage: `must be an array of 1 to ${maxEventsPerAppend} events`,
-  }),
-});
-
-// Path, query and header parameters, one object schema per endpoint group. A member with a default may be
-// left out by the client (openapi.ts does not mark it required); input.ts fills the default in.
+// Path, query and header parameters: the parts every group's are made of; each group's own, one object schema per
+// endpoint group, sit in its <group>-schema.ts. A member with a default may be left out by the client (openapi.ts
+// does not mark it required); input.ts fills the default in.
 export const PageSize = wholeNumber(1, maxPageSize, { default: defaultPageSize });
 /** The store gives out base64url text; anything else, or anything longer, was not given out by this API. */
 export const PageKey = Type.String({
@@ -175,44 +168,6 @@ export const PageKey = Type.String({
 /** The query of a listing that takes nothing but its page. */
 export const PageQuery = Type.Object({ limit: PageSize, nextPageKey: Type.Optional(PageKey) });
 
-export const StreamTypePath = Type.Object({ streamType: StreamType });
-
-export const StreamPath = Type.Object({ streamType: StreamType, streamId: Uuid });
-
-export const EventPath = Type.Object({
-  streamType: StreamType,
-  streamId: Uuid,
-  revision: wholeNumber(1, maxWholeNumber, { description: "the revision this event gets: current + 1" }),
-});
-
-export const ReadEventsQuery = Type.Object({
-  "after-revision": wholeNumber(0, maxWholeNumber, { default: 0, description: "forward reads: start after this" }),
-  direction: Type.Union([Type.Literal("forward"), Type.Literal("backward")], {
-    default: "forward",
-    errorMessage: "must be forward or backward, got {value}",
-  }),
-  "from-revision": Type.Optional(
-    wholeNumber(1, maxWholeNumber, { description: "backward reads: start here (default: the last event)" }),
-  ),
-  limit: PageSize,
-  "payload-encoding": Type.Union([Type.Literal("json"), Type.Literal("string")], {
-    default: "json",
-    description:
-      "json: each payload as the JSON value it was appended as. string: each payload as a string, for clients " +
-      "whose type holds it as one (the Go client's Payload string): a payload that is a JSON string is that " +
-      "string, any other payload (object, array, number, true, false, null) a string holding its JSON text " +
-      "exactly as stored. Metadata stays a JSON object either way",
-    errorMessage: "must be json or string, got {value}",
-  }),
-});
-
-export const ListStreamsQuery = Type.Object({
-  "updated-after": Type.Optional(TimeInput),
-  nextPageKey: Type.Optional(PageKey),
-  "stream-next-page-key": Type.Optional({ ...PageKey, description: "alias of nextPageKey" }),
-  limit: PageSize,
-});
-
 /** The Idempotency-Key header of a POST that creates something: `what` a retry with the same key returns. */
 export function idempotencyKeyHeader(what: string) {
   return Type.Object({
@@ -225,8 +180,6 @@ export function idempotencyKeyHeader(what: string) {
     ),
   });
 }
-
-export const CreateStreamHeaders = idempotencyKeyHeader("stream");
 
 // Answers.
 export const Stream = Type.Object(
@@ -292,24 +245,6 @@ export const Liveness = Type.Object({
   database: Type.Literal("ok", { description: "the table answered" }),
 });
 
-export const StreamAnswer = Type.Object({ stream: Stream }, { additionalProperties: false });
-
-export const AppendAnswer = Type.Object(
-  { stream: Stream, firstRevision: Revision, lastRevision: Revision },
-  { additionalProperties: false },
-);
-
-export const EventPageAnswer = Type.Object({
-  eventPage: Type.Object(
-    {
-      events: Type.Array(Event),
-      hasMore: Type.Boolean(),
-      lastEvaluatedRevision: Type.Integer({ minimum: 0 }),
-    },
-    { additionalProperties: false },
-  ),
-});
-
 /** A page of a listing: its items under their own name, whether more follow, and the key of the next page if so. */
 export function listingPage<Items extends TProperties>(items: Items) {
   return Type.Object(
@@ -318,26 +253,10 @@ export function listingPage<Items extends TProperties>(items: Items) {
   );
 }
 
-export const StreamPageAnswer = Type.Object({ streamPage: listingPage({ streams: Type.Array(Stream) }) });
-
-export const StreamTypeSummary = Type.Object(
-  {
-    streamType: StreamType,
-    streamCount: Type.Integer({
-      minimum: 1,
-      maximum: maxWholeNumber,
-      description: "how many streams of this type the change feed has seen created",
-    }),
-    lastStreamCreatedAt: { ...Time, description: "time of the first event of the newest stream of this type" },
-  },
-  { $id: "StreamTypeSummary", additionalProperties: false },
-);
-
-export const StreamTypePageAnswer = Type.Object({
-  streamTypePage: listingPage({ streamTypes: Type.Array(StreamTypeSummary) }),
-});
-
-/** The schemas the OpenAPI document names as components; elsewhere in it they appear as $refs. */
-export const components = { StreamType, Stream, StreamTypeSummary, NewEvent, Event, Problem };
+/**
+ * The shared schemas the OpenAPI document names as components; elsewhere in it they appear as $refs. Each group
+ * names its own beside them (streamsComponents, operationComponents, …).
+ */
+export const components = { StreamType, Stream, NewEvent, Event, Problem };
 
 export type NewEventInput = Static<typeof NewEvent>;

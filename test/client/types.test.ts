@@ -11,6 +11,7 @@ import type * as feedSchema from "#api/feed-schema.ts";
 import type * as operationSchema from "#api/operation-schema.ts";
 import { problemTypes as serverProblemTypes } from "#api/problem.ts";
 import type * as schema from "#api/schema.ts";
+import type * as streamsSchema from "#api/streams-schema.ts";
 import type * as client from "../../client/index.ts";
 import { problemTypes } from "../../client/index.ts";
 
@@ -51,11 +52,11 @@ agree<
     Same<client.RecordedEvent, Served<typeof schema.Event>>,
     Takes<client.NewEvent, Static<typeof schema.NewEvent>>,
     Same<client.ExpectedRevision, Static<typeof schema.ExpectedRevision>>,
-    Answers<client.AppendResult, Served<typeof schema.AppendAnswer>>,
-    Answers<client.EventPage, Served<typeof schema.EventPageAnswer>["eventPage"]>,
-    Answers<client.StreamPage, Served<typeof schema.StreamPageAnswer>["streamPage"]>,
-    Answers<client.StreamTypeSummary, Served<typeof schema.StreamTypeSummary>>,
-    Answers<client.StreamTypePage, Served<typeof schema.StreamTypePageAnswer>["streamTypePage"]>,
+    Answers<client.AppendResult, Served<typeof streamsSchema.AppendAnswer>>,
+    Answers<client.EventPage, Served<typeof streamsSchema.EventPageAnswer>["eventPage"]>,
+    Answers<client.StreamPage, Served<typeof streamsSchema.StreamPageAnswer>["streamPage"]>,
+    Answers<client.StreamTypeSummary, Served<typeof streamsSchema.StreamTypeSummary>>,
+    Answers<client.StreamTypePage, Served<typeof streamsSchema.StreamTypePageAnswer>["streamTypePage"]>,
     Answers<client.Liveness, Served<typeof schema.Liveness>>,
     Answers<client.FeedEvent, Served<typeof feedSchema.FeedEvent>>,
     Answers<client.FeedPage, Served<typeof feedSchema.FeedPageAnswer>["feedPage"]>,

@@ -3,7 +3,7 @@ import type { LambdaFunctionURLResult } from "aws-lambda";
 import { invalidInput, newEventAt, readInput, rejectRepeatedEventIds } from "#api/input.ts";
 import { eventBody, json } from "#api/responses.ts";
 import type { ApiRequest } from "#api/router.ts";
-import { AppendAtRevisionBody, AppendBody, EventPath, ReadEventsQuery, StreamPath } from "#api/schema.ts";
+import { AppendAtRevisionBody, AppendBody, EventPath, ReadEventsQuery, StreamPath } from "#api/streams-schema.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 
 /** PUT /streams/{type}/{id}/events/{revision} {"event"}: exactly the next revision (the Go client's append). */

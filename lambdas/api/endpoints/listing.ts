@@ -3,7 +3,8 @@ import type { LambdaFunctionURLResult } from "aws-lambda";
 import { epochMillis, invalidInput, readInput } from "#api/input.ts";
 import { json } from "#api/responses.ts";
 import type { ApiRequest } from "#api/router.ts";
-import { ListStreamsQuery, PageQuery, StreamTypePath } from "#api/schema.ts";
+import { PageQuery } from "#api/schema.ts";
+import { ListStreamsQuery, StreamTypePath } from "#api/streams-schema.ts";
 import { InvalidInputError } from "#store/errors.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 

@@ -5,7 +5,7 @@ import { newEventAt, readInput } from "#api/input.ts";
 import { HttpProblem, problemTypes } from "#api/problem.ts";
 import { json, streamLocation } from "#api/responses.ts";
 import type { ApiRequest } from "#api/router.ts";
-import { CreateStreamBody, CreateStreamHeaders, StreamPath, StreamTypePath } from "#api/schema.ts";
+import { CreateStreamBody, CreateStreamHeaders, StreamPath, StreamTypePath } from "#api/streams-schema.ts";
 import { keyedUuid } from "#shared/uuid.ts";
 import { WrongExpectedRevisionError } from "#store/errors.ts";
 import type { StreamStore } from "#store/stream-store.ts";
