@@ -76,6 +76,11 @@ export interface PlannedWrite {
 export interface TransactionExtension {
   /** How many items `prepare` adds at most (counted against DynamoDB's 100 before anything is read). */
   itemCount: number;
+  /**
+   * The extension recognises a retry of this append itself (the DCB, by its condition: see dcb.ts), so the streams'
+   * idempotency windows need not be read.
+   */
+  recognisesRetries?: boolean;
   prepare(planned: PlannedWrite[]): Promise<{ items: TransactWriteItem[]; eventAttributes: Item[][] }>;
 }
 
@@ -99,6 +104,8 @@ export async function appendToStreams(
 ): Promise<MultiAppendResult> {
   const withIds = writes.map((write) => ({
     ...write,
+    // Generated eventIds are new by construction: only client-given ones can make a retry, worth looking for.
+    mayBeRetry: !extension?.recognisesRetries && write.events.some((event) => event.eventId !== undefined),
     events: write.events.map((event): NewEventWithId => ({ ...event, eventId: event.eventId ?? randomUUID() })),
   }));
   checkShape(withIds, checks, extension?.itemCount ?? 0);
@@ -182,12 +189,11 @@ export async function appendToStreams(
 /** What one stream written builds on, decided as a single append decides it (append.ts). */
 async function planWrite(
   context: AppendContext,
-  write: StreamWrite & { events: NewEventWithId[] },
+  write: StreamWrite & { events: NewEventWithId[]; mayBeRetry: boolean },
   attempt: number,
 ): Promise<StreamPlan> {
-  const { streamType, streamId, expected, events } = write;
+  const { streamType, streamId, expected, events, mayBeRetry } = write;
   const exactRevision = exactOf(expected);
-  const mayBeRetry = write.events.some((event) => event.eventId !== undefined);
   const { head, window } = await readFirst(context, streamId, exactRevision, mayBeRetry, attempt);
   if (head && head.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
   const current = head?.revision ?? 0;

@@ -9,7 +9,7 @@ import { AppendConditionFailedError } from "#store/errors.ts";
 import type { DcbEvent, DcbQuery, SequencedEvent } from "#store/model.ts";
 import { RawJson } from "#store/raw-json.ts";
 import type { StreamStore } from "#store/stream-store.ts";
-import { testStreamStore } from "#test/support/store.ts";
+import { type CapacityLog, testStreamStore } from "#test/support/store.ts";
 
 const dcbEvent = (eventType: string, tags: string[], data: unknown = {}): DcbEvent => ({
   eventType,
@@ -40,8 +40,9 @@ async function decide<State>(
 
 describe("dynamic consistency boundary", () => {
   let store: StreamStore;
+  let capacity: CapacityLog;
   before(async () => {
-    ({ store } = await testStreamStore());
+    ({ store, capacity } = await testStreamStore());
   });
 
   it("course capacity: 12 students race for 3 seats, exactly 3 get one", async () => {
@@ -212,6 +213,23 @@ describe("dynamic consistency boundary", () => {
     const again = await store.appendDcb(events, condition);
     assert.deepEqual(again, first);
     assert.equal((await store.readDcb({ items: [{ tags: [tag] }] }, 0, 100)).events.length, 2);
+  });
+
+  it("a retry without a condition is recognised by the stream's window; with one, the window is not read first", async () => {
+    const tag = `window:${randomUUID()}`;
+    const event = { ...dcbEvent("Noted", [tag], { text: "x".repeat(2000) }), eventId: randomUUID() };
+    const first = await store.appendDcb([event]);
+    assert.deepEqual(await store.appendDcb([event]), first);
+    // A stream of 20 events of 2 KB: its window would cost about 10 read units; a conditional append reads its head.
+    for (let index = 0; index < 19; index++) await store.appendDcb([{ ...event, eventId: randomUUID() }]);
+    const query: DcbQuery = { items: [{ tags: [tag] }] };
+    const { appendCondition } = await store.readDcb(query, 0, 1000);
+    capacity.clear();
+    await store.appendDcb([{ ...event, eventId: randomUUID() }], appendCondition);
+    const appendReads = capacity.entries
+      .filter((entry) => entry.operation === "append" && entry.capacity.WriteCapacityUnits === undefined)
+      .reduce((sum, entry) => sum + (entry.capacity.CapacityUnits ?? 0), 0);
+    assert.ok(appendReads <= 1, `the append read ${appendReads} units of its stream`);
   });
 
   it("payloads larger than a tag entry copies are read from the event's item", async () => {
