@@ -43,7 +43,7 @@ import {
   type Item,
   maxTransactionItems,
   type NewEventWithId,
-  putNewEvent,
+  putNewEvents,
 } from "./items.ts";
 import { type AppendResult, type ExpectedRevision, isoTime, laterTime, type NewEvent } from "./model.ts";
 
@@ -149,34 +149,14 @@ export async function appendToStreams(
       };
     });
     const items: TransactWriteItem[] = [
-      ...eventItems.flat().map((item) => {
-        const { ReturnConsumedCapacity: _perCall, ...put } = putNewEvent(context.table.tableName, item);
-        return { Put: put };
-      }),
+      ...(putNewEvents(context.table.tableName, eventItems.flat()).TransactItems ?? []),
       ...conditions,
       ...extra.items,
     ];
     if (await writeTransaction(context, items)) {
-      for (const write of planned) {
-        const revision = write.firstRevision + write.events.length - 1;
-        context.heads.remember(write.streamId, { revision, streamType: write.streamType, updatedAt: write.createdAt });
-      }
-      return {
-        appends: planned.map((write) => {
-          const lastRevision = write.firstRevision + write.events.length - 1;
-          return {
-            stream: {
-              streamId: write.streamId,
-              streamType: write.streamType,
-              revision: lastRevision,
-              updatedAt: write.createdAt,
-            },
-            firstRevision: write.firstRevision,
-            lastRevision,
-          };
-        }),
-        retried: false,
-      };
+      const appends = planned.map(appendedTo);
+      for (const { stream } of appends) context.heads.remember(stream.streamId, stream);
+      return { appends, retried: false };
     }
     if (attempt >= maxContendedAttempts) {
       throw new ThrottledError("the streams of this append are contended by other writers; retry shortly");
@@ -184,6 +164,17 @@ export async function appendToStreams(
     context.onContention?.();
     await sleep(Math.random() * Math.min(100, 2 ** attempt));
   }
+}
+
+/** What an append of the planned events answers for their stream. */
+function appendedTo(write: PlannedWrite): AppendResult {
+  const lastRevision = write.firstRevision + write.events.length - 1;
+  const { streamId, streamType, createdAt: updatedAt } = write;
+  return {
+    stream: { streamId, streamType, revision: lastRevision, updatedAt },
+    firstRevision: write.firstRevision,
+    lastRevision,
+  };
 }
 
 /** What one stream written builds on, decided as a single append decides it (append.ts). */
