@@ -30,7 +30,8 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
-import type { NewEvent, Stream } from "#store/model.ts";
+import type { Stream } from "#store/model.ts";
+import type { BenchEvent } from "./events.ts";
 import { newStreamId } from "./events.ts";
 
 export const baselineTableName = "baseline-go-layout";
@@ -71,7 +72,7 @@ export class BaselineStore {
     private readonly tableName: string,
   ) {}
 
-  async createStream(streamType: string, event: NewEvent): Promise<Stream> {
+  async createStream(streamType: string, event: BenchEvent): Promise<Stream> {
     const streamId = newStreamId();
     const now = new Date().toISOString();
     await this.client.send(
@@ -100,7 +101,7 @@ export class BaselineStore {
   }
 
   /** Appends `events` after `expectedRevision` (the Go API appends one; several go in the same transaction). */
-  async append(streamType: string, streamId: string, expectedRevision: number, events: NewEvent[]): Promise<Stream> {
+  async append(streamType: string, streamId: string, expectedRevision: number, events: BenchEvent[]): Promise<Stream> {
     const header = await this.header(streamId);
     if (header?.StreamType !== streamType) throw new Error(`baseline: stream ${streamId} not found`);
     if (header.StreamRevision !== expectedRevision) throw new Error(`baseline: stream ${streamId} conflict`);
@@ -174,7 +175,7 @@ export class BaselineStore {
     return output.Item;
   }
 
-  private putEvent(streamId: string, revision: number, event: NewEvent, createdAt: string): TransactItem {
+  private putEvent(streamId: string, revision: number, event: BenchEvent, createdAt: string): TransactItem {
     return {
       Put: {
         TableName: this.tableName,

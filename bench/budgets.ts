@@ -1,6 +1,7 @@
 /** The budgets of SPEC section 7, each judged on the figure the bench measured for it (never asserted). */
 import type { FeedReadRow } from "./feed.ts";
 import type { BenchResults } from "./report.ts";
+import { round } from "./stats.ts";
 import type { ThroughputRow } from "./throughput.ts";
 
 export function budgets(results: BenchResults): BenchResults["budgets"] {
@@ -68,6 +69,7 @@ export function budgets(results: BenchResults): BenchResults["budgets"] {
     },
     ...feedBudgets(results),
     consistencyBudget(results),
+    largeBudget(results),
     {
       name: "API bundle, SDK from the runtime",
       budget: "≤ 250 KiB",
@@ -175,5 +177,34 @@ function consistencyBudget(results: BenchResults): BenchResults["budgets"][numbe
     budget: "reported",
     value: `${value}; hot tag ${hotTag.decisionsPerSecond} decisions/s`,
     met: rows.every((row) => row.errors === 0) && hotTag.errors === 0 && hotTag.holds,
+  };
+}
+
+/**
+ * SPEC section 7, large events and snapshots: no limit, a report of latency and cost against an inline event and a
+ * load without a snapshot, same run; met when every operation ran without errors and every load folded the stream.
+ */
+function largeBudget(results: BenchResults): BenchResults["budgets"][number] {
+  const { rows, loads } = results.large;
+  const value = rows
+    .slice(1)
+    .map(
+      (row) =>
+        `${row.name}: append ${row.appendToInline} ×, read ${row.readToInline} ×` +
+        (row.readAndFollowToInline === undefined ? "" : ` (+ URL ${row.readAndFollowToInline} ×)`),
+    )
+    .join("; ");
+  const load = loads.rows
+    .filter((row) => row.snapshotRevision !== undefined)
+    .map(
+      (row) =>
+        `${row.name} ${row.units.read} RRU (${round(row.readUnitsToWithout, 3)} ×), ${round(row.msToWithout, 2)} × ms`,
+    )
+    .join(", ");
+  return {
+    name: "large events and snapshots / inline event, load without",
+    budget: "reported",
+    value: `${value}; ${loads.streamEvents}-event load: none ${loads.rows[0]?.units.read} RRU, ${load}`,
+    met: rows.every((row) => row.errors === 0) && loads.holds,
   };
 }

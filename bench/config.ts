@@ -114,6 +114,17 @@ export interface BenchConfig {
     /** Operations of each row run one at a time on the capacity meter first (also the warm-up), and seal reads. */
     meteredOperations: number;
   };
+  large: {
+    /** Appends (each to a new stream), then reads, of each payload size (300 KiB, 1 MiB, 5 MiB), split over `turns`. */
+    appendsPerRow: number;
+    turns: number;
+    /** Events of the stream loaded with and without a snapshot (the issue: 10,000), written in appends of 100. */
+    streamEvents: number;
+    /** How far behind the head the second snapshot is. */
+    snapshotBehind: number;
+    /** Timed loads of each variant (the median is reported). */
+    loads: number;
+  };
 }
 
 export const fullConfig: BenchConfig = {
@@ -145,6 +156,7 @@ export const fullConfig: BenchConfig = {
     catchUp: { events: 25_000, streams: 250 },
   },
   consistency: { concurrency: 8, operationsPerRow: 1_000, turns: 4, hotTagAppends: 400, meteredOperations: 50 },
+  large: { appendsPerRow: 20, turns: 2, streamEvents: 10_000, snapshotBehind: 100, loads: 5 },
 };
 
 export const smokeConfig: BenchConfig = {
@@ -176,4 +188,5 @@ export const smokeConfig: BenchConfig = {
     catchUp: { events: 300, streams: 6 },
   },
   consistency: { concurrency: 8, operationsPerRow: 50, turns: 1, hotTagAppends: 50, meteredOperations: 10 },
+  large: { appendsPerRow: 3, turns: 1, streamEvents: 1_000, snapshotBehind: 100, loads: 3 },
 };

@@ -16,11 +16,14 @@ export function payloadText(): string {
 
 const payload = payloadText();
 
-export function newEvent(): NewEvent {
+/** A bench event: its payload always the JSON text itself (never an upload). */
+export type BenchEvent = NewEvent & { payload: RawJson };
+
+export function newEvent(): BenchEvent {
   return { eventType: benchEventType, payload: new RawJson(payload) };
 }
 
-export function newEvents(count: number): NewEvent[] {
+export function newEvents(count: number): BenchEvent[] {
   return Array.from({ length: count }, newEvent);
 }
 

@@ -9,9 +9,11 @@ import type { FanOutResult } from "./fan-out.ts";
 import type { FeedResult } from "./feed.ts";
 import type { HotTypeRow } from "./hot-type.ts";
 import type { HttpRow } from "./http.ts";
+import type { LargeResult } from "./large-payloads.ts";
 import { dynamoDbUsdPerMillion, prices } from "./prices.ts";
 import type { ReplayResult } from "./replay.ts";
 import { consistencySection } from "./report-consistency.ts";
+import { largeSection } from "./report-large.ts";
 import { ratio } from "./stats.ts";
 import type { ThroughputRow, WarmUpResult } from "./throughput.ts";
 
@@ -33,6 +35,7 @@ export interface BenchResults {
   drain: DrainResult;
   feed: FeedResult;
   consistency: ConsistencyResult;
+  large: LargeResult;
   bundles: BundlesResult;
   /** Budgets of SPEC section 7, each with the figure it was judged on. */
   budgets: { name: string; budget: string; value: string; met: boolean }[];
@@ -235,6 +238,8 @@ export function renderReport(results: BenchResults): string {
     ...feedSection(results.feed),
     "",
     ...consistencySection(results.consistency, table),
+    "",
+    ...largeSection(results.large, table),
     "",
     "Budgets (SPEC section 7)",
     table(

@@ -17,6 +17,8 @@
  *      and without the global feed's indexing
  *  10. the global feed: index upkeep, reads, lag and a catch-up through the client, on another one
  *  11. consistency across streams: multi-stream and DCB appends against single appends, through the store, on another
+ *  12. large payloads (S3) against an inline event, and a stream's load with and without a snapshot, through the store,
+ *      on another, with local mode's S3 (s3rver) of its own
  * Budgets (SPEC section 7, judged in budgets.ts) are reported, never asserted: the exit code says only whether the
  * bench ran.
  */
@@ -45,6 +47,7 @@ import { measureFanOut } from "./fan-out.ts";
 import { measureFeed } from "./feed.ts";
 import { measureHotType } from "./hot-type.ts";
 import { httpListingStreamType, measureHttp } from "./http.ts";
+import { measureLarge } from "./large-payloads.ts";
 import { inParallel } from "./load.ts";
 import { startLocalMode } from "./local-mode.ts";
 import { prices } from "./prices.ts";
@@ -84,6 +87,7 @@ async function main(): Promise<void> {
     | "drain"
     | "feed"
     | "consistency"
+    | "large"
   >;
   try {
     const admin = new DynamoDBClient(localAwsClientConfig(dynamoDb.endpoint));
@@ -199,6 +203,8 @@ async function main(): Promise<void> {
   const feed = await measureFeed({ config: config.feed, progress });
   progress("11. consistency across streams (on a new DynamoDB Local)");
   const consistency = await measureConsistency({ config: config.consistency, progress });
+  progress("12. large payloads and snapshots (on a new DynamoDB Local and a local S3)");
+  const large = await measureLarge({ config: config.large, progress });
 
   const results: BenchResults = {
     mode: config.mode,
@@ -211,6 +217,7 @@ async function main(): Promise<void> {
     drain,
     feed,
     consistency,
+    large,
     bundles,
     budgets: [],
   };

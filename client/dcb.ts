@@ -3,8 +3,9 @@
  * depends on by a query of types and tags, and append new ones on the condition that none of those came since.
  * `decide` is that loop, with the retry a lost race needs: read, fold, decide, append, and read again on conflict.
  */
-import { type CallOptions, withEventId } from "./common.ts";
+import type { CallOptions } from "./common.ts";
 import { AppendConditionFailed } from "./errors.ts";
+import { eventsToSend, followPayloadUrls } from "./large-payloads.ts";
 import type { Transport } from "./transport.ts";
 import type { DcbAppendCondition, DcbAppendResult, DcbPage, DcbQuery, NewDcbEvent, SequencedEvent } from "./types.ts";
 
@@ -66,7 +67,8 @@ export class DcbClient {
       signal: options.signal,
       body,
     });
-    return answer.dcbPage;
+    const page = answer.dcbPage;
+    return { ...page, events: await followPayloadUrls(this.#transport, page.events, options.signal) };
   }
 
   /** Every event matching `query` after `after`, page by page, and the last page's `appendCondition`. */
@@ -95,7 +97,7 @@ export class DcbClient {
     condition?: DcbAppendCondition,
     options: CallOptions = {},
   ): Promise<DcbAppendResult> {
-    const body = { events: events.map(withEventId), condition };
+    const body = { events: await eventsToSend(this.#transport, events, options.signal), condition };
     return this.#transport.call("POST", ["dcb", "append"], { signal: options.signal, body });
   }
 

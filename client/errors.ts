@@ -18,10 +18,12 @@ export const problemTypes = {
   notFound: tag("not-found"),
   streamNotFound: tag("stream-not-found"),
   operationNotFound: tag("operation-not-found"),
+  snapshotNotFound: tag("snapshot-not-found"),
   methodNotAllowed: tag("method-not-allowed"),
   wrongExpectedRevision: tag("wrong-expected-revision"),
   appendConditionFailed: tag("append-condition-failed"),
   operationFinished: tag("operation-finished"),
+  snapshotSuperseded: tag("snapshot-superseded"),
   tooLarge: tag("too-large"),
   requestTooLarge: tag("content-too-large"),
   unsupportedMediaType: tag("unsupported-media-type"),
@@ -125,6 +127,20 @@ export class OperationFinished extends EventStoreError {
   override name = "OperationFinished";
 }
 
+/**
+ * 409 of `putSnapshot`: a newer snapshot of the schema is stored (`snapshotRevision`); nothing was written. Harmless:
+ * loads use the newer one.
+ */
+export class SnapshotSuperseded extends EventStoreError {
+  override name = "SnapshotSuperseded";
+  /** The revision of the stored snapshot. */
+  readonly snapshotRevision: number;
+  constructor(problem: Problem) {
+    super(problem);
+    this.snapshotRevision = typeof problem.snapshotRevision === "number" ? problem.snapshotRevision : Number.NaN;
+  }
+}
+
 /** 413: an event, an append or a request is larger than the store takes; `limitBytes` says the limit. */
 export class PayloadTooLarge extends EventStoreError {
   override name = "PayloadTooLarge";
@@ -169,6 +185,7 @@ const errorsByType: Record<string, new (problem: Problem) => EventStoreError> = 
   [problemTypes.wrongExpectedRevision]: WrongExpectedRevision,
   [problemTypes.appendConditionFailed]: AppendConditionFailed,
   [problemTypes.operationFinished]: OperationFinished,
+  [problemTypes.snapshotSuperseded]: SnapshotSuperseded,
   [problemTypes.unprocessable]: IdempotencyKeyReused,
 };
 

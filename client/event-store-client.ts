@@ -10,6 +10,7 @@ import { DcbClient } from "./dcb.ts";
 import * as feed from "./feed.ts";
 import { appendMany } from "./multi-append.ts";
 import * as operations from "./operations.ts";
+import * as snapshots from "./snapshots.ts";
 import * as streams from "./streams.ts";
 import { type EventStoreClientOptions, Transport } from "./transport.ts";
 import type {
@@ -23,9 +24,12 @@ import type {
   MultiAppendRequest,
   MultiAppendResult,
   NewEvent,
+  NewSnapshot,
   Operation,
   RecordedEvent,
   ReplayRequest,
+  Snapshot,
+  SnapshotInfo,
   Stream,
   StreamPage,
   StreamTypeSummary,
@@ -259,6 +263,55 @@ export class EventStoreClient {
    */
   subscribe(options: feed.FeedSubscribeOptions): feed.FeedSubscription {
     return feed.subscribeToFeed(this.#transport, options);
+  }
+
+  /**
+   * Stores a snapshot of the stream's state at `revision` (`PUT /streams/{type}/{id}/snapshots`); one of the same
+   * revision and schema is put again. Usually `loadState` with `snapshotEvery` does this for you.
+   *
+   * @throws SnapshotSuperseded (with `snapshotRevision`) when a newer snapshot of the schema is stored; nothing was
+   * written
+   * @throws WrongExpectedRevision when the stream has no such revision yet; StreamNotFound when there is no stream
+   */
+  putSnapshot<State>(
+    streamType: string,
+    streamId: string,
+    snapshot: NewSnapshot<State>,
+    options: CallOptions = {},
+  ): Promise<SnapshotInfo> {
+    return snapshots.putSnapshot(this.#transport, streamType, streamId, snapshot, options);
+  }
+
+  /**
+   * The latest snapshot of the stream for `schema`, with its state (`GET /streams/{type}/{id}/snapshots/latest`);
+   * undefined when there is none (also when the stream does not exist).
+   */
+  getLatestSnapshot<State = unknown>(
+    streamType: string,
+    streamId: string,
+    schema: string,
+    options: CallOptions = {},
+  ): Promise<Snapshot<State> | undefined> {
+    return snapshots.getLatestSnapshot<State>(this.#transport, streamType, streamId, schema, options);
+  }
+
+  /**
+   * A stream's state: the latest snapshot of `schema` (or `initial`) with the events after it folded in by `reduce`,
+   * and the revision the next append expects. With `snapshotEvery`, puts a new snapshot when at least that many
+   * events were folded (best effort: a newer one stored meanwhile is fine).
+   *
+   * @example
+   * const { state, revision } = await client.loadState("cart", id, {
+   *   schema: "cart-v1", initial: { items: 0 }, reduce: (cart, event) => ({ items: cart.items + 1 }), snapshotEvery: 100,
+   * });
+   * await client.append("cart", id, [{ eventType: "ItemAdded", payload: {} }], { expectedRevision: revision });
+   */
+  loadState<State>(
+    streamType: string,
+    streamId: string,
+    options: snapshots.LoadStateOptions<State>,
+  ): Promise<snapshots.LoadedState<State>> {
+    return snapshots.loadState(this.#transport, streamType, streamId, options);
   }
 
   /** The OpenAPI 3.1 document of the API (`GET /openapi.json`). */

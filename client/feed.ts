@@ -4,6 +4,7 @@
  * checkpoint, so a read model resumes where it stopped: at least once, never skipping a position.
  */
 import { EventStoreError, NetworkError } from "./errors.ts";
+import { followPayloadUrls } from "./large-payloads.ts";
 import { sleep } from "./retry.ts";
 import type { Transport } from "./transport.ts";
 import type { FeedEvent, FeedHead, FeedPage } from "./types.ts";
@@ -78,7 +79,8 @@ export async function readFeedPage(transport: Transport, options: ReadFeedPageOp
   // A long poll may take the whole wait before it answers; the attempt's timeout leaves it that time.
   const timeoutMs = waitSeconds > 0 ? (waitSeconds + 10) * 1000 : undefined;
   const call = { query, signal: options.signal, ...(timeoutMs ? { timeoutMs } : {}) };
-  return (await transport.call<{ feedPage: FeedPage }>("GET", ["feed"], call)).feedPage;
+  const page = (await transport.call<{ feedPage: FeedPage }>("GET", ["feed"], call)).feedPage;
+  return { ...page, events: await followPayloadUrls(transport, page.events, call.signal) };
 }
 
 export async function readFeedHead(transport: Transport, signal?: AbortSignal): Promise<FeedHead> {

@@ -26,6 +26,7 @@ export {
   PayloadTooLarge,
   problemTypes,
   ServiceUnavailable,
+  SnapshotSuperseded,
   StreamNotFound,
   StreamsConflict,
   WrongExpectedRevision,
@@ -52,6 +53,7 @@ export {
   subscribe,
 } from "./queue-subscriber.ts";
 export type { RetryEvent, RetryOptions } from "./retry.ts";
+export type { LoadedState, LoadStateOptions } from "./snapshots.ts";
 export type {
   AppendOptions,
   CreateStreamOptions,

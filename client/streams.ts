@@ -2,7 +2,8 @@
  * Streams from the client's side: create, append, read a stream's events, and list streams and stream types. The
  * `EventStoreClient` methods of the same names delegate here and carry the documentation callers read.
  */
-import { type CallOptions, pages, timeText, withEventId } from "./common.ts";
+import { type CallOptions, pages, timeText } from "./common.ts";
+import { eventsToSend, followPayloadUrls } from "./large-payloads.ts";
 import type { Transport } from "./transport.ts";
 import type {
   AppendResult,
@@ -75,7 +76,8 @@ export async function createStream(
   options: CreateStreamOptions = {},
 ): Promise<Stream> {
   const headers = { "idempotency-key": options.idempotencyKey ?? crypto.randomUUID() };
-  const body = { initialEvent: withEventId(initialEvent) };
+  const [event] = await eventsToSend(transport, [initialEvent], options.signal);
+  const body = { initialEvent: event };
   const answer = await transport.call<{ stream: Stream }>("POST", ["streams", streamType], {
     ...options,
     headers,
@@ -91,7 +93,8 @@ export async function append(
   events: NewEvent[],
   options: AppendOptions,
 ): Promise<AppendResult> {
-  const body = { expectedRevision: options.expectedRevision, events: events.map(withEventId) };
+  const sent = await eventsToSend(transport, events, options.signal);
+  const body = { expectedRevision: options.expectedRevision, events: sent };
   return transport.call("POST", ["streams", streamType, streamId, "events"], { ...options, body });
 }
 
@@ -104,10 +107,8 @@ export async function appendAt(
   options: CallOptions = {},
 ): Promise<Stream> {
   const path = ["streams", streamType, streamId, "events", String(revision)];
-  const answer = await transport.call<{ stream: Stream }>("PUT", path, {
-    ...options,
-    body: { event: withEventId(event) },
-  });
+  const [sent] = await eventsToSend(transport, [event], options.signal);
+  const answer = await transport.call<{ stream: Stream }>("PUT", path, { ...options, body: { event: sent } });
   return answer.stream;
 }
 
@@ -156,7 +157,8 @@ export async function readEventPage(
     limit: options.limit,
   };
   const path = ["streams", streamType, streamId, "events"];
-  return (await transport.call<{ eventPage: EventPage }>("GET", path, { ...options, query })).eventPage;
+  const page = (await transport.call<{ eventPage: EventPage }>("GET", path, { ...options, query })).eventPage;
+  return { ...page, events: await followPayloadUrls(transport, page.events, options.signal) };
 }
 
 export async function* listStreams(

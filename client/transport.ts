@@ -80,6 +80,20 @@ export class Transport {
     return (answer.text === "" ? undefined : JSON.parse(answer.text)) as Result;
   }
 
+  /**
+   * A request to a URL the API handed out (a payload's or an upload's, pre-signed: no signature of ours), with the
+   * client's timeout and retries; a 4xx or 5xx answer is an error.
+   */
+  async presigned(method: "GET" | "PUT", url: string, body?: string, signal?: AbortSignal): Promise<string> {
+    const target = new URL(url);
+    const attempt = () => this.#send(target, { method, body }, signal, this.#timeoutMs);
+    const answer = await withRetries(attempt, this.#retries, (sent) => sent.status >= 500, signal);
+    if (answer.status < 200 || answer.status >= 300) {
+      throw new NetworkError(`${method} of a pre-signed URL answered ${answer.status}: ${answer.text.slice(0, 200)}`);
+    }
+    return answer.text;
+  }
+
   /** One attempt; a failure without an answer (connection, timeout) is a NetworkError, which is retried. */
   async #send(url: URL, init: RequestInit, signal: AbortSignal | undefined, timeoutMs: number): Promise<Answer> {
     const timeout = AbortSignal.timeout(timeoutMs);

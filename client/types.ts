@@ -18,8 +18,13 @@ export interface Stream {
 export interface NewEvent {
   /** 1 to 256 characters. */
   eventType: string;
-  /** Any JSON value; read back exactly as given (an object keeps its key order, a string stays a string). */
-  payload: unknown;
+  /**
+   * Any JSON value; read back exactly as given (an object keeps its key order, a string stays a string). Over 350 KB
+   * the store keeps it in S3; one too large for a request the client uploads by itself.
+   */
+  payload?: unknown;
+  /** Set by the client when it uploaded the payload (`POST /uploads`) instead of sending it: leave it to the client. */
+  upload?: string;
   /**
    * A UUID that makes a retried append idempotent. The client generates one when it is absent, which makes its own
    * retries safe; give your own to retry a whole call yourself (a new call generates new ids).
@@ -36,7 +41,14 @@ export interface RecordedEvent {
   revision: number;
   eventType: string;
   eventId: string;
-  payload: unknown;
+  /** The JSON value as appended; the client reads a payload the answer carried as `payloadUrl` in by itself. */
+  payload?: unknown;
+  /** Only on the wire: a URL of a payload kept in S3 that the answer had no room for (the client follows it). */
+  payloadUrl?: string;
+  /** With payloadUrl: the payload's bytes. */
+  payloadSize?: number;
+  /** With payloadUrl: the payload's SHA-256, hex, which the client checks. */
+  payloadSha256?: string;
   metadata?: Record<string, unknown>;
   /** RFC 3339 UTC time of the append. */
   createdAt: string;
@@ -296,6 +308,10 @@ export interface FeedEvent {
   eventId: string;
   /** Only when the read asked for payloads. */
   payload?: unknown;
+  /** Only on the wire: a URL of a payload kept in S3 that the page had no room for (the client follows it). */
+  payloadUrl?: string;
+  payloadSize?: number;
+  payloadSha256?: string;
   metadata?: Record<string, unknown>;
   createdAt: string;
 }
@@ -369,4 +385,31 @@ export interface DcbAppendResult {
   lastPosition: number;
   /** The streams the events were stored in. */
   appends: AppendResult[];
+}
+
+/** A snapshot to put: a reducer's state of a stream at a revision the stream has. */
+export interface NewSnapshot<State = unknown> {
+  /** The stream's revision the state was folded up to. */
+  revision: number;
+  /** The reducer's version: 1 to 128 letters, digits, '.', '_' or '-'. Loads see only snapshots of their schema. */
+  schema: string;
+  /** Any JSON value; read back exactly as given. */
+  state: State;
+}
+
+/** A snapshot as stored, without its state: what `putSnapshot` answers. */
+export interface SnapshotInfo {
+  streamId: string;
+  streamType: string;
+  revision: number;
+  schema: string;
+  /** RFC 3339 UTC time of the put. */
+  createdAt: string;
+  /** Bytes of the state's JSON text. */
+  stateSize: number;
+}
+
+/** The latest snapshot of a stream for a schema, with its state (`getLatestSnapshot`). */
+export interface Snapshot<State = unknown> extends SnapshotInfo {
+  state: State;
 }

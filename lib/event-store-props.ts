@@ -11,8 +11,9 @@ import type { IQueue } from "aws-cdk-lib/aws-sqs";
 
 export interface EventStoreProps {
   /**
-   * What CloudFormation does with the table (and the functions' log groups) when they leave the stack.
-   * Set `RemovalPolicy.DESTROY` for throwaway development stacks, together with `deletionProtection: false`.
+   * What CloudFormation does with the table, the payload bucket (and the functions' log groups) when they leave the
+   * stack. Set `RemovalPolicy.DESTROY` for throwaway development stacks, together with `deletionProtection: false`;
+   * CloudFormation deletes the bucket only once it is empty.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -39,8 +40,10 @@ export interface EventStoreProps {
    */
   readonly publicUrl?: boolean;
   /**
-   * CORS settings of the function URL, for browser callers.
-   * @default - no CORS headers: browsers on other origins cannot call the API
+   * CORS settings of the function URL, for browser callers. Its `allowedOrigins` (default `*`) also get a CORS rule on
+   * the payload bucket (PUT and GET), so that browsers can upload large payloads and read them through the pre-signed
+   * URLs the API gives.
+   * @default - no CORS headers: browsers on other origins cannot call the API (nor use the bucket's URLs)
    */
   readonly cors?: FunctionUrlCorsOptions;
   /**
@@ -153,6 +156,16 @@ export interface EventStoreProps {
    * @default 4
    */
   readonly listingShards?: number;
+  /**
+   * Payloads above this many bytes are kept in the store's S3 bucket instead of the event's DynamoDB item, which
+   * holds their key, size and SHA-256 (SPEC section 12); reads return them as before (or as a pre-signed URL when an
+   * answer would pass the function URL's 6 MB). A whole number from 1024 (1 KB) to 389120 (380 KB): an event item
+   * must stay within DynamoDB's 400 KB with its metadata and attributes. Larger thresholds keep more payloads in the
+   * table (one read, no S3 request); smaller ones make large appends cheaper in write units. The API gets it in
+   * `PAYLOAD_THRESHOLD_BYTES`, and the bucket's name in `PAYLOAD_BUCKET`.
+   * @default 358400 (350 KB)
+   */
+  readonly largePayloadThresholdBytes?: number;
 }
 
 /** The body of a notification: the Go project's fields, or those plus payload and metadata. */

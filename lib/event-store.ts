@@ -1,12 +1,14 @@
 /**
  * The EventStore construct: the event table, the HTTP API function behind a function URL, the change feed
  * from the table's stream to an SNS topic, its dead-letter queue, the operations (replays and redrives: queue,
- * worker, schedule; operations.ts), and the alarms. Use it in any CDK app:
+ * worker, schedule; operations.ts), the bucket of large payloads with its hourly sweep (payload-bucket.ts), and the
+ * alarms. Use it in any CDK app:
  * `new EventStore(this, "Store", { fifoTopic: true })`.
  */
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import type { Alarm } from "aws-cdk-lib/aws-cloudwatch";
 import type { TableV2 } from "aws-cdk-lib/aws-dynamodb";
+import type { Rule } from "aws-cdk-lib/aws-events";
 import { Grant, type IGrantable } from "aws-cdk-lib/aws-iam";
 import {
   FilterCriteria,
@@ -17,6 +19,7 @@ import {
 } from "aws-cdk-lib/aws-lambda";
 import { DynamoEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Bucket } from "aws-cdk-lib/aws-s3";
 import { type Subscription, SubscriptionFilter, type Topic } from "aws-cdk-lib/aws-sns";
 import { SqsSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { IQueue, Queue } from "aws-cdk-lib/aws-sqs";
@@ -37,6 +40,12 @@ import {
   streamTypeMessageAttribute,
 } from "./notification-topic.ts";
 import { Operations } from "./operations.ts";
+import {
+  createPayloadBucket,
+  createSweepSchedule,
+  defaultLargePayloadThresholdBytes,
+  grantPayloadObjects,
+} from "./payload-bucket.ts";
 
 /** An event store: DynamoDB table, HTTP API on a Lambda function URL, change feed to SNS, replays and redrives. */
 export class EventStore extends Construct {
@@ -56,6 +65,10 @@ export class EventStore extends Construct {
   readonly deadLetterQueue: Queue;
   /** Replays and redrives: the operations queue, its dead-letter queue, the worker and the redrive schedule. */
   readonly operations: Operations;
+  /** Payloads over `largePayloadThresholdBytes`, uploads and large snapshots (SPEC section 12). */
+  readonly payloadBucket: Bucket;
+  /** Every hour: the operations worker sweeps the payload bucket of objects no event names. */
+  readonly payloadSweepSchedule: Rule;
   /** The alarms of docs/deploy.md: 5xx answers, dead letters, lag, undelivered notifications, errors, throttles. */
   readonly alarms: Alarm[] = [];
 
@@ -84,7 +97,22 @@ export class EventStore extends Construct {
     // Checked here, at synth, rather than by the functions at their first start.
     const listingShards = props.listingShards === undefined ? undefined : checkListingShards(props.listingShards);
 
+    const payloadThresholdBytes = props.largePayloadThresholdBytes ?? defaultLargePayloadThresholdBytes;
+    if (
+      !(Number.isInteger(payloadThresholdBytes) && payloadThresholdBytes >= 1024 && payloadThresholdBytes <= 389_120)
+    ) {
+      // Below 1 KB every small event would cost an S3 request; above 380 KB an event item with its metadata and
+      // attributes may no longer fit in DynamoDB's 400 KB.
+      throw new Error(
+        `largePayloadThresholdBytes must be a whole number from 1024 (1 KB) to 389120 (380 KB), got ${payloadThresholdBytes}`,
+      );
+    }
+
     this.table = createTable(this, removalPolicy, props.deletionProtection ?? true);
+    this.payloadBucket = createPayloadBucket(this, {
+      removalPolicy,
+      browserOrigins: props.cors ? (props.cors.allowedOrigins ?? ["*"]) : undefined,
+    });
     this.topic = createTopic(this, props.fifoTopic ?? false, props.topicEncryptionKey);
 
     const notificationBody = props.notificationBody ?? "go";
@@ -98,6 +126,12 @@ export class EventStore extends Construct {
       replayTargets: props.replayTargets,
       notificationBody,
     });
+    const worker = this.operations.workerFunction;
+    worker.addEnvironment(environmentVariables.payloadBucket, this.payloadBucket.bucketName);
+    // The worker's code reaches every method of the payload objects (sdk-calls.ts cannot tell it only lists and
+    // deletes): it gets the same grants as the API.
+    grantPayloadObjects(this.operations.workerRole, this.payloadBucket);
+    this.payloadSweepSchedule = createSweepSchedule(this, worker);
 
     const api = new EventStoreFunction(this, "Api", {
       ...functionDefaults,
@@ -110,9 +144,12 @@ export class EventStore extends Construct {
       environment: {
         [environmentVariables.tableName]: this.table.tableName,
         ...this.operations.enqueueEnvironment(),
+        [environmentVariables.payloadBucket]: this.payloadBucket.bucketName,
+        [environmentVariables.payloadThresholdBytes]: String(payloadThresholdBytes),
       },
     });
     this.apiFunction = api.function;
+    grantPayloadObjects(api.role, this.payloadBucket);
     allowTableActions(api.role, this.table, {
       sid: "ReadAndAppendEvents",
       // Query, Put and TransactWriteItems, which is authorized per item: puts (events, idempotency records,

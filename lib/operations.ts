@@ -49,6 +49,8 @@ export class Operations extends Construct {
   readonly deadLetterQueue: Queue;
   /** The operation worker. */
   readonly workerFunction: LambdaFunction;
+  /** The worker's execution role. */
+  readonly workerRole: IRole;
   /** Every minute: `{"tick":"redrive"}` to the queue, so undelivered notifications are redriven by themselves. */
   readonly redriveSchedule: Rule;
   /** `ALLOWED_REPLAY_TARGETS`: a JSON array of the ARNs (and prefixes ending in `*`) a replay may send to. */
@@ -71,7 +73,7 @@ export class Operations extends Construct {
 
     const worker = new EventStoreFunction(this, "Worker", {
       handler: "operations",
-      description: "Event store operation worker (replays and redrives, driven by SQS)",
+      description: "Event store operation worker (replays and redrives driven by SQS, the hourly payload sweep)",
       memorySize: 512,
       timeout: workerTimeout,
       logRetention: props.logRetention,
@@ -84,10 +86,12 @@ export class Operations extends Construct {
       },
     });
     this.workerFunction = worker.function;
+    this.workerRole = worker.role;
     allowTableActions(worker.role, props.table, {
       sid: "ReadEventsKeepOperationsAndUndelivered",
-      // Query: events, operations, undelivered ranges; Put: operation checkpoints; Delete: redriven ranges.
-      actions: ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+      // Query: events, operations, undelivered ranges; Put: operation checkpoints; Delete: redriven ranges;
+      // BatchGet: the payload sweep's strongly consistent reads of the events payload objects belong to.
+      actions: ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem"],
       queryIndexes: true,
     });
     grantPublishTo(props.topic, worker.role);

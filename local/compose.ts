@@ -2,7 +2,8 @@
  * Local mode, composed once: the table (from the stack's own definition) in a running DynamoDB Local, the local
  * SNS/SQS endpoint with the notification topic and the change-feed handler driven by the stream poller (these two
  * on a worker thread, change-feed/thread.ts, so that the API's event loop serves requests only), the API handler,
- * and the operation worker driven by the operations poller on a local SQS queue (with the redrive timer)
+ * and the operation worker driven by the operations poller on a local SQS queue (with the redrive timer, and the
+ * payload sweep at start and hourly when there is a payload bucket)
  * — each handler built by the same factory its Lambda entry calls, with configuration passed in (never through
  * `process.env`) — and the console's routes (local/console/). `npm start`, the bench and the tests all start local
  * mode through `composeLocalMode`.
@@ -10,7 +11,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { createApiHandler } from "#api/handler.ts";
-import { createOperationWorkerHandler } from "#operations/handler.ts";
+import { createOperationWorkerHandler, type SweepEvent } from "#operations/handler.ts";
 import { createSqsOperationQueue } from "#operations/queue.ts";
 import type { AwsClientConfig } from "#shared/aws-clients.ts";
 import { type LocalClientTimeouts, localAwsClientConfig, localClientWithTimeouts } from "./aws-local.ts";
@@ -57,6 +58,21 @@ export interface LocalModeOptions {
    * empty `GET /feed`.
    */
   globalFeed?: boolean;
+  /**
+   * The bucket of large payloads (SPEC section 12) on a running S3 endpoint (s3-local.ts): given to the API and the
+   * worker. Absent: events over DynamoDB's 400 KB are refused, as in a deployment without a bucket.
+   */
+  payloads?: LocalPayloadsOptions;
+}
+
+export interface LocalPayloadsOptions {
+  bucket: string;
+  /** The S3 client settings: the local endpoint, a region, its credentials. */
+  s3: AwsClientConfig;
+  /** Payloads above this many bytes go to the bucket. Default: the store's 350 KB. */
+  thresholdBytes?: number;
+  /** How often the worker sweeps the bucket, in milliseconds (and once at start). Default: hourly, as in AWS. */
+  sweepIntervalMs?: number;
 }
 
 export interface LocalOperationsOptions {
@@ -135,6 +151,11 @@ export async function composeLocalMode(options: LocalModeOptions): Promise<Local
     dynamoDb,
     // Local mode has no stack to allow replay targets: any local queue or topic will do.
     operations: { queue: operations.queue, allowedReplayTargets: ["*"] },
+    payloads: options.payloads && {
+      bucket: options.payloads.bucket,
+      s3: options.payloads.s3,
+      thresholdBytes: options.payloads.thresholdBytes,
+    },
   });
   const { stopChangeFeed, changeFeedIdle } = changeFeedThread;
   const consoleRoutes = createConsole(notifications);
@@ -180,17 +201,56 @@ async function startOperations(
     sns: sqsConfig,
     sqs: sqsConfig,
     ...(settings.eventsPerStep !== undefined ? { eventsPerStep: settings.eventsPerStep } : {}),
+    payloads: options.payloads && { bucket: options.payloads.bucket, s3: options.payloads.s3 },
   });
   const poller: OperationsPoller = startOperationsPoller({ sqs, queueUrl, queueArn, handler, onError });
   const stopTimer = startRedriveTimer(queue, settings.redriveIntervalMs ?? 10_000, onError);
+  const stopSweep = options.payloads
+    ? startSweepTimer((event) => handler(event), options.payloads.sweepIntervalMs ?? hourMs, onError)
+    : async () => {};
   return {
     queue,
     queueUrl,
     stop: async () => {
       stopTimer();
+      await stopSweep();
       await poller.stop();
       sqs.destroy();
     },
+  };
+}
+
+const hourMs = 60 * 60 * 1000;
+/** How long stopping waits for a sweep that is under way; it is safe to cut (the next one finishes its work). */
+const sweepStopGraceMs = 2_000;
+
+/**
+ * Gives the worker `{"sweep":"payloads"}` now and every `intervalMs`, as the stack's hourly schedule does in AWS.
+ * Answers the function that stops it, which waits a little for a sweep under way.
+ */
+function startSweepTimer(
+  handle: (event: SweepEvent) => Promise<unknown>,
+  intervalMs: number,
+  onError: (error: Error) => void,
+): () => Promise<void> {
+  let running: Promise<unknown> | undefined;
+  const sweep = () => {
+    if (running) return;
+    running = handle({ sweep: "payloads" })
+      .catch((error: unknown) => onError(new Error(`payload sweep: ${(error as Error).message}`)))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  sweep();
+  const timer = setInterval(sweep, intervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    if (!running) return;
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([running, new Promise((resolve) => (grace = setTimeout(resolve, sweepStopGraceMs)))]);
+    clearTimeout(grace);
   };
 }
 

@@ -11,8 +11,9 @@ Runs the event store locally: the HTTP API, DynamoDB Local and the change feed, 
 
 Options:
   --port N                 HTTP port of the API (default: $PORT or 3000; 0 picks a free one)
-  --data-dir DIR           where DynamoDB Local keeps its data and the change feed its checkpoints
-                           (default: ${defaultDataDir}/); one npm start per folder
+  --data-dir DIR           where DynamoDB Local keeps its data, the change feed its checkpoints and
+                           the local S3 its payload objects (default: ${defaultDataDir}/); one npm start
+                           per folder
   --in-memory              keep nothing: the data is gone when the process stops
   --dynamodb-port N        port of DynamoDB Local (default: a free port)
   --dynamodb-endpoint URL  use a DynamoDB (Local) that runs already instead of starting one

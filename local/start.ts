@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole event store on a laptop. DynamoDB Local holds the table (created from the stack's own
- * definition), a Node HTTP server stands in for the function URL, and a poller stands in for the DynamoDB
- * Streams event source mapping; the Lambda handlers themselves are the ones deployed to AWS.
+ * definition), s3rver the payload bucket (in `<data folder>/s3`), a Node HTTP server stands in for the function URL,
+ * and a poller stands in for the DynamoDB Streams event source mapping; the Lambda handlers themselves are the ones
+ * deployed to AWS.
  *
  * When a part dies: DynamoDB Local exiting on its own (killed, crashed) stops local mode with exit code 1 and
  * one line on stderr (no restart: an in-memory database would come back empty under a running change feed).
@@ -16,6 +17,7 @@ import { composeLocalMode, type LocalMode } from "./compose.ts";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
 import { type DynamoDbLocal, type DynamoDbLocalExit, startDynamoDbLocal } from "./dynamodb-local.ts";
 import { type FunctionUrlHandler, type HttpServer, startHttpServer } from "./http-server.ts";
+import { type S3Local, startS3Local } from "./s3-local.ts";
 import { parseStartOptions, type StartOptions, usage } from "./start-options.ts";
 
 const tableName = "events";
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
   let lock: DataDirLock | undefined;
   let server: HttpServer | undefined;
   let dynamoDb: DynamoDbLocal | undefined;
+  let s3: S3Local | undefined;
   let local: LocalMode | undefined;
   let stopping = false;
 
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
     stopping = true;
     await server?.close().catch(() => {});
     await local?.stop().catch(() => {});
+    await s3?.stop().catch(() => {});
     await dynamoDb?.stop().catch(() => {});
     lock?.release();
   };
@@ -96,9 +100,11 @@ async function main(): Promise<void> {
       dynamoDb.exited.then(onDynamoDbExit);
       dynamoDbEndpoint = dynamoDb.endpoint;
     }
+    s3 = await startS3Local({ dataDir: options.dataDir });
     local = await composeLocalMode({
       dynamoDbEndpoint,
       tableName,
+      payloads: { bucket: s3.bucket, s3: s3.clientConfig },
       ...("endpoint" in options.sns ? { snsEndpoint: options.sns.endpoint } : { snsPort: options.sns.port }),
       checkpointFile: options.dataDir ? resolve(options.dataDir, "change-feed-checkpoints.json") : undefined,
       onChangeFeedDied: (error) => {
@@ -116,6 +122,7 @@ async function main(): Promise<void> {
           ? `${dynamoDb.endpoint}  (pid ${dynamoDb.pid}, listening on ${dynamoDb.bindAddress}, table "${tableName}")`
           : `${dynamoDbEndpoint}  (given, table "${tableName}")`,
         data: dataLine(options, dynamoDb),
+        s3: `${s3.endpoint}  (s3rver, bucket "${s3.bucket}": payloads over 350 KB)`,
         notifications: `${local.notifications.endpoint} (SNS + SQS, region ${localRegion}${"endpoint" in options.sns ? ", given" : ""}), topic ${local.notifications.topicArn}`,
         seconds: (Date.now() - startedAt) / 1000,
       }),
@@ -136,19 +143,29 @@ const starting: FunctionUrlHandler = async (event) =>
 
 function dataLine(options: StartOptions, dynamoDb: DynamoDbLocal | undefined): string {
   if (!dynamoDb) {
-    const checkpoints = options.dataDir ? `change-feed checkpoints in ${options.dataDir}` : "checkpoints in memory";
+    const checkpoints = options.dataDir
+      ? `change-feed checkpoints and payload objects in ${options.dataDir}`
+      : "checkpoints in memory";
     return `in the given DynamoDB; ${checkpoints}`;
   }
   return options.dataDir ?? "in memory (nothing is kept)";
 }
 
-function banner(info: { apiUrl: string; dynamoDb: string; data: string; notifications: string; seconds: number }) {
+function banner(info: {
+  apiUrl: string;
+  dynamoDb: string;
+  s3: string;
+  data: string;
+  notifications: string;
+  seconds: number;
+}) {
   const curl = `curl -s -X POST ${info.apiUrl}/streams/order -H 'content-type: application/json' -d '{"initialEvent":{"eventType":"OrderPlaced","payload":{"total":42}}}'`;
   return [
     `Event store running locally (ready in ${info.seconds.toFixed(1)} s)`,
     `  API             ${info.apiUrl}`,
     `  Console         ${info.apiUrl}/  (open it in a browser)`,
     `  DynamoDB        ${info.dynamoDb}`,
+    `  S3              ${info.s3}`,
     `  Data            ${info.data}`,
     `  Change feed     table stream → local/change-feed/poller.ts → lambdas/change-feed/handler.ts`,
     `  Notifications   ${info.notifications}`,

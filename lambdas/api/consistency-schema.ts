@@ -186,6 +186,7 @@ export const DcbEvent = Type.Object(
   {
     $id: "DcbEvent",
     additionalProperties: false,
+    exactlyOne: NewEvent.exactlyOne,
     errorMessage: {
       default: "must be an object {eventType, payload, tags, eventId?, metadata?, streamType?, streamId?}",
       required: "is required: {eventType, payload, tags}",

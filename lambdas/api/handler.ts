@@ -5,6 +5,7 @@
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
 import { type AwsClientConfig, createDocumentClient } from "#shared/aws-clients.ts";
 import { type Observability, observeInvocations, quietObservability } from "#shared/observability.ts";
+import { type PayloadObjectsConfig, s3PayloadObjects } from "#store/payload-objects.ts";
 import { StreamStore } from "#store/stream-store.ts";
 import { createApi } from "./app.ts";
 import type { OperationsConfig } from "./router.ts";
@@ -21,6 +22,11 @@ export interface ApiConfig {
   operations?: OperationsConfig | undefined;
   /** Partitions of the listing index per stream type. Default: 4. */
   listingShards?: number | undefined;
+  /**
+   * The bucket of large payloads, uploads and snapshots (SPEC section 12), its S3 client settings (empty in AWS) and
+   * the threshold above which a payload goes there (default 350 KB). Absent: events over 400 KB are refused.
+   */
+  payloads?: (PayloadObjectsConfig & { thresholdBytes?: number | undefined }) | undefined;
 }
 
 export function createApiHandler(
@@ -32,6 +38,10 @@ export function createApiHandler(
     tableName: config.tableName,
     onContention: () => observability.count("AppendRetries"),
     listingShards: config.listingShards,
+    payloads: config.payloads && {
+      objects: s3PayloadObjects(config.payloads),
+      thresholdBytes: config.payloads.thresholdBytes,
+    },
   });
   return observeInvocations(observability, createApi(store, observability, { operations: config.operations }));
 }

@@ -8,10 +8,11 @@ import type { Static, TObject, TSchema } from "@sinclair/typebox";
 import { DefaultErrorFunction, Errors, SetErrorFunction, ValueErrorType } from "@sinclair/typebox/errors";
 import { FormatRegistry } from "@sinclair/typebox/type";
 import type { NewEvent } from "#store/model.ts";
-import { type IllFormedString, type JsonBody, type JsonNode, parseJsonBody } from "./json-body.ts";
+import { UploadedPayload } from "#store/raw-json.ts";
+import { type IllFormedString, type JsonBody, parseJsonBody } from "./json-body.ts";
 import { HttpProblem, problemTypes } from "./problem.ts";
 import type { ApiRequest } from "./router.ts";
-import { type ErrorMessage, type NewEventInput, TimeInput, Uuid } from "./schema.ts";
+import { type ErrorMessage, type ExactlyOne, type NewEventInput, TimeInput, Uuid } from "./schema.ts";
 
 /** The 400 for bad input: `errors` maps each field to what is wrong with it. */
 export function invalidInput(errors: Record<string, string[]>): HttpProblem {
@@ -105,7 +106,33 @@ function fromText(schema: TSchema, text: string): unknown {
 function checkBody(schema: TSchema, body: JsonBody, errors: InputErrors): void {
   const shape = shapeOf(schema, body.value);
   for (const error of Errors(shape, body.value)) errors.add(fieldName(stepsOf(error.path, body.value)), error.message);
+  checkExactlyOne(shape, body.value, [], errors);
   for (const found of body.illFormed()) errors.add(...illFormedField(shape, found));
+}
+
+/**
+ * Our keyword `exactlyOne` (schema.ts ExactlyOne: an object holds one of these members, not both, not neither),
+ * which JSON Schema would say with `oneOf` of whole shapes and then lose every other field's message: checked here,
+ * on every object of the body its schema names it for, along with the schema's other errors.
+ */
+function checkExactlyOne(schema: TSchema, value: unknown, steps: (string | number)[], errors: InputErrors): void {
+  if (Array.isArray(value)) {
+    if (schema.items) value.forEach((item, index) => checkExactlyOne(schema.items, item, [...steps, index], errors));
+    return;
+  }
+  if (value === null || typeof value !== "object" || !schema.properties) return;
+  const rule = schema.exactlyOne as ExactlyOne | undefined;
+  if (rule) {
+    const present = rule.members.filter((member) => Object.hasOwn(value, member));
+    if (present.length !== 1) {
+      errors.add(fieldName([...steps, rule.members[0] as string]), present.length === 0 ? rule.missing : rule.both);
+    }
+  }
+  for (const [name, property] of Object.entries(schema.properties as Record<string, TSchema>)) {
+    if (Object.hasOwn(value, name)) {
+      checkExactlyOne(property, (value as Record<string, unknown>)[name], [...steps, name], errors);
+    }
+  }
 }
 
 /**
@@ -266,9 +293,11 @@ export function newEventAt(body: JsonBody, ...path: (string | number)[]): NewEve
   const { value, node } = body.at(path);
   const event = value as NewEventInput;
   const metadata = node.members?.get("metadata");
+  // One of the two, as the schema's ExactlyOne checked: the payload itself, or the upload that holds it.
+  const payload = node.members?.get("payload");
   return {
     eventType: event.eventType,
-    payload: body.raw(node.members?.get("payload") as JsonNode), // the schema requires it
+    payload: payload ? body.raw(payload) : new UploadedPayload((event.upload as string).toLowerCase()),
     eventId: event.eventId?.toLowerCase(),
     metadata: event.metadata !== undefined && metadata ? body.raw(metadata) : undefined,
   };

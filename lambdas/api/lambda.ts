@@ -1,7 +1,12 @@
 /** Lambda entry point of the HTTP API (function URL, payload format 2.0): configuration from the environment. */
 import { createSqsOperationQueue } from "#operations/queue.ts";
 import { parseAllowedTargets } from "#operations/targets.ts";
-import { environmentVariables, listingShardsFromEnvironment, requiredEnvironment } from "#shared/environment.ts";
+import {
+  environmentVariables,
+  listingShardsFromEnvironment,
+  payloadsFromEnvironment,
+  requiredEnvironment,
+} from "#shared/environment.ts";
 import { quietObservability } from "#shared/observability.ts";
 import { powertoolsObservability } from "#shared/powertools.ts";
 import { createApiHandler } from "./handler.ts";
@@ -18,6 +23,7 @@ export const handler = createApiHandler({
     : quietObservability,
   operations: operationsFromEnvironment(),
   listingShards: listingShardsFromEnvironment(),
+  payloads: payloadsFromEnvironment(),
 });
 
 /** The operation queue, when the stack has one, and the replay targets it allows (a JSON array; default none). */

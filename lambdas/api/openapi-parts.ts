@@ -12,7 +12,7 @@ import type { TObject, TSchema } from "@sinclair/typebox";
  */
 export function documented(schema: TSchema, self?: string): Record<string, unknown> {
   const text = JSON.stringify(schema, (key, value) => {
-    if (key === "errorMessage" || key === "$id") return undefined;
+    if (key === "errorMessage" || key === "exactlyOne" || key === "$id") return undefined;
     if (typeof value?.$id === "string" && value.$id !== self) return { $ref: `#/components/schemas/${value.$id}` };
     return value;
   });

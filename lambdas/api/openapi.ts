@@ -15,8 +15,11 @@ import { always, documented, json, problem, retryAfter } from "./openapi-parts.t
 import { operationComponents } from "./operation-schema.ts";
 import { operationPaths } from "./operations-openapi.ts";
 import { components, Liveness } from "./schema.ts";
+import { snapshotsPaths } from "./snapshots-openapi.ts";
+import { snapshotsComponents } from "./snapshots-schema.ts";
 import { streamsPaths } from "./streams-openapi.ts";
 import { streamsComponents } from "./streams-schema.ts";
+import { uploadsPaths } from "./uploads-openapi.ts";
 
 const namedSchemas: Record<string, TSchema> = {
   ...components,
@@ -24,6 +27,7 @@ const namedSchemas: Record<string, TSchema> = {
   ...operationComponents,
   ...feedComponents,
   ...consistencyComponents,
+  ...snapshotsComponents,
 };
 
 /** Where the API is when the document is read without a request to tell (a deployment's ApiUrl output). */
@@ -91,6 +95,8 @@ export const openApiDocument = {
     ...operationPaths,
     ...feedPaths,
     ...consistencyPaths,
+    ...uploadsPaths,
+    ...snapshotsPaths,
   },
   components: {
     schemas: Object.fromEntries(Object.entries(namedSchemas).map(([name, schema]) => [name, documented(schema, name)])),

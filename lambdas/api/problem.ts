@@ -39,12 +39,16 @@ export const problemTypes = {
   notFound: problemType("not-found", "Not found", 404),
   streamNotFound: problemType("stream-not-found", "Stream not found", 404),
   operationNotFound: problemType("operation-not-found", "Operation not found", 404),
+  /** No snapshot of the stream for the schema asked (also when the stream does not exist). */
+  snapshotNotFound: problemType("snapshot-not-found", "Snapshot not found", 404),
   methodNotAllowed: problemType("method-not-allowed", "Method not allowed", 405),
   wrongExpectedRevision: problemType("wrong-expected-revision", "Wrong expected revision", 409),
   /** A DCB append whose condition failed: an event matching its query was appended after the position read. */
   appendConditionFailed: problemType("append-condition-failed", "Append condition failed", 409),
   /** A cancel of an operation that has succeeded, failed or been canceled. */
   operationFinished: problemType("operation-finished", "Operation finished", 409),
+  /** A snapshot older than the one stored of its schema: `snapshotRevision` names the stored one. */
+  snapshotSuperseded: problemType("snapshot-superseded", "Snapshot superseded", 409),
   /** An event or an append larger than DynamoDB takes. */
   tooLarge: problemType("too-large", "Content too large", 413),
   /** A request body larger than a function URL takes. */

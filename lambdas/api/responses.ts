@@ -2,7 +2,7 @@
 import type { Static } from "@sinclair/typebox";
 import type { LambdaFunctionURLResult } from "aws-lambda";
 import type { Operation, RecordedEvent, Stream } from "#store/model.ts";
-import { RawJson, stringifyJson } from "#store/raw-json.ts";
+import { RawJson, type StoredPayload, stringifyJson } from "#store/raw-json.ts";
 import type { ReadEventsQuery } from "./streams-schema.ts";
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): LambdaFunctionURLResult {
@@ -23,11 +23,23 @@ export function eventBody(event: RecordedEvent, payloadEncoding: PayloadEncoding
     revision: event.revision,
     eventType: event.eventType,
     eventId: event.eventId,
-    payload: payloadBody(event.payload, payloadEncoding),
+    ...payloadMembers(event.payload, payloadEncoding),
     metadata: event.metadata,
     createdAt: event.createdAt,
     ...(event.tags ? { tags: event.tags } : {}),
   };
+}
+
+/**
+ * The payload's members of an event in an answer: `payload`, or for a payload in S3 that the answer had no room for,
+ * `payloadUrl` (short-lived, no credentials needed) with `payloadSize` and `payloadSha256` to check it by.
+ */
+export function payloadMembers(
+  payload: RawJson | StoredPayload,
+  payloadEncoding: PayloadEncoding = "json",
+): Record<string, unknown> {
+  if (payload instanceof RawJson) return { payload: payloadBody(payload, payloadEncoding) };
+  return { payloadUrl: payload.url, payloadSize: payload.size, payloadSha256: payload.sha256 };
 }
 
 /** A payload as `payloadEncoding` says: the JSON value as stored, or as a string (below). */

@@ -16,8 +16,10 @@ import { listStreams, listStreamTypes } from "./endpoints/listing.ts";
 import { cancelOperation, listOperations, operationDetails } from "./endpoints/operations.ts";
 import { createReplay } from "./endpoints/replays.ts";
 import { livenessCheck, openApi } from "./endpoints/service.ts";
+import { getLatestSnapshot, putSnapshot } from "./endpoints/snapshots.ts";
 import { createStream, streamDetails } from "./endpoints/streams.ts";
 import { listUndelivered } from "./endpoints/undelivered.ts";
+import { createUpload } from "./endpoints/uploads.ts";
 import { decodeBody } from "./json-body.ts";
 import { maxRequestBytes } from "./limits.ts";
 import { HttpProblem, problemTypes } from "./problem.ts";
@@ -74,6 +76,8 @@ export const routes: Route[] = [
   { pattern: ["streams", ":streamType", ":streamId", "details"], methods: { GET: streamDetails } },
   { pattern: ["streams", ":streamType", ":streamId", "events"], methods: { GET: readEvents, POST: appendEvents } },
   { pattern: ["streams", ":streamType", ":streamId", "events", ":revision"], methods: { PUT: appendAtRevision } },
+  { pattern: ["streams", ":streamType", ":streamId", "snapshots"], methods: { PUT: putSnapshot } },
+  { pattern: ["streams", ":streamType", ":streamId", "snapshots", "latest"], methods: { GET: getLatestSnapshot } },
   { pattern: ["replays"], methods: { POST: createReplay } },
   { pattern: ["operations"], methods: { GET: listOperations } },
   { pattern: ["operations", ":id"], methods: { GET: operationDetails, DELETE: cancelOperation } },
@@ -81,6 +85,7 @@ export const routes: Route[] = [
   { pattern: ["feed"], methods: { GET: readFeed } },
   { pattern: ["feed", "head"], methods: { GET: feedHead } },
   { pattern: ["appends"], methods: { POST: appendToStreams } },
+  { pattern: ["uploads"], methods: { POST: createUpload } },
   { pattern: ["dcb", "read"], methods: { POST: readDcb } },
   { pattern: ["dcb", "append"], methods: { POST: appendDcb } },
 ];

@@ -35,6 +35,16 @@ export type ErrorMessage =
       additionalProperties?: string;
     };
 
+/**
+ * Our keyword `exactlyOne` (checked by input.ts, left out of the published document like errorMessage): an object
+ * holds exactly one of `members`; `missing` and `both` are what a 400 says of the first member otherwise.
+ */
+export interface ExactlyOne {
+  members: string[];
+  missing: string;
+  both: string;
+}
+
 export const maxEventTypeLength = 256;
 export const maxEventsPerAppend = 100;
 export const defaultPageSize = 100;
@@ -118,9 +128,17 @@ export const NewEvent = Type.Object(
         maxLength: `must be at most ${maxEventTypeLength} characters`,
       },
     }),
-    payload: Type.Unknown({
-      description: "any JSON value; returned exactly as given",
-      errorMessage: { default: "must be a JSON value", required: "is required: any JSON value" },
+    payload: Type.Optional(
+      Type.Unknown({
+        description:
+          "any JSON value; returned exactly as given. Over the store's threshold (350 KB) it is kept in S3; beyond " +
+          "what a request carries, upload it first and name the upload instead",
+        errorMessage: { default: "must be a JSON value", required: "is required: any JSON value" },
+      }),
+    ),
+    upload: Type.Optional({
+      ...Uuid,
+      description: "instead of payload: the uploadId of POST /uploads, once the payload was PUT to its url",
     }),
     eventId: Type.Optional({ ...Uuid, description: "makes retries idempotent; generated when absent" }),
     metadata: Type.Optional({ ...Metadata, errorMessage: "must be a JSON object" }),
@@ -128,10 +146,15 @@ export const NewEvent = Type.Object(
   {
     $id: "NewEvent",
     additionalProperties: false,
+    exactlyOne: {
+      members: ["payload", "upload"],
+      missing: "is required: any JSON value (or upload: the id of an uploaded payload too large for a request)",
+      both: "is one of payload and upload, not both: an uploaded payload is named by its upload alone",
+    } satisfies ExactlyOne,
     errorMessage: {
-      default: "must be an object {eventType, payload, eventId?, metadata?}",
+      default: "must be an object {eventType, payload (or upload), eventId?, metadata?}",
       required: "is required: {eventType, payload}",
-      additionalProperties: "is not a field of an event (eventType, payload, eventId, metadata)",
+      additionalProperties: "is not a field of an event (eventType, payload, upload, eventId, metadata)",
     },
   },
 );
@@ -199,9 +222,18 @@ export const Event = Type.Object(
     revision: Revision,
     eventType: Type.String(),
     eventId: Uuid,
-    payload: Type.Unknown({
-      description: "the JSON value as it was appended; a string with payload-encoding=string (see that parameter)",
-    }),
+    payload: Type.Optional(
+      Type.Unknown({
+        description:
+          "the JSON value as it was appended; a string with payload-encoding=string (see that parameter). Absent " +
+          "only for a payload kept in S3 that the answer had no room for: then payloadUrl",
+      }),
+    ),
+    payloadUrl: Type.Optional(
+      Type.String({ description: "a payload kept in S3: a URL that reads it for 15 minutes, no credentials needed" }),
+    ),
+    payloadSize: Type.Optional(Type.Integer({ description: "with payloadUrl: the payload's bytes" })),
+    payloadSha256: Type.Optional(Type.String({ description: "with payloadUrl: the payload's SHA-256, hex" })),
     metadata: Type.Optional(Metadata),
     createdAt: Time,
     tags: Type.Optional(Type.Array(Type.String(), { description: "the tags of an event appended through the DCB" })),

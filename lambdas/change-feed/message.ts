@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { RecordedEvent } from "#store/model.ts";
+import { StoredPayload } from "#store/raw-json.ts";
 
 /** The body subscribers receive; field names and the revision as a string are the Go project's. */
 export function notificationBody(event: RecordedEvent): string {
@@ -49,6 +50,16 @@ export function notificationMessage(
   const body = notificationBody(event);
   if (options.body !== "full") return { body, attributes };
   const metadata = event.metadata ? `,"Metadata":${event.metadata.text}` : "";
+  // A payload kept in S3 is never in a message: its reference is (SPEC section 12; subscribers read the object).
+  if (event.payload instanceof StoredPayload) {
+    const { key, size, sha256 } = event.payload;
+    const reference = JSON.stringify({ Key: key, Size: size, Sha256: sha256 });
+    const withReference = `${body.slice(0, -1)},"PayloadRef":${reference}${metadata}}`;
+    const referenced = { ...attributes, PayloadIncluded: "false" };
+    if (deliveredBytes(withReference, referenced) <= maxMessageBytes)
+      return { body: withReference, attributes: referenced };
+    return { body, attributes: referenced };
+  }
   const full = `${body.slice(0, -1)},"Payload":${event.payload.text}${metadata}}`;
   const included = { ...attributes, PayloadIncluded: "true" };
   if (deliveredBytes(full, included) <= maxMessageBytes) return { body: full, attributes: included };

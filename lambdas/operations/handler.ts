@@ -1,13 +1,17 @@
 /**
  * The operation worker built from its configuration, and its SQS handler: the store over the table, the SNS
  * publisher for the store's topic (and topic targets), the queue publisher for queue targets, the operation queue.
- * The Lambda entry (lambda.ts) and local mode (local/operations-poller.ts) call these factories.
+ * The Lambda entry (lambda.ts) and local mode (local/operations-poller.ts) call these factories. The same handler
+ * takes the hourly `{"sweep":"payloads"}` of the schedule (invoked directly, not through the queue): the payload
+ * sweep of the store (store/payload-sweep.ts).
  */
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createSnsPublisher, type Publish } from "#change-feed/notifications.ts";
 import { type AwsClientConfig, clientSettings, createDocumentClient, createSnsClient } from "#shared/aws-clients.ts";
 import { type Observability, observeInvocations, quietObservability } from "#shared/observability.ts";
+import { type PayloadObjectsConfig, s3PayloadObjects } from "#store/payload-objects.ts";
+import type { PayloadSweep } from "#store/payload-sweep.ts";
 import { StreamStore } from "#store/stream-store.ts";
 import { createSqsOperationQueue, parseOperationMessage } from "./queue.ts";
 import { createQueuePublisher } from "./queue-publisher.ts";
@@ -35,10 +39,40 @@ export interface OperationWorkerConfig {
   eventsPerStep?: number;
   /** Partitions of the listing index per stream type (the stack option `listingShards`). Default: 4. */
   listingShards?: number | undefined;
+  /**
+   * The bucket of large payloads (its S3 client settings empty in AWS), for the hourly sweep and the events a step
+   * reads. Absent: the sweep does nothing.
+   */
+  payloads?: (PayloadObjectsConfig & { thresholdBytes?: number | undefined }) | undefined;
+}
+
+/** What the schedule sends the worker every hour: sweep the payload bucket. */
+export interface SweepEvent {
+  sweep: "payloads";
+}
+
+export function isSweepEvent(event: unknown): event is SweepEvent {
+  return (event as Partial<SweepEvent> | undefined)?.sweep === "payloads";
+}
+
+/** The store the worker reads and keeps operations in, with the payload bucket when it has one. */
+function configuredStore(config: OperationWorkerConfig): StreamStore {
+  return new StreamStore({
+    client: createDocumentClient(config.dynamoDb),
+    tableName: config.tableName,
+    listingShards: config.listingShards,
+    payloads: config.payloads && {
+      objects: s3PayloadObjects(config.payloads),
+      thresholdBytes: config.payloads.thresholdBytes,
+    },
+  });
 }
 
 /** The worker itself, for a caller that has the messages already (tests, the bench). */
-export function createConfiguredOperationWorker(config: OperationWorkerConfig): OperationWorker {
+export function createConfiguredOperationWorker(
+  config: OperationWorkerConfig,
+  store: StreamStore = configuredStore(config),
+): OperationWorker {
   const observability = config.observability ?? quietObservability;
   const body = config.notificationBody ?? "go";
   const sns = createSnsClient(config.sns);
@@ -56,11 +90,7 @@ export function createConfiguredOperationWorker(config: OperationWorkerConfig): 
       ? createQueuePublisher({ sqs, queueUrl: target.queueUrl, body })
       : createSnsPublisher({ sns: snsFor(targetArn(target)?.split(":")[3]), topicArn: target.topicArn, body });
   return createOperationWorker({
-    store: new StreamStore({
-      client: createDocumentClient(config.dynamoDb),
-      tableName: config.tableName,
-      listingShards: config.listingShards,
-    }),
+    store,
     publishToTopic: createSnsPublisher({ sns, topicArn: config.topicArn, body, observability }),
     publisherFor,
     queue: createSqsOperationQueue(config.sqs ?? {}, config.operationsQueueUrl),
@@ -73,14 +103,27 @@ export function createConfiguredOperationWorker(config: OperationWorkerConfig): 
 /**
  * The SQS handler (ReportBatchItemFailures): the messages of a batch are handled side by side (each is a step of
  * its own operation, or a tick); one that fails is reported by its messageId and comes back after the queue's
- * visibility timeout. A message that is no operation message is logged and dropped.
+ * visibility timeout. A message that is no operation message is logged and dropped. A sweep event runs the payload
+ * sweep and answers what it did; a sweep that fails throws (Lambda retries the schedule's asynchronous invocation).
  */
-export function createOperationWorkerHandler(
-  config: OperationWorkerConfig,
-): (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse> {
+export function createOperationWorkerHandler(config: OperationWorkerConfig): {
+  (event: SQSEvent, context?: Context): Promise<SQSBatchResponse>;
+  (event: SweepEvent, context?: Context): Promise<PayloadSweep>;
+} {
   const observability = config.observability ?? quietObservability;
-  const worker = createConfiguredOperationWorker({ ...config, observability });
-  return observeInvocations(observability, async (event: SQSEvent) => {
+  const store = configuredStore(config);
+  const worker = createConfiguredOperationWorker({ ...config, observability }, store);
+  const sweep = async (): Promise<PayloadSweep> => {
+    const swept = await store.sweepPayloads();
+    observability.count("PayloadsSwept", swept.deleted);
+    if (swept.deleted > 0) {
+      // Only an append that died between its put and its write, or an upload never appended, leaves these.
+      observability.warn("payload sweep: deleted objects no event names", { ...swept });
+    }
+    return swept;
+  };
+  const handle = observeInvocations(observability, async (event: SQSEvent | SweepEvent) => {
+    if (isSweepEvent(event)) return sweep();
     const outcomes = await Promise.all(
       event.Records.map(async (record) => {
         const message = parseOperationMessage(record.body);
@@ -100,4 +143,5 @@ export function createOperationWorkerHandler(
     const failed = outcomes.filter((messageId): messageId is string => messageId !== undefined);
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
   });
+  return handle as ReturnType<typeof createOperationWorkerHandler>;
 }

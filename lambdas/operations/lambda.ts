@@ -1,5 +1,13 @@
-/** Lambda entry point of the operation worker (SQS event source): configuration from the environment. */
-import { environmentVariables, listingShardsFromEnvironment, requiredEnvironment } from "#shared/environment.ts";
+/**
+ * Lambda entry point of the operation worker (SQS event source, and the hourly `{"sweep":"payloads"}` of its
+ * schedule): configuration from the environment.
+ */
+import {
+  environmentVariables,
+  listingShardsFromEnvironment,
+  payloadsFromEnvironment,
+  requiredEnvironment,
+} from "#shared/environment.ts";
 import { quietObservability } from "#shared/observability.ts";
 import { powertoolsObservability } from "#shared/powertools.ts";
 import { createOperationWorkerHandler } from "./handler.ts";
@@ -15,6 +23,7 @@ export const handler = createOperationWorkerHandler({
   allowedReplayTargets: parseAllowedTargets(process.env[environmentVariables.allowedReplayTargets]),
   notificationBody: process.env[environmentVariables.notificationBody] === "full" ? "full" : "go",
   listingShards: listingShardsFromEnvironment(),
+  payloads: payloadsFromEnvironment(),
   observability: functionName
     ? powertoolsObservability({ serviceName: "event-store-operations", functionName })
     : quietObservability,

@@ -16,12 +16,26 @@ export const environmentVariables = {
   notificationBody: "NOTIFICATION_BODY",
   /** Partitions of the listing index per stream type (the stack option `listingShards`; unset: the default 4). */
   listingShards: "LISTING_SHARDS",
+  /** Name of the S3 bucket of large payloads, uploads and snapshots (unset: payloads over 400 KB are refused). */
+  payloadBucket: "PAYLOAD_BUCKET",
+  /** Payloads above this many bytes go to the bucket (the stack option `largePayloadThresholdBytes`; unset: 350 KB). */
+  payloadThresholdBytes: "PAYLOAD_THRESHOLD_BYTES",
 } as const;
 
 /** The listing shards the stack chose, or undefined for the default (the store checks the range). */
 export function listingShardsFromEnvironment(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const value = env[environmentVariables.listingShards];
   return value ? Number(value) : undefined;
+}
+
+/** The payload bucket and threshold the stack chose, or undefined when the function has no bucket. */
+export function payloadsFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+): { bucket: string; thresholdBytes?: number } | undefined {
+  const bucket = env[environmentVariables.payloadBucket];
+  if (!bucket) return undefined;
+  const threshold = env[environmentVariables.payloadThresholdBytes];
+  return threshold ? { bucket, thresholdBytes: Number(threshold) } : { bucket };
 }
 
 export function requiredEnvironment(name: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -27,6 +27,8 @@ export const metricDescriptions = {
   EventsReplayed: "operation worker: an event a replay or redrive published (again)",
   OperationStepFailures:
     "operation worker: a step of a replay or redrive that failed; its message is retried, and the operation fails after a few",
+  PayloadsSwept:
+    "operation worker, every hour: an object the payload sweep deleted (a payload no event names after an append died between its put and its write, or an upload older than a day)",
 } as const;
 
 export type MetricName = keyof typeof metricDescriptions;

@@ -1,14 +1,3 @@
-/**
- * How an append works. One event: a strongly consistent read of the stream's head (skipped when this process
- * already knows the expected revision exists, see heads.ts) and one conditional PutItem of revision n+1 — no
- * stream header item, no transaction. Several events: one TransactWriteItems with the same condition on each.
- * The condition `attribute_not_exists` on the new revision is the whole concurrency control: of two writers of
- * revision n+1 one wins, the other learns what is stored there.
- *
- * A retry of an append whose events are already stored at that position (same eventIds and content) returns the
- * original result and writes nothing.
- */
-import { randomUUID } from "node:crypto";
 import { errorName, plainItem, type StoreTable, throttled } from "./dynamo.ts";
 import {
   InvalidInputError,
@@ -20,7 +9,6 @@ import {
 import type { KnownHead, StreamHeads } from "./heads.ts";
 import { findAppended, matchWindow, readWindow } from "./idempotency.ts";
 import {
-  eventItem,
   type Item,
   itemSizeBytes,
   maxItemBytes,
@@ -31,6 +19,14 @@ import {
   putNewEvents,
   sameEvent,
 } from "./items.ts";
+import {
+  deleteUploads,
+  eventsToWrite,
+  itemForLimits,
+  type LargePayloads,
+  StagedPayloads,
+  stagedItems,
+} from "./large-payloads.ts";
 import { type AppendResult, type ExpectedRevision, isoTime, laterTime, type NewEvent } from "./model.ts";
 
 export interface AppendContext {
@@ -41,6 +37,8 @@ export interface AppendContext {
   onContention?: (() => void) | undefined;
   /** How many of a stream's newest events the idempotency check looks at. */
   idempotencyWindow: number;
+  /** Where payloads over the inline threshold go (large-payloads.ts); absent, they are refused as too large. */
+  payloads?: LargePayloads | undefined;
 }
 
 /** How often an append with "any" / "stream-exists" re-reads and retries when other writers win the race. */
@@ -61,8 +59,8 @@ export async function appendEvents(
   expected: ExpectedRevision,
   newEvents: NewEvent[],
 ): Promise<AppendResult> {
-  const events: NewEventWithId[] = newEvents.map((event) => ({ ...event, eventId: event.eventId ?? randomUUID() }));
-  checkLimits(events.map((event, index) => eventItem(streamType, streamId, index + 1, event, isoTime(0))));
+  const events = await eventsToWrite(context.payloads, newEvents);
+  checkLimits(events.map((event) => itemForLimits(context.payloads, streamType, streamId, event)));
   const exactRevision = expected === "no-stream" ? 0 : typeof expected === "number" ? expected : undefined;
   // Generated eventIds are new by construction; only client-given ones can make a retry.
   const mayBeRetry = newEvents.some((event) => event.eventId !== undefined);
@@ -90,11 +88,19 @@ export async function appendEvents(
     const firstRevision = current + 1;
     // Never earlier than the predecessor, so updatedAt only grows even if clocks of writers disagree.
     const createdAt = laterTime(isoTime(context.now()), head?.updatedAt);
-    const items = events.map((event, index) =>
-      eventItem(streamType, streamId, firstRevision + index, event, createdAt),
-    );
-    const outcome = await writeNewEvents(context.table, items);
-    if (outcome.kind === "written") {
+    const staged = new StagedPayloads(context.payloads);
+    const stream = { streamType, streamId, firstRevision, createdAt, now: context.now() };
+    const items = await stagedItems(staged, stream, events).catch(async (error: unknown) => {
+      await staged.discard();
+      throw error;
+    });
+    const outcome = await writeNewEvents(context.table, items).catch(async (error: unknown) => {
+      await staged.discard();
+      throw error;
+    });
+    if (outcome.kind !== "written") await staged.discard();
+    else {
+      await deleteUploads(context.payloads, newEvents);
       const lastRevision = firstRevision + items.length - 1;
       context.heads.remember(streamId, { revision: lastRevision, streamType, updatedAt: createdAt });
       return {

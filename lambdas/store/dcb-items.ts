@@ -60,7 +60,7 @@ export function isTagHead(item: Item): boolean {
 export function tagEntryItem(tag: string, event: SequencedEvent, eventItem: Item): Item {
   const { payload, metadata, position, ...rest } = event;
   const item: Item = { [pk]: tagPartition(tag), [sk]: position, dcbEvent: JSON.stringify(rest) };
-  if (itemSizeBytes(eventItem) <= inlineEventBytes) {
+  if (payload instanceof RawJson && itemSizeBytes(eventItem) <= inlineEventBytes) {
     item.payload = payload.text;
     if (metadata) item.metadata = metadata.text;
   }

@@ -48,6 +48,7 @@ import {
 import { errorName, type StoreTable } from "./dynamo.ts";
 import { AppendConditionFailedError, InvalidInputError, ThrottledError } from "./errors.ts";
 import { eventItem, type Item, recordedEvent } from "./items.ts";
+import { type LargePayloads, resolvePayloads } from "./large-payloads.ts";
 import type {
   DcbAppendCondition,
   DcbAppendResult,
@@ -112,6 +113,7 @@ export async function readDcb(
   query: DcbQuery,
   after: number,
   limit: number,
+  payloads?: LargePayloads,
 ): Promise<DcbReadResult> {
   const tags = keyTags(query);
   const reads = new Map<string, TagRead>();
@@ -128,7 +130,9 @@ export async function readDcb(
   const position = hasMore ? cut : await seal(table, query, after, reads);
   // A seal that lost a race read tags again: what matches is taken from the reads as they are now.
   const events = await resolve(table, hasMore ? entries : matching(query, [...reads.values()], position));
-  return { events, hasMore, appendCondition: { failIfEventsMatch: query, after: position } };
+  // Payloads in S3 are read in while the answer stays within 6 MB, and linked by URL beyond.
+  const resolved = await resolvePayloads(payloads, events);
+  return { events: resolved, hasMore, appendCondition: { failIfEventsMatch: query, after: position } };
 }
 
 /**

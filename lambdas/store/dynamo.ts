@@ -36,6 +36,7 @@ export type StoreOperation =
   | "feed"
   | "feedRead"
   | "dcb"
+  | "snapshot"
   | "streamTypes"
   | "undelivered"
   | "operation";

@@ -19,6 +19,7 @@ import {
   typePartition,
 } from "./feed-items.ts";
 import { recordedEvent } from "./items.ts";
+import { fitPage, type LargePayloads } from "./large-payloads.ts";
 import type { RecordedEvent } from "./model.ts";
 import { tableDefinition } from "./table.ts";
 
@@ -57,7 +58,11 @@ export interface FeedHead {
 /** The most items asked for per query: a batch holds up to thousands of events, so a few items fill a page. */
 const batchesPerQuery = 8;
 
-export async function readFeed(table: StoreTable, options: ReadFeedOptions): Promise<FeedPage> {
+export async function readFeed(
+  table: StoreTable,
+  options: ReadFeedOptions,
+  payloads?: LargePayloads,
+): Promise<FeedPage> {
   const byType = Boolean(options.streamTypes?.length);
   // By type, a page that reaches the end moves on to the head: the head read first, so that every batch it counts
   // as settled was written before the queries below look (read after them, a batch settled meanwhile would be
@@ -94,8 +99,12 @@ export async function readFeed(table: StoreTable, options: ReadFeedOptions): Pro
     hasMore = (await Promise.all(readers.map((reader) => reader.peek(1)))).some((entry) => entry !== undefined);
     if (!hasMore) scannedTo = Math.max(scannedTo, ...readers.map((reader) => reader.lastPositionRead));
   }
-  const page = options.includePayload ? await withPayloads(table, events) : events;
-  return { events: page, lastPosition: scannedTo, hasMore };
+  if (!options.includePayload) return { events, lastPosition: scannedTo, hasMore };
+  // With payloads, a page ends early rather than pass the function URL's 6 MB: at its last event that fits.
+  const fitted = await fitPage(payloads, await withPayloads(table, events));
+  const last = fitted.events.at(-1);
+  if (!fitted.cut || !last) return { events: fitted.events, lastPosition: scannedTo, hasMore };
+  return { events: fitted.events, lastPosition: last.position, hasMore: true };
 }
 
 export async function feedHead(table: StoreTable): Promise<FeedHead> {
@@ -170,7 +179,10 @@ class PartitionReader {
 }
 
 /** The events' payloads and metadata, read from their items (strongly consistent). */
-async function withPayloads(table: StoreTable, entries: FeedEntry[]): Promise<FeedEvent[]> {
+async function withPayloads(
+  table: StoreTable,
+  entries: FeedEntry[],
+): Promise<(FeedEntry & Pick<RecordedEvent, "payload" | "metadata">)[]> {
   const pk = tableDefinition.partitionKey.name;
   const sk = tableDefinition.sortKey.name;
   const keys = entries.map((entry) => ({ [pk]: entry.streamId, [sk]: entry.revision }));
@@ -181,8 +193,8 @@ async function withPayloads(table: StoreTable, entries: FeedEntry[]): Promise<Fe
   }
   return entries.map((entry) => {
     const event = found.get(`${entry.streamId}/${entry.revision}`);
-    return event
-      ? { ...entry, payload: event.payload, ...(event.metadata ? { metadata: event.metadata } : {}) }
-      : entry;
+    if (!event)
+      throw new Error(`the event ${entry.streamId}/${entry.revision} of feed position ${entry.position} is missing`);
+    return { ...entry, payload: event.payload, ...(event.metadata ? { metadata: event.metadata } : {}) };
   });
 }

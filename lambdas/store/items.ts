@@ -22,7 +22,7 @@ import type {
 import type { PutCommandInput, QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { NewEvent, RecordedEvent } from "./model.ts";
-import { RawJson } from "./raw-json.ts";
+import { RawJson, StoredPayload, sha256 } from "./raw-json.ts";
 import { tableDefinition } from "./table.ts";
 
 const pk = tableDefinition.partitionKey.name;
@@ -40,7 +40,8 @@ export const maxTransactionItems = 100;
 
 export type Item = Record<string, unknown>;
 
-export type NewEventWithId = NewEvent & { eventId: string };
+/** An event ready to be written: its id given, an upload read in, a large payload staged in S3 (large-payloads.ts). */
+export type NewEventWithId = Omit<NewEvent, "payload"> & { eventId: string; payload: RawJson | StoredPayload };
 
 export function eventItem(
   streamType: string,
@@ -55,9 +56,13 @@ export function eventItem(
     streamType,
     eventType: event.eventType,
     eventId: event.eventId,
-    payload: event.payload.text,
     createdAt,
   };
+  if (event.payload instanceof StoredPayload) {
+    item.payloadKey = event.payload.key;
+    item.payloadSize = event.payload.size;
+    item.payloadSha256 = event.payload.sha256;
+  } else item.payload = event.payload.text;
   if (event.metadata) item.metadata = event.metadata.text;
   return item;
 }
@@ -73,7 +78,10 @@ export function recordedEvent(item: Item): RecordedEvent {
     streamType: String(item.streamType),
     revision: Number(item[sk]),
     eventType: String(item.eventType),
-    payload: new RawJson(String(item.payload)),
+    payload:
+      typeof item.payloadKey === "string"
+        ? new StoredPayload(item.payloadKey, Number(item.payloadSize), String(item.payloadSha256))
+        : new RawJson(String(item.payload)),
     eventId: String(item.eventId),
     metadata: typeof item.metadata === "string" ? new RawJson(item.metadata) : undefined,
     createdAt: String(item.createdAt),
@@ -81,15 +89,22 @@ export function recordedEvent(item: Item): RecordedEvent {
   };
 }
 
-/** Whether two event items hold the same event (the idempotency test of a retried append). */
+/**
+ * Whether two event items hold the same event (the idempotency test of a retried append). A payload stored in S3 is
+ * compared by its hash: the retry's item holds the text, or the object its own attempt staged.
+ */
 export function sameEvent(stored: Item, retried: Item): boolean {
   return (
     stored.eventId === retried.eventId &&
     stored.eventType === retried.eventType &&
-    stored.payload === retried.payload &&
+    payloadHash(stored) === payloadHash(retried) &&
     stored.metadata === retried.metadata &&
     stored.streamType === retried.streamType
   );
+}
+
+function payloadHash(item: Item): string {
+  return typeof item.payloadSha256 === "string" ? item.payloadSha256 : sha256(String(item.payload));
 }
 
 /** Size of an item as DynamoDB counts it: attribute names plus values (UTF-8 strings, numbers ≤ 21 bytes). */

@@ -1,9 +1,10 @@
 /** The domain model of the store: what callers give and get, free of DynamoDB and HTTP. */
-import type { RawJson } from "./raw-json.ts";
+import type { RawJson, StoredPayload, UploadedPayload } from "./raw-json.ts";
 
 export interface NewEvent {
   eventType: string;
-  payload: RawJson;
+  /** The JSON text, or an upload that holds it (`POST /uploads`), which the store reads before it appends. */
+  payload: RawJson | UploadedPayload;
   /** Given by the client for idempotent retries; generated when absent. */
   eventId?: string | undefined;
   /** A JSON object, as text. */
@@ -15,7 +16,8 @@ export interface RecordedEvent {
   streamType: string;
   revision: number;
   eventType: string;
-  payload: RawJson;
+  /** The JSON text; or, for a payload over the inline threshold, its object in S3 (which a read may resolve). */
+  payload: RawJson | StoredPayload;
   eventId: string;
   metadata?: RawJson | undefined;
   /** RFC 3339 UTC with milliseconds. */
@@ -106,6 +108,8 @@ export interface ReadEventsOptions {
   /** Backward: events with a revision up to and including this (absent = from the end). */
   fromRevision?: number;
   limit: number;
+  /** The answer sends payloads as JSON strings (escaped): a page then holds less, to stay within 6 MB. */
+  escapedPayloads?: boolean | undefined;
 }
 
 export interface StreamPage {

@@ -1,23 +1,3 @@
-/**
- * Appends to several streams at once (SPEC section 11): all or nothing, in one TransactWriteItems. Each stream
- * written has its own expectation (every form of a single append), each stream checked but not written has one too.
- *
- * An attempt reads what it builds on (each stream's head, or its idempotency window; the same reads as a single
- * append, see append.ts), decides every expectation at once (so a 409 names every stream that failed, not only the
- * first), and writes: a Put of each new event on `attribute_not_exists` and a ConditionCheck per checked stream
- * (its next revision does not exist, or for "stream-exists" its newest does). When the transaction is cancelled
- * because some stream moved meanwhile, the next attempt reads again and decides again: an exact expectation then
- * fails with the stream's new revision, "any" writes after the winner.
- *
- * A retried multi-append writes nothing: when every stream written already holds these events (same eventIds and
- * content where the expectation put them, or in the idempotency window) the original append went through, and its
- * answer is returned. Events of a multi-append are stream events like any others: the change feed, the listing, the
- * global feed and replays see them stream by stream.
- *
- * A caller may add items of its own to the transaction (the DCB's tags, dcb.ts): an `extension` builds them once
- * the streams' revisions of the attempt are known, and a cancellation on them starts the next attempt too.
- */
-import { randomUUID } from "node:crypto";
 import type { TransactWriteItem } from "@aws-sdk/client-dynamodb";
 import {
   type AppendContext,
@@ -37,14 +17,8 @@ import {
 } from "./errors.ts";
 import type { KnownHead } from "./heads.ts";
 import { matchWindow } from "./idempotency.ts";
-import {
-  eventCondition,
-  eventItem,
-  type Item,
-  maxTransactionItems,
-  type NewEventWithId,
-  putNewEvents,
-} from "./items.ts";
+import { eventCondition, type Item, maxTransactionItems, type NewEventWithId, putNewEvents } from "./items.ts";
+import { deleteUploads, eventsToWrite, itemForLimits, StagedPayloads, stagedItems } from "./large-payloads.ts";
 import { type AppendResult, type ExpectedRevision, isoTime, laterTime, type NewEvent } from "./model.ts";
 
 export interface StreamWrite {
@@ -102,13 +76,20 @@ export async function appendToStreams(
   checks: StreamCheck[],
   extension?: TransactionExtension,
 ): Promise<MultiAppendResult> {
-  const withIds = writes.map((write) => ({
-    ...write,
-    // Generated eventIds are new by construction: only client-given ones can make a retry, worth looking for.
-    mayBeRetry: !extension?.recognisesRetries && write.events.some((event) => event.eventId !== undefined),
-    events: write.events.map((event): NewEventWithId => ({ ...event, eventId: event.eventId ?? randomUUID() })),
-  }));
-  checkShape(withIds, checks, extension?.itemCount ?? 0);
+  checkShape(writes, checks, extension?.itemCount ?? 0);
+  const withIds = await Promise.all(
+    writes.map(async (write) => ({
+      ...write,
+      // Generated eventIds are new by construction: only client-given ones can make a retry, worth looking for.
+      mayBeRetry: !extension?.recognisesRetries && write.events.some((event) => event.eventId !== undefined),
+      events: await eventsToWrite(context.payloads, write.events),
+    })),
+  );
+  checkSizes(
+    withIds.flatMap((write) =>
+      write.events.map((event) => itemForLimits(context.payloads, write.streamType, write.streamId, event)),
+    ),
+  );
 
   for (let attempt = 1; ; attempt++) {
     const [writePlans, checkPlans] = await Promise.all([
@@ -132,13 +113,18 @@ export async function appendToStreams(
       return { ...write, firstRevision: plan.firstRevision, createdAt: laterTime(createdAt, plan.head?.updatedAt) };
     });
     const extra = extension ? await extension.prepare(planned) : { items: [], eventAttributes: [] };
-    const eventItems = planned.map((write, w) =>
-      write.events.map((event, e) => ({
-        ...eventItem(write.streamType, write.streamId, write.firstRevision + e, event, write.createdAt),
-        ...extra.eventAttributes[w]?.[e],
-      })),
-    );
-    checkSizes(eventItems.flat());
+    const staged = new StagedPayloads(context.payloads);
+    const eventItems = await Promise.all(
+      planned.map(async (write, w) =>
+        (await stagedItems(staged, { ...write, now: context.now() }, write.events)).map((item, e) => ({
+          ...item,
+          ...extra.eventAttributes[w]?.[e],
+        })),
+      ),
+    ).catch(async (error: unknown) => {
+      await staged.discard();
+      throw error;
+    });
     const conditions = checks.map((check, index) => {
       const plan = checkPlans[index] as Extract<StreamPlan, { kind: "write" }>;
       const current = plan.head?.revision ?? 0;
@@ -153,7 +139,16 @@ export async function appendToStreams(
       ...conditions,
       ...extra.items,
     ];
-    if (await writeTransaction(context, items)) {
+    const written = await writeTransaction(context, items).catch(async (error: unknown) => {
+      await staged.discard();
+      throw error;
+    });
+    if (!written) await staged.discard();
+    else {
+      await deleteUploads(
+        context.payloads,
+        writes.flatMap((write) => write.events),
+      );
       const appends = planned.map(appendedTo);
       for (const { stream } of appends) context.heads.remember(stream.streamId, stream);
       return { appends, retried: false };
@@ -180,7 +175,7 @@ function appendedTo(write: PlannedWrite): AppendResult {
 /** What one stream written builds on, decided as a single append decides it (append.ts). */
 async function planWrite(
   context: AppendContext,
-  write: StreamWrite & { events: NewEventWithId[]; mayBeRetry: boolean },
+  write: Omit<StreamWrite, "events"> & { events: NewEventWithId[]; mayBeRetry: boolean },
   attempt: number,
 ): Promise<StreamPlan> {
   const { streamType, streamId, expected, events, mayBeRetry } = write;

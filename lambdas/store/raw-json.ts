@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * A JSON value kept as the text the client sent. Payloads and metadata are stored and returned as this text,
  * so a string stays a string, object keys keep their order and big numbers keep their digits.
@@ -28,3 +30,26 @@ export function stringifyJson(value: unknown): string {
 
 const rawMarker = `\u0000raw-json-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}\u0000`;
 const serializedMarker = JSON.stringify(rawMarker);
+
+/**
+ * A payload kept in S3 because it is larger than the inline threshold (large-payloads.ts): its object, size and
+ * SHA-256 (hex), and once a read gave it one, a short-lived URL that reads it.
+ */
+export class StoredPayload {
+  constructor(
+    readonly key: string,
+    readonly size: number,
+    readonly sha256: string,
+    readonly url?: string,
+  ) {}
+}
+
+/** A payload a client uploaded beforehand (`POST /uploads`), named in an append by its upload id. */
+export class UploadedPayload {
+  constructor(readonly uploadId: string) {}
+}
+
+/** The SHA-256 (hex) a stored payload is kept and checked with. */
+export function sha256(body: Buffer | string): string {
+  return createHash("sha256").update(body).digest("hex");
+}

@@ -6,11 +6,13 @@ import type { StoreTable } from "./dynamo.ts";
 import { StreamNotFoundError } from "./errors.ts";
 import type { StreamHeads } from "./heads.ts";
 import { maxRevision, queryEvents, recordedEvent } from "./items.ts";
+import { fitPage, type LargePayloads } from "./large-payloads.ts";
 import type { EventPage, ReadEventsOptions, Stream } from "./model.ts";
 
 export interface ReadContext {
   table: StoreTable;
   heads: StreamHeads;
+  payloads?: LargePayloads | undefined;
 }
 
 /** Events of a stream in revision order (forward) or newest first (backward). */
@@ -40,8 +42,11 @@ export async function readEvents(
     return { events: [], hasMore: false, lastEvaluatedRevision: forward ? range.from - 1 : 0 };
   }
   if (items[0]?.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
-  const page = items.slice(0, options.limit).map(recordedEvent);
-  const hasMore = items.length > options.limit || lastEvaluatedKey !== undefined;
+  // A page ends early rather than pass the function URL's 6 MB (payloads sent as strings are escaped: counted twice).
+  const weight = options.escapedPayloads ? 2 : 1;
+  const fitted = await fitPage(context.payloads, items.slice(0, options.limit).map(recordedEvent), undefined, weight);
+  const page = fitted.events;
+  const hasMore = fitted.cut || items.length > options.limit || lastEvaluatedKey !== undefined;
   // Reading to the end is how a writer loads a stream before appending to it: remember where it ends.
   const sawNewest = forward ? !hasMore : options.fromRevision === undefined;
   const newest = forward ? page.at(-1) : page[0];

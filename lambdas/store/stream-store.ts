@@ -18,6 +18,7 @@ import { FeedIndex } from "./feed-index.ts";
 import { StreamHeads } from "./heads.ts";
 import { defaultIdempotencyWindow } from "./idempotency.ts";
 import { queryLiveness } from "./items.ts";
+import { createUpload, defaultPayloadThresholdBytes, type Upload } from "./large-payloads.ts";
 import { claimSummary, keepSummary, listStreams, type SummaryClaim } from "./listing.ts";
 import type { FeedClaim } from "./listing-items.ts";
 import type {
@@ -42,7 +43,10 @@ import type {
 } from "./model.ts";
 import { appendToStreams, type MultiAppendResult, type StreamCheck, type StreamWrite } from "./multi-append.ts";
 import { createOperation, getOperation, listOperations, saveOperation } from "./operations.ts";
+import type { PayloadObjects } from "./payload-objects.ts";
+import { type PayloadSweep, sweepPayloads } from "./payload-sweep.ts";
 import { readEvents, streamDetails } from "./read.ts";
+import { latestSnapshot, type NewSnapshot, type PutSnapshotResult, putSnapshot, type Snapshot } from "./snapshots.ts";
 import { countNewStreams, listStreamTypes } from "./stream-types.ts";
 import { checkListingShards, tableDefinition } from "./table.ts";
 import { clearUndelivered, listUndelivered, recordUndelivered, undeliveredOfStream } from "./undelivered.ts";
@@ -69,6 +73,11 @@ export interface StreamStoreOptions {
    * @default 4
    */
   listingShards?: number;
+  /**
+   * The bucket of payloads over `thresholdBytes` (default 350 KB) and of large snapshots (SPEC section 12). Absent,
+   * an event over DynamoDB's 400 KB is refused (413) and uploads are not offered.
+   */
+  payloads?: { objects: PayloadObjects; thresholdBytes?: number | undefined } | undefined;
 }
 
 export class StreamStore {
@@ -91,6 +100,10 @@ export class StreamStore {
       now: options.now ?? Date.now,
       onContention: options.onContention,
       idempotencyWindow: options.idempotencyWindow ?? defaultIdempotencyWindow,
+      payloads: options.payloads && {
+        objects: options.payloads.objects,
+        thresholdBytes: options.payloads.thresholdBytes ?? defaultPayloadThresholdBytes,
+      },
     };
   }
 
@@ -112,12 +125,17 @@ export class StreamStore {
 
   /** The DCB events matching a query after a position, and the condition to append on (dcb.ts). */
   readDcb(query: DcbQuery, after: number, limit: number): Promise<DcbReadResult> {
-    return readDcb(this.table, query, after, limit);
+    return readDcb(this.table, query, after, limit, this.context.payloads);
   }
 
   /** Appends DCB events with their tags if no event matching the condition came after its position (dcb.ts). */
   appendDcb(events: DcbEvent[], condition?: DcbAppendCondition): Promise<DcbAppendResult> {
     return appendDcb(this.context, events, condition);
+  }
+
+  /** A pre-signed PUT for a payload larger than a request carries, and the id an append names it by. */
+  createUpload(): Promise<Upload> {
+    return createUpload(this.context.payloads, this.context.now());
   }
 
   /** Events of a stream in revision order (forward) or newest first (backward); strongly consistent. */
@@ -207,7 +225,7 @@ export class StreamStore {
 
   /** A page of the global feed after a position; strongly consistent (feed.ts). */
   readFeed(options: ReadFeedOptions): Promise<FeedPage> {
-    return readFeed(this.table, options);
+    return readFeed(this.table, options, this.context.payloads);
   }
 
   /** The newest position of the feed and how long indexing took for it. */
@@ -223,5 +241,27 @@ export class StreamStore {
   /** Stream types in name order, with their number of streams; lags stream creation by the change feed. */
   listStreamTypes(options: { limit: number; pageKey?: string | undefined }): Promise<StreamTypePage> {
     return listStreamTypes(this.table, options);
+  }
+
+  /**
+   * Deletes the payload objects no event names once their hour is past the grace, and uploads never appended
+   * (payload-sweep.ts); the operations worker's hourly run. Nothing to do without a bucket.
+   */
+  sweepPayloads(now = Date.now()): Promise<PayloadSweep> {
+    const objects = this.context.payloads?.objects;
+    return objects ? sweepPayloads(this.table, objects, now) : Promise.resolve({ checked: 0, deleted: 0 });
+  }
+
+  /**
+   * Stores a snapshot of the stream's state at an existing revision, unless a newer one of its schema is stored
+   * (snapshots.ts); a state over the payload threshold goes to the bucket.
+   */
+  putSnapshot(streamType: string, streamId: string, snapshot: NewSnapshot): Promise<PutSnapshotResult> {
+    return putSnapshot(this.context, streamType, streamId, snapshot);
+  }
+
+  /** The latest snapshot of the stream for `schema`, with its state (strongly consistent); undefined for none. */
+  latestSnapshot(streamType: string, streamId: string, schema: string): Promise<Snapshot | undefined> {
+    return latestSnapshot(this.context, streamType, streamId, schema);
   }
 }

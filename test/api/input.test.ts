@@ -90,8 +90,10 @@ describe("bad input is answered 4xx with problem+json and writes nothing", () =>
     assert.deepEqual(append.json.errors, {
       expectedRevision: ['must be a revision (0 or more), "any", "no-stream" or "stream-exists", got -1'],
       "events[0].eventType": ["is required: a non-empty string"],
-      "events[0].payload": ["is required: any JSON value"],
-      "events[1]": ["must be an object {eventType, payload, eventId?, metadata?}"],
+      "events[0].payload": [
+        "is required: any JSON value (or upload: the id of an uploaded payload too large for a request)",
+      ],
+      "events[1]": ["must be an object {eventType, payload (or upload), eventId?, metadata?}"],
     });
   });
 

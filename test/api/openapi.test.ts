@@ -105,8 +105,11 @@ describe("GET /openapi.json", () => {
       "get /feed": "readFeed",
       "get /feed/head": "getFeedHead",
       "post /appends": "appendMany",
+      "post /uploads": "createUpload",
       "post /dcb/read": "readDcb",
       "post /dcb/append": "appendDcb",
+      "put /streams/{streamType}/{streamId}/snapshots": "putSnapshot",
+      "get /streams/{streamType}/{streamId}/snapshots/latest": "getLatestSnapshot",
     });
   });
 

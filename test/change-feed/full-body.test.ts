@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { createChangeFeed } from "#change-feed/change-feed.ts";
 import { createSnsPublisher, notificationBody, notificationMessage } from "#change-feed/notifications.ts";
 import type { RecordedEvent } from "#store/model.ts";
-import { RawJson } from "#store/raw-json.ts";
+import { RawJson, StoredPayload } from "#store/raw-json.ts";
 import { uniqueStreamType } from "#test/support/store.ts";
 import { appendEvents, notificationSuite } from "./publishing.ts";
 
@@ -81,5 +81,19 @@ describe("notificationMessage", () => {
     const quotes = (length: number) => ({ ...event, payload: new RawJson(JSON.stringify({ q: '"'.repeat(length) })) });
     assert.equal(notificationMessage(quotes(50_000), { body: "full" }).attributes.PayloadIncluded, "true");
     assert.equal(notificationMessage(quotes(100_000), { body: "full" }).attributes.PayloadIncluded, "false");
+  });
+
+  it("a payload kept in S3 is never in a message: the full body carries its reference instead", () => {
+    const stored = { ...event, payload: new StoredPayload("payloads/2026-06-01T08/x/3/y", 2_000_000, "ab".repeat(32)) };
+    const message = notificationMessage(stored, { body: "full" });
+    assert.equal(message.attributes.PayloadIncluded, "false");
+    const body = JSON.parse(message.body);
+    assert.deepEqual(body.PayloadRef, {
+      Key: "payloads/2026-06-01T08/x/3/y",
+      Size: 2_000_000,
+      Sha256: "ab".repeat(32),
+    });
+    assert.equal(body.Payload, undefined);
+    assert.equal(notificationMessage(stored, { body: "go" }).body, notificationBody(stored));
   });
 });

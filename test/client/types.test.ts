@@ -11,6 +11,7 @@ import type * as feedSchema from "#api/feed-schema.ts";
 import type * as operationSchema from "#api/operation-schema.ts";
 import { problemTypes as serverProblemTypes } from "#api/problem.ts";
 import type * as schema from "#api/schema.ts";
+import type * as snapshotsSchema from "#api/snapshots-schema.ts";
 import type * as streamsSchema from "#api/streams-schema.ts";
 import type * as client from "../../client/index.ts";
 import { problemTypes } from "../../client/index.ts";
@@ -91,6 +92,15 @@ agree<
     Takes<client.RedriveRequest, Extract<ReplaysBody, { undelivered: true }>>,
     Same<client.OperationState, Served<typeof operationSchema.ListOperationsQuery>["state"] & string>,
     Same<client.OperationKind, Served<typeof operationSchema.ListOperationsQuery>["kind"] & string>,
+  ]
+>();
+
+// Snapshots (SPEC section 12).
+agree<
+  [
+    Answers<client.SnapshotInfo, Served<typeof snapshotsSchema.SnapshotInfoAnswer>["snapshot"]>,
+    Answers<client.Snapshot, Served<typeof snapshotsSchema.SnapshotAnswer>["snapshot"]>,
+    Takes<client.NewSnapshot, Static<typeof snapshotsSchema.PutSnapshotBody>>,
   ]
 >();
 

@@ -146,7 +146,16 @@ describe("functions", () => {
   it("get the table, topic, operations queue, replay targets and notification body each needs, and nothing more", () => {
     const resources = template.toJSON().Resources;
     const queueUrl = { Ref: resourceId(template, "AWS::SQS::Queue", "StoreOperationsQueue") };
-    const { tableName, topicArn, operationsQueueUrl, allowedReplayTargets, notificationBody } = environmentVariables;
+    const bucket = { Ref: resourceId(template, "AWS::S3::Bucket", "StorePayloads") };
+    const {
+      tableName,
+      topicArn,
+      operationsQueueUrl,
+      allowedReplayTargets,
+      notificationBody,
+      payloadBucket,
+      payloadThresholdBytes,
+    } = environmentVariables;
     const variables = (id: string) => {
       const { NODE_OPTIONS, ...own } = resources[id].Properties.Environment.Variables;
       assert.equal(NODE_OPTIONS, "--enable-source-maps");
@@ -156,6 +165,8 @@ describe("functions", () => {
       [tableName]: { Ref: tableId },
       [operationsQueueUrl]: queueUrl,
       [allowedReplayTargets]: "[]",
+      [payloadBucket]: bucket,
+      [payloadThresholdBytes]: "358400",
     });
     assert.deepEqual(variables(changeFeedId), {
       [tableName]: { Ref: tableId },
@@ -168,6 +179,7 @@ describe("functions", () => {
       [operationsQueueUrl]: queueUrl,
       [allowedReplayTargets]: "[]",
       [notificationBody]: "go",
+      [payloadBucket]: bucket,
     });
   });
 });
@@ -178,7 +190,13 @@ describe("function URL", () => {
       AuthType: "AWS_IAM",
       TargetFunctionArn: { "Fn::GetAtt": [apiId, "Arn"] },
     });
-    template.resourceCountIs("AWS::Lambda::Permission", 0);
+    // The one permission: EventBridge may invoke the worker (the payload sweep's schedule), nobody the API.
+    const permissions = Object.values(template.findResources("AWS::Lambda::Permission"));
+    assert.deepEqual(
+      permissions.map((permission) => permission.Properties.Principal),
+      ["events.amazonaws.com"],
+    );
+    assert.notDeepEqual(permissions[0]?.Properties.FunctionName, { "Fn::GetAtt": [apiId, "Arn"] });
   });
 
   it("is public (auth NONE) only when authType says so, and then anybody may invoke it through the URL", () => {

@@ -19,6 +19,9 @@ const tableId = resourceId(template, "AWS::DynamoDB::GlobalTable", "StoreTable")
 const topicId = resourceId(template, "AWS::SNS::Topic", "StoreTopic");
 const dlqId = resourceId(template, "AWS::SQS::Queue", "StoreChangeFeedDeadLetters");
 const queueId = resourceId(template, "AWS::SQS::Queue", "StoreOperationsQueue");
+const bucketId = resourceId(template, "AWS::S3::Bucket", "StorePayloads");
+const bucketArn = { "Fn::GetAtt": [bucketId, "Arn"] };
+const objectsArn = { "Fn::Join": ["", [bucketArn, "/*"]] };
 const tableArn = { "Fn::GetAtt": [tableId, "Arn"] };
 const streamArn = { "Fn::GetAtt": [tableId, "StreamArn"] };
 const queueArn = { "Fn::GetAtt": [queueId, "Arn"] };
@@ -62,12 +65,12 @@ function grants(statements: Statement[]): Array<{ action: string; resource: stri
 const isEventSourceGrant = ({ action, resource }: { action: string; resource: string }) =>
   eventSourceGrants.some((grant) => JSON.stringify(grant.resource) === resource && grant.actions.includes(action));
 
-/** The DynamoDB, SNS and SQS actions the role allows for its function's code (not for its event source mapping). */
+/** The DynamoDB, SNS, SQS and S3 actions the role allows for its function's code (not for its event source mapping). */
 function codeActions(rolePrefix: string): string[] {
   const actions = grants(roleStatements(template, rolePrefix))
     .filter((grant) => !isEventSourceGrant(grant))
     .map(({ action }) => action)
-    .filter((action) => /^(dynamodb|sns|sqs):/.test(action));
+    .filter((action) => /^(dynamodb|sns|sqs|s3):/.test(action));
   return [...new Set(actions)].sort();
 }
 
@@ -86,6 +89,21 @@ describe("least privilege: each role allows exactly the AWS actions its function
     assert.ok(changeFeed.actions.includes("dynamodb:UpdateItem"), `${changeFeed.actions}`);
     assert.ok(changeFeed.actions.includes("sns:Publish"), `${changeFeed.actions}`);
     assert.ok(!changeFeed.commands.some(({ command }) => command === "TransactWriteCommand"));
+    assert.ok(!changeFeed.actions.some((action) => action.startsWith("s3:")), `${changeFeed.actions}`);
+  });
+
+  it("reads S3 commands built from the SDK imported at run time (`new sdk.PutObjectCommand`)", () => {
+    // payload-objects.ts loads the S3 client on first use; the API reaches every method of the payload objects.
+    const s3Commands = new Set(
+      callsOf("lambdas/api/lambda.ts")
+        .commands.filter(({ pkg }) => pkg.includes("client-s3"))
+        .map(({ command }) => command),
+    );
+    for (const command of ["PutObject", "GetObject", "HeadObject", "CopyObject", "DeleteObjects", "ListObjectsV2"]) {
+      assert.ok(s3Commands.has(`${command}Command`), `${command}Command in ${[...s3Commands]}`);
+    }
+    // DeleteObjects' `Delete: {…}` is no DynamoDB transaction item: the API deletes no item.
+    assert.ok(!callsOf("lambdas/api/lambda.ts").actions.includes("dynamodb:DeleteItem"));
   });
 
   for (const fn of functions) {
@@ -148,6 +166,15 @@ describe("permissions", () => {
     assert.ok(!api.flatMap(actionsOf).some((action) => action.startsWith("sns:")));
   });
 
+  it("lets the API and the worker put, get and delete payload objects and list the bucket, and nothing else of S3", () => {
+    for (const statements of [api, worker]) {
+      assert.deepEqual(allowed(statements, objectsArn), ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]);
+      assert.deepEqual(allowed(statements, bucketArn), ["s3:ListBucket"]);
+      assert.deepEqual(resourcesOf(statements, "s3:"), new Set([objectsArn, bucketArn].map((r) => JSON.stringify(r))));
+    }
+    assert.ok(!changeFeed.flatMap(actionsOf).some((action) => action.startsWith("s3:")));
+  });
+
   it("lets the change feed read the stream, keep summaries, the global feed and undelivered records, publish, and dead-letter", () => {
     assert.deepEqual(allowed(changeFeed, tableArn), [
       "dynamodb:GetItem",
@@ -175,7 +202,12 @@ describe("permissions", () => {
   });
 
   it("lets the worker read and keep records, query both indexes, publish to the topic, and use its queue", () => {
-    assert.deepEqual(allowed(worker, tableArn), ["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"]);
+    assert.deepEqual(allowed(worker, tableArn), [
+      "dynamodb:BatchGetItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+    ]);
     assert.deepEqual(allowed(worker, indexArn(listingIndex.name)), ["dynamodb:Query"]);
     assert.deepEqual(allowed(worker, indexArn(recordsIndex.name)), ["dynamodb:Query"]);
     assert.deepEqual(allowed(worker, { Ref: topicId }), ["sns:Publish"]);

@@ -73,6 +73,9 @@ const variants: Variant[] = [
   },
 ];
 
+/** The acknowledged finding of the grants on every object of the payload bucket (lib/payload-bucket.ts). */
+const payloadObjectsWildcard = "AwsSolutions-IAM5[Resource::<EventStorePayloads90A813FC.Arn>/*]";
+
 function build(variant: Variant) {
   const app = testApp();
   // The props factory needs a scope before the stack exists: a scratch stack holds what the props refer to.
@@ -134,12 +137,15 @@ describe("cdk-nag AwsSolutions", () => {
     ]);
   });
 
-  it("acknowledges only the dead-letter queues' SQS3 by default, with a reason", () => {
+  it("acknowledges only the dead-letter queues' SQS3, the payload bucket's S1 and its objects' wildcard by default, with a reason", () => {
     const app = build(variants[0] as Variant);
     const found = acknowledgments(app.node.findChild("EventStore-test"));
     assert.deepEqual(found.map(({ path, id }) => `${path} ${id}`).sort(), [
+      `EventStore-test/EventStore/Api/Role Annotation::${payloadObjectsWildcard}`,
       "EventStore-test/EventStore/ChangeFeedDeadLetters Annotation::AwsSolutions-SQS3",
       "EventStore-test/EventStore/Operations/DeadLetters Annotation::AwsSolutions-SQS3",
+      `EventStore-test/EventStore/Operations/Worker/Role Annotation::${payloadObjectsWildcard}`,
+      "EventStore-test/EventStore/Payloads Annotation::AwsSolutions-S1",
     ]);
     for (const { reason } of found) assert.ok(reason.length >= 40, `a reason that explains: ${reason}`);
   });
@@ -148,8 +154,10 @@ describe("cdk-nag AwsSolutions", () => {
     const app = build(variants.at(-1) as Variant);
     const found = acknowledgments(app.node.findChild("EventStore-test")).filter(({ id }) => id.includes("IAM5"));
     assert.deepEqual([...new Set(found.map(({ path, id }) => `${path} ${id}`))].sort(), [
+      `EventStore-test/EventStore/Api/Role Annotation::${payloadObjectsWildcard}`,
       "EventStore-test/EventStore/ChangeFeed/Role Annotation::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
       "EventStore-test/EventStore/Operations/Worker/Role Annotation::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+      `EventStore-test/EventStore/Operations/Worker/Role Annotation::${payloadObjectsWildcard}`,
       "EventStore-test/EventStore/Operations/Worker/Role Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:projections-*]",
       "EventStore-test/EventStore/Operations/Worker/Role Annotation::AwsSolutions-IAM5[Resource::arn:aws:sqs:eu-west-1:123456789012:read-model-*]",
     ]);

@@ -1,5 +1,5 @@
 /**
- * Which AWS actions (DynamoDB, SNS, SQS) a function's code can call, read from the code itself with the TypeScript
+ * Which AWS actions (DynamoDB, SNS, SQS, S3) a function's code can call, read from the code itself with the TypeScript
  * compiler.
  *
  * Bundles are too coarse for this: both functions bundle the whole `StreamStore` facade, so the API's bundle holds
@@ -7,8 +7,11 @@
  * (`lambda.ts`) to what it reaches: the functions, methods and variables it calls or refers to, through imports
  * and method calls resolved by the type checker (`store.append(…)` → `StreamStore.append` → `appendEvents` → …).
  * A class that is constructed contributes its constructor and field initializers, not its other methods. In what
- * is reached, every `new XCommand(…)` of `@aws-sdk/lib-dynamodb`, `@aws-sdk/client-dynamodb`, `@aws-sdk/client-sns` or
- * `@aws-sdk/client-sqs` is mapped to the IAM actions that authorize it. It errs towards finding too much (a function
+ * is reached, every `new XCommand(…)` of `@aws-sdk/lib-dynamodb`, `@aws-sdk/client-dynamodb`, `@aws-sdk/client-sns`,
+ * `@aws-sdk/client-sqs` or `@aws-sdk/client-s3` is mapped to the IAM actions that authorize it, also when the class is
+ * read from a module imported at run time (`new sdk.PutObjectCommand(…)` after `sdk = await import(…)`). A function
+ * that is reached contributes all of its body: every method of an object it returns counts as called (so every
+ * function that builds `s3PayloadObjects` needs what all of its methods send). It errs towards finding too much (a function
  * passed along counts as called), which a test comparing with the role then reports.
  */
 import { dirname, join } from "node:path";
@@ -42,6 +45,16 @@ const actionsByPackage: Record<string, Record<string, string[]>> = {
   "/@aws-sdk/client-dynamodb/": dynamoDbActions,
   "/@aws-sdk/client-sns/": { Publish: ["sns:Publish"], PublishBatch: ["sns:Publish"] },
   "/@aws-sdk/client-sqs/": { SendMessage: ["sqs:SendMessage"], SendMessageBatch: ["sqs:SendMessage"] },
+  // A pre-signed URL acts with the signer's permissions: signing a command needs what sending it would.
+  "/@aws-sdk/client-s3/": {
+    PutObject: ["s3:PutObject"],
+    GetObject: ["s3:GetObject"],
+    HeadObject: ["s3:GetObject"],
+    CopyObject: ["s3:GetObject", "s3:PutObject"],
+    DeleteObject: ["s3:DeleteObject"],
+    DeleteObjects: ["s3:DeleteObject"],
+    ListObjectsV2: ["s3:ListBucket"],
+  },
 };
 /** TransactWriteItems is authorized per item, by the action of the item's kind. */
 const transactWriteCommands = new Set(["TransactWrite", "TransactWriteItems"]);
@@ -114,15 +127,23 @@ function reachableCalls(entry: ts.SourceFile, checker: ts.TypeChecker): SdkCalls
     }
   };
   const sdkCommand = (expression: ts.Expression): { name: string; pkg: string } | undefined => {
+    // An imported class (an alias), or a member of a module namespace (`sdk.PutObjectCommand`).
     const symbol = checker.getSymbolAtLocation(expression);
-    if (!symbol || !(symbol.flags & ts.SymbolFlags.Alias)) return undefined;
-    const target = checker.getAliasedSymbol(symbol);
+    if (!symbol) return undefined;
+    const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
     const files = (target.declarations ?? []).map((declaration) => declaration.getSourceFile().fileName);
     const pkg = Object.keys(actionsByPackage).find((name) => files.some((file) => file.includes(name)));
     const match = /^(\w+)Command$/.exec(target.name);
     return pkg && match?.[1] ? { name: match[1], pkg } : undefined;
   };
 
+  // Inside an S3 command's input, `Delete: {…}` is DeleteObjects' list, not an item of a DynamoDB transaction.
+  const insideS3Input = (node: ts.Node): boolean => {
+    for (let parent = node.parent; parent; parent = parent.parent) {
+      if (ts.isNewExpression(parent) && sdkCommand(parent.expression)?.pkg === "/@aws-sdk/client-s3/") return true;
+    }
+    return false;
+  };
   const visit = (node: ts.Node): void => {
     if (ts.isNewExpression(node)) {
       const command = sdkCommand(node.expression);
@@ -142,7 +163,12 @@ function reachableCalls(entry: ts.SourceFile, checker: ts.TypeChecker): SdkCalls
       }
     } else if (ts.isIdentifier(node) || ts.isPrivateIdentifier(node)) {
       for (const declaration of declarationsOf(checker.getSymbolAtLocation(node))) enqueue(declaration, false);
-    } else if (ts.isPropertyAssignment(node) && ts.isIdentifier(node.name) && node.name.text in actionsByTransactItem) {
+    } else if (
+      ts.isPropertyAssignment(node) &&
+      ts.isIdentifier(node.name) &&
+      node.name.text in actionsByTransactItem &&
+      !insideS3Input(node)
+    ) {
       transactItemKinds.add(node.name.text);
     }
     ts.forEachChild(node, visit);

@@ -9,6 +9,8 @@ export interface RunningLocalMode {
   snsEndpoint: string;
   /** Undefined with --dynamodb-endpoint. */
   dynamoDb?: { endpoint: string; pid: number };
+  /** The local S3 (s3rver) holding the payload bucket. */
+  s3Endpoint: string;
   /** Everything printed so far, stdout and stderr. */
   output(): string;
   /** Its exit code, once it has exited by itself. */
@@ -17,9 +19,12 @@ export interface RunningLocalMode {
   stop(): Promise<number | null>;
 }
 
-/** Runs `local/start.ts` with these arguments (as `npm start -- …` would) and waits for its banner. */
-export async function startLocalMode(args: string[]): Promise<RunningLocalMode> {
-  const { child, output, exited } = runStart(args);
+/**
+ * Runs `local/start.ts` with these arguments (as `npm start -- …` would), and `env` added to this process's
+ * environment, and waits for its banner.
+ */
+export async function startLocalMode(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningLocalMode> {
+  const { child, output, exited } = runStart(args, env);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${output()}`)), 60_000);
     exited.then(({ code }) => reject(new Error(`npm start exited with ${code}:\n${output()}`)));
@@ -32,6 +37,7 @@ export async function startLocalMode(args: string[]): Promise<RunningLocalMode> 
         child,
         apiUrl: match(/API\s+(http:\/\/\S+)/, text),
         snsEndpoint: match(/Notifications\s+(http:\/\/\S+)/, text),
+        s3Endpoint: match(/S3\s+(http:\/\/\S+)/, text),
         ...(dynamoDb ? { dynamoDb: { endpoint: dynamoDb[1] as string, pid: Number(dynamoDb[2]) } } : {}),
         output,
         exited: exited.then(({ code }) => code),
@@ -53,9 +59,10 @@ export async function runLocalModeToEnd(
   return { code, stdout: stdout(), stderr: stderr() };
 }
 
-function runStart(args: string[]) {
+function runStart(args: string[], env: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, ["--import", "tsx", "local/start.ts", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
   });
   let out = "";
   let err = "";

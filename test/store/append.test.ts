@@ -11,7 +11,7 @@ import type { NewEvent } from "#store/model.ts";
 import { RawJson } from "#store/raw-json.ts";
 import { StreamStore } from "#store/stream-store.ts";
 import { testDynamoDb } from "#test/support/dynamodb.ts";
-import { type CapacityLog, storedRevisions, testStreamStore } from "#test/support/store.ts";
+import { type CapacityLog, payloadTextOf, storedRevisions, testStreamStore } from "#test/support/store.ts";
 
 function event(eventType = "Happened", payload = '{"n":1}', eventId?: string): NewEvent {
   return { eventType, payload: new RawJson(payload), eventId };
@@ -179,7 +179,7 @@ describe("append", () => {
     );
     const page = await store.readEvents("order", id, { direction: "forward", afterRevision: 0, limit: 10 });
     assert.deepEqual(
-      page.events.map((recorded) => recorded.payload.text),
+      page.events.map((recorded) => payloadTextOf(recorded.payload)),
       payloads,
     );
   });

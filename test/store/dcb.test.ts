@@ -9,7 +9,7 @@ import { AppendConditionFailedError } from "#store/errors.ts";
 import type { DcbEvent, DcbQuery, SequencedEvent } from "#store/model.ts";
 import { RawJson } from "#store/raw-json.ts";
 import type { StreamStore } from "#store/stream-store.ts";
-import { type CapacityLog, testStreamStore } from "#test/support/store.ts";
+import { type CapacityLog, payloadTextOf, testStreamStore } from "#test/support/store.ts";
 
 const dcbEvent = (eventType: string, tags: string[], data: unknown = {}): DcbEvent => ({
   eventType,
@@ -57,7 +57,7 @@ describe("dynamic consistency boundary", () => {
           { capacity: 0, subscribed: 0 },
           (state, event) =>
             event.eventType === "CourseDefined"
-              ? { ...state, capacity: (JSON.parse(event.payload.text) as { capacity: number }).capacity }
+              ? { ...state, capacity: (JSON.parse(payloadTextOf(event.payload)) as { capacity: number }).capacity }
               : { ...state, subscribed: state.subscribed + 1 },
           (state) =>
             state.subscribed < state.capacity
@@ -187,13 +187,13 @@ describe("dynamic consistency boundary", () => {
     const first = await store.readDcb({ items: [{ tags: [tag] }] }, 0, 2);
     assert.equal(first.hasMore, true);
     assert.deepEqual(
-      first.events.map((event) => JSON.parse(event.payload.text).index),
+      first.events.map((event) => JSON.parse(payloadTextOf(event.payload)).index),
       [0, 1],
     );
     const rest = await store.readDcb({ items: [{ tags: [tag] }] }, first.appendCondition.after, 10);
     assert.equal(rest.hasMore, false);
     assert.deepEqual(
-      rest.events.map((event) => JSON.parse(event.payload.text).index),
+      rest.events.map((event) => JSON.parse(payloadTextOf(event.payload)).index),
       [2, 3, 4],
     );
     assert.deepEqual(
@@ -238,7 +238,7 @@ describe("dynamic consistency boundary", () => {
     await store.appendDcb([dcbEvent("Drafted", [tag], big), dcbEvent("Noted", [tag], { small: true })]);
     const { events } = await store.readDcb({ items: [{ tags: [tag] }] }, 0, 100);
     assert.deepEqual(
-      events.map((event) => JSON.parse(event.payload.text)),
+      events.map((event) => JSON.parse(payloadTextOf(event.payload))),
       [big, { small: true }],
     );
   });

@@ -10,7 +10,8 @@ import type { ApiServices } from "#api/router.ts";
 import { localAwsClientConfig } from "#local/aws-local.ts";
 import { createDocumentClient } from "#shared/aws-clients.ts";
 import type { StreamTypeSummary } from "#store/model.ts";
-import { type StoreOperation, StreamStore } from "#store/stream-store.ts";
+import { RawJson, type StoredPayload } from "#store/raw-json.ts";
+import { type StoreOperation, StreamStore, type StreamStoreOptions } from "#store/stream-store.ts";
 import { testDynamoDb, testTable } from "./dynamodb.ts";
 
 /** The table the store, API and change-feed tests share (streams are told apart by their random ids). */
@@ -26,7 +27,13 @@ export interface CapacityLog {
  * pins its clock (appends' createdAt, summaries' listing time).
  */
 export async function testStreamStore(
-  options: { now?: () => number; tableName?: string; listingShards?: number } = {},
+  options: {
+    now?: () => number;
+    tableName?: string;
+    listingShards?: number;
+    /** The bucket of large payloads and snapshot states, as StreamStoreOptions take it. */
+    payloads?: StreamStoreOptions["payloads"];
+  } = {},
 ): Promise<{ store: StreamStore; tableName: string; capacity: CapacityLog }> {
   const { endpoint } = testDynamoDb();
   const tableName = await testTable(options.tableName ?? eventsTable);
@@ -36,6 +43,7 @@ export async function testStreamStore(
     tableName,
     now: options.now,
     listingShards: options.listingShards,
+    payloads: options.payloads,
     onConsumedCapacity: (operation, capacity) => entries.push({ operation, capacity }),
   });
   return { store, tableName, capacity: { entries, clear: () => entries.splice(0) } };
@@ -67,8 +75,12 @@ export async function testApi(
   services: ApiServices = {},
 ): Promise<{ call: CallApi; store: StreamStore; capacity: CapacityLog }> {
   const { store, capacity } = await testStreamStore();
-  const handle = createApi(store, undefined, services);
-  const call: CallApi = async (method, path, options = {}) => {
+  return { call: callApi(createApi(store, undefined, services)), store, capacity };
+}
+
+/** Calls an API handler with function-URL events as Lambda would. */
+export function callApi(handle: ReturnType<typeof createApi>): CallApi {
+  return async (method, path, options = {}) => {
     const text =
       options.body === undefined
         ? undefined
@@ -91,7 +103,6 @@ export async function testApi(
       json: body ? JSON.parse(body) : undefined,
     };
   };
-  return { call, store, capacity };
 }
 
 export function functionUrlEvent(
@@ -163,4 +174,10 @@ export async function allStreamTypes(store: StreamStore, limit = 1000): Promise<
     if (!page.hasMore) return types;
     pageKey = page.nextPageKey;
   }
+}
+
+/** A recorded payload's JSON text; a test that reads a payload kept in S3 without resolving it fails here. */
+export function payloadTextOf(payload: RawJson | StoredPayload): string {
+  if (payload instanceof RawJson) return payload.text;
+  throw new Error(`the payload is in S3 (${payload.key}), not in the answer`);
 }

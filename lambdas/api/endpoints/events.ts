@@ -42,6 +42,7 @@ export async function readEvents(request: ApiRequest, store: StreamStore): Promi
     afterRevision: backward ? undefined : query["after-revision"],
     fromRevision: query["from-revision"],
     limit: query.limit,
+    escapedPayloads: query["payload-encoding"] === "string",
   });
   const events = page.events.map((event) => eventBody(event, query["payload-encoding"]));
   return json(200, { eventPage: { ...page, events } });

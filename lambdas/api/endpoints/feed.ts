@@ -2,7 +2,7 @@
 import type { LambdaFunctionURLResult } from "aws-lambda";
 import { FeedQuery } from "#api/feed-schema.ts";
 import { readInput } from "#api/input.ts";
-import { json, type PayloadEncoding, payloadBody } from "#api/responses.ts";
+import { json, type PayloadEncoding, payloadMembers } from "#api/responses.ts";
 import type { ApiRequest } from "#api/router.ts";
 import type { FeedEvent, FeedPage, ReadFeedOptions } from "#store/feed.ts";
 import type { StreamStore } from "#store/stream-store.ts";
@@ -51,5 +51,5 @@ async function readWaiting(store: StreamStore, options: ReadFeedOptions, waitMs:
 function feedEventBody(event: FeedEvent, payloadEncoding: PayloadEncoding): Record<string, unknown> {
   const { payload, metadata, ...entry } = event;
   if (!payload) return entry;
-  return { ...entry, payload: payloadBody(payload, payloadEncoding), ...(metadata ? { metadata } : {}) };
+  return { ...entry, ...payloadMembers(payload, payloadEncoding), ...(metadata ? { metadata } : {}) };
 }

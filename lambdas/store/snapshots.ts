@@ -1,0 +1,156 @@
+/**
+ * Snapshots (SPEC section 12): a reducer's state of a stream at a revision, kept so that loading the stream reads
+ * the state and the events after it instead of every event.
+ *
+ * Putting one: the stream must have the revision (its head, strongly consistent, is at or past it, and of the type
+ * asked); then one conditional PutItem keeps the latest snapshot per stream and schema. An older snapshot never
+ * replaces a newer one: it is refused, and nothing is written. A state over the payload threshold is put as an S3
+ * object first (payload-objects.ts); the item keeps its key, size and SHA-256. The DynamoDB write is the commit
+ * point: a refused put deletes its object, a replaced snapshot's object is deleted once the new one is written.
+ * Keys and conditions: snapshot-items.ts.
+ */
+import type { PutItemCommandOutput } from "@aws-sdk/client-dynamodb";
+import type { AppendContext } from "./append.ts";
+import { errorName, plainItem } from "./dynamo.ts";
+import { StreamNotFoundError, TooLargeError, WrongExpectedRevisionError } from "./errors.ts";
+import { type AttributeMap, fromAttributes, itemSizeBytes, maxItemBytes } from "./items.ts";
+import { sha256 } from "./large-payloads.ts";
+import { isoTime } from "./model.ts";
+import { RawJson } from "./raw-json.ts";
+import {
+  putSnapshotItem,
+  querySnapshot,
+  type SnapshotInfo,
+  type StoredState,
+  snapshotInfo,
+  snapshotItem,
+  snapshotObjectKey,
+  stateObjectKey,
+  storedState,
+} from "./snapshot-items.ts";
+
+export type { SnapshotInfo } from "./snapshot-items.ts";
+
+export interface NewSnapshot {
+  /** The stream's revision the state was folded up to; it must exist. */
+  revision: number;
+  /** The reducer's version: a snapshot is seen only by loads of the same schema. */
+  schema: string;
+  /** The state's JSON text, kept exactly. */
+  state: RawJson;
+}
+
+export interface Snapshot extends SnapshotInfo {
+  state: RawJson;
+}
+
+/**
+ * What a put did: `stored`, `created` false when a snapshot of the same revision was there (an idempotent re-put),
+ * or `superseded` when a newer snapshot of the schema is stored (nothing was written; `stored` is it).
+ */
+export type PutSnapshotResult =
+  | { kind: "stored"; created: boolean; snapshot: SnapshotInfo }
+  | { kind: "superseded"; stored: SnapshotInfo };
+
+/** Stores a snapshot of the stream at `snapshot.revision` unless a newer one of its schema is stored. */
+export async function putSnapshot(
+  context: AppendContext,
+  streamType: string,
+  streamId: string,
+  snapshot: NewSnapshot,
+): Promise<PutSnapshotResult> {
+  await checkRevisionExists(context, streamType, streamId, snapshot.revision);
+  const body = Buffer.from(snapshot.state.text, "utf8");
+  const info: SnapshotInfo = {
+    streamId,
+    streamType,
+    revision: snapshot.revision,
+    schema: snapshot.schema,
+    createdAt: isoTime(context.now()),
+    stateSize: body.length,
+  };
+  const payloads = context.payloads;
+  const large = payloads !== undefined && body.length > payloads.thresholdBytes;
+  const objectKey = snapshotObjectKey(streamId, snapshot.schema, snapshot.revision);
+  const state: StoredState = large ? { key: objectKey, sha256: sha256(body) } : { text: snapshot.state.text };
+  const item = snapshotItem(info, state);
+  const size = itemSizeBytes(item);
+  if (size > maxItemBytes) {
+    throw new TooLargeError(
+      `the snapshot takes ${size} bytes as a DynamoDB item; the limit is ${maxItemBytes} bytes (400 KB) ` +
+        "(a store with a payload bucket keeps larger states there)",
+      maxItemBytes,
+    );
+  }
+  if (large) await payloads.objects.put(objectKey, body);
+  const table = context.table;
+  try {
+    const output = (await table.putItem("snapshot", putSnapshotItem(table.tableName, item))) as PutItemCommandOutput;
+    const replaced = output.Attributes ? fromAttributes(output.Attributes as AttributeMap) : undefined;
+    const replacedKey = stateObjectKey(replaced);
+    // The replaced snapshot's object is named by nothing now (the same revision's is the same key, rewritten).
+    if (payloads && replacedKey !== undefined && replacedKey !== stateObjectKey(item)) {
+      await payloads.objects.delete([replacedKey]).catch(() => undefined);
+    }
+    const created = replaced === undefined || Number(replaced.revision) !== snapshot.revision;
+    return { kind: "stored", created, snapshot: info };
+  } catch (error) {
+    // A timeout may hide a put that was written: the object stays, since the item may name it.
+    if (errorName(error) !== "ConditionalCheckFailedException") throw error;
+    // Refused: the object is named by nothing (only a newer snapshot refuses a put, and its key differs).
+    if (large) await payloads.objects.delete([objectKey]).catch(() => undefined);
+    const stored = plainItem((error as { Item?: unknown }).Item);
+    if (!stored) throw error;
+    return { kind: "superseded", stored: snapshotInfo(stored) };
+  }
+}
+
+/** The latest snapshot of a stream for a schema, with its state; undefined when there is none. */
+export async function latestSnapshot(
+  context: AppendContext,
+  streamType: string,
+  streamId: string,
+  schema: string,
+): Promise<Snapshot | undefined> {
+  // A newer put may replace the item and delete the object of the one read: read the item again then.
+  for (let attempt = 1; ; attempt++) {
+    const { items } = await context.table.queryItems("snapshot", querySnapshot(context.table.tableName, streamId, schema));
+    const item = items[0];
+    if (!item || item.streamType !== streamType) return undefined;
+    const text = await stateText(context, storedState(item));
+    if (text !== undefined) return { ...snapshotInfo(item), state: new RawJson(text) };
+    // A snapshot is a cache of what the events say: one whose state cannot be read is as good as none.
+    if (attempt >= 3) return undefined;
+  }
+}
+
+/** The state's text; undefined when its object is gone or holds another state (it was replaced meanwhile). */
+async function stateText(context: AppendContext, state: StoredState): Promise<string | undefined> {
+  if ("text" in state) return state.text;
+  const body = await context.payloads?.objects.get(state.key);
+  if (!body || sha256(body) !== state.sha256) return undefined;
+  return body.toString("utf8");
+}
+
+/**
+ * The stream has `revision`: a head this process saw at or past it proves it (events are never removed), else a
+ * strongly consistent read of the head. No stream, or one of another type: not found; not that far yet: a conflict.
+ */
+async function checkRevisionExists(
+  context: AppendContext,
+  streamType: string,
+  streamId: string,
+  revision: number,
+): Promise<void> {
+  const known = context.heads.known(streamId);
+  if (known && known.streamType === streamType && known.revision >= revision) return;
+  const head = await context.heads.read(streamId, "snapshot");
+  if (!head || head.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
+  if (head.revision < revision) {
+    throw new WrongExpectedRevisionError(
+      `stream ${streamId} is at revision ${head.revision}; a snapshot at revision ${revision} names an event that ` +
+        "does not exist",
+      head.revision,
+    );
+  }
+}
