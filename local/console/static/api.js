@@ -32,7 +32,9 @@
  * @property {number} revision
  * @property {string} eventType
  * @property {string} eventId
- * @property {unknown} payload
+ * @property {unknown} [payload]
+ * @property {string} [payloadUrl] a payload kept in S3 that the page had no room for: a URL of it (15 minutes)
+ * @property {number} [payloadSize]
  * @property {Record<string, unknown>} [metadata]
  * @property {string} createdAt
  */

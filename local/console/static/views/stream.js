@@ -10,6 +10,7 @@ import {
   breadcrumbs,
   facts,
   field,
+  formatBytes,
   h,
   heading,
   panelForm,
@@ -175,8 +176,28 @@ function eventItem(event) {
       " ",
       h("code", { class: "id muted", title: "eventId" }, event.eventId),
     ),
-    jsonDetails("Payload", event.payload),
+    event.payloadUrl === undefined
+      ? jsonDetails("Payload", event.payload)
+      : payloadLink(event.payloadUrl, event.payloadSize),
     event.metadata === undefined ? null : jsonDetails("Metadata", event.metadata),
+  );
+}
+
+/**
+ * A payload kept in S3 that the page had no room for: its size, and a link that opens it (for 15 minutes).
+ * @param {string} url
+ * @param {number | undefined} size
+ */
+function payloadLink(url, size) {
+  return h(
+    "p",
+    { class: "json" },
+    h("span", { class: "json-label" }, "Payload"),
+    " ",
+    h("span", { class: "muted small" }, size === undefined ? "" : formatBytes(size)),
+    " kept in S3: ",
+    h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, "open it"),
+    h("span", { class: "muted small" }, " (the link lasts 15 minutes)"),
   );
 }
 
