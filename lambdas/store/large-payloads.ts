@@ -16,7 +16,7 @@
  * Reading. `resolvePayloads` puts a stored payload's text into the answer while the answer stays within the
  * function URL's 6 MB, and otherwise a pre-signed URL (15 minutes), with the size and the hash to check it by.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { InvalidInputError, TooLargeError } from "./errors.ts";
 import { eventItem, type Item, type NewEventWithId } from "./items.ts";
 import type { NewEvent } from "./model.ts";
@@ -243,9 +243,13 @@ export function uploadKey(uploadId: string): string {
   return `uploads/${uploadId}`;
 }
 
-/** `payloads/<hour>/<streamId>/<revision>/<eventId>`: the hour first, so that the sweep lists one hour at a time. */
+/**
+ * `payloads/<hour>/<streamId>/<revision>/<eventId>.<attempt>`: the hour first, so that the sweep lists one hour at a
+ * time; a part of its own per attempt, so that an attempt that loses (a retry of a committed append, a process with a
+ * stale head) deletes its own object, never the one the committed event names.
+ */
 export function payloadKey(now: number, streamId: string, revision: number, eventId: string): string {
-  return `${payloadHourPrefix(now)}${streamId}/${revision}/${eventId}`;
+  return `${payloadHourPrefix(now)}${streamId}/${revision}/${eventId}.${randomBytes(4).toString("hex")}`;
 }
 
 export function payloadHourPrefix(time: number): string {
@@ -254,7 +258,7 @@ export function payloadHourPrefix(time: number): string {
 
 /** The stream, revision and eventId a payload key names; undefined for keys of another shape. */
 export function payloadKeyParts(key: string): { streamId: string; revision: number; eventId: string } | undefined {
-  const match = /^payloads\/[^/]+\/([^/]+)\/(\d+)\/([^/]+)$/.exec(key);
+  const match = /^payloads\/[^/]+\/([^/]+)\/(\d+)\/([^/.]+)\.[0-9a-f]+$/.exec(key);
   if (!match) return undefined;
   return { streamId: match[1] as string, revision: Number(match[2]), eventId: match[3] as string };
 }

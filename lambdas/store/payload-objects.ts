@@ -4,7 +4,7 @@
  * function's cold start pays for every module it evaluates.
  *
  * Keys (large-payloads.ts and snapshots.ts build them):
- *   payloads/<yyyy-mm-ddThh>/<streamId>/<revision>/<eventId>   a large payload, under the hour it was written
+ *   payloads/<yyyy-mm-ddThh>/<streamId>/<revision>/<eventId>.<attempt>   a large payload, under its hour
  *   uploads/<uploadId>                                         what a client uploaded for a later append
  *   snapshots/<streamId>/<schema>/<revision>                   a large snapshot state
  */

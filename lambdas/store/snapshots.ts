@@ -114,7 +114,10 @@ export async function latestSnapshot(
 ): Promise<Snapshot | undefined> {
   // A newer put may replace the item and delete the object of the one read: read the item again then.
   for (let attempt = 1; ; attempt++) {
-    const { items } = await context.table.queryItems("snapshot", querySnapshot(context.table.tableName, streamId, schema));
+    const { items } = await context.table.queryItems(
+      "snapshot",
+      querySnapshot(context.table.tableName, streamId, schema),
+    );
     const item = items[0];
     if (!item || item.streamType !== streamType) return undefined;
     const text = await stateText(context, storedState(item));

@@ -114,6 +114,22 @@ describe("large payloads through S3", () => {
     assert.equal((await keysOf("payloads/")).filter((key) => key.includes(`/${id}/`)).length, 2);
   });
 
+  it("a retry that loses to its own committed original (a process with a stale head) keeps the original's object", async () => {
+    const { store: first } = await testStreamStore({ payloads: { objects } });
+    const { store: stale } = await testStreamStore({ payloads: { objects } });
+    const id = randomUUID();
+    await first.append("doc", id, "no-stream", [{ eventType: "Small", payload: new RawJson("1") }]);
+    await stale.readEvents("doc", id, { direction: "forward", limit: 10 }); // remembers revision 1 as the head
+    const event = { eventType: "Big", eventId: randomUUID(), payload: new RawJson(bigPayload(400_000, "s")) };
+    const original = await first.append("doc", id, 1, [event]);
+    // The stale process skips its read, puts its own object, loses the write, and answers the original.
+    assert.deepEqual(await stale.append("doc", id, 1, [event]), original);
+    const page = await call("GET", `/streams/doc/${id}/events`, { query: "after-revision=1" });
+    assert.equal(page.status, 200, page.body);
+    assert.equal(page.json.eventPage.events[0].payload.mark, "s");
+    assert.equal((await keysOf("payloads/")).filter((key) => key.includes(`/${id}/`)).length, 1);
+  });
+
   it("an attempt whose DynamoDB write fails takes its object with it (a crash leaves one to the sweep)", async () => {
     // The same bucket, a table that is not there: the object is put, the write fails.
     const client = createDocumentClient(localAwsClientConfig(testDynamoDb().endpoint));
