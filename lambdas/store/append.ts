@@ -19,14 +19,7 @@ import {
   putNewEvents,
   sameEvent,
 } from "./items.ts";
-import {
-  deleteUploads,
-  eventsToWrite,
-  itemForLimits,
-  type LargePayloads,
-  StagedPayloads,
-  stagedItems,
-} from "./large-payloads.ts";
+import { eventsToWrite, itemForLimits, type LargePayloads, StagedPayloads, stagedItems } from "./large-payloads.ts";
 import { type AppendResult, type ExpectedRevision, isoTime, laterTime, type NewEvent } from "./model.ts";
 
 export interface AppendContext {
@@ -100,7 +93,6 @@ export async function appendEvents(
     });
     if (outcome.kind !== "written") await staged.discard();
     else {
-      await deleteUploads(context.payloads, newEvents);
       const lastRevision = firstRevision + items.length - 1;
       context.heads.remember(streamId, { revision: lastRevision, streamType, updatedAt: createdAt });
       return {

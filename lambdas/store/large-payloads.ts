@@ -10,8 +10,8 @@
  *
  * Uploads. A payload larger than a request can carry (6 MB) is uploaded first (`POST /uploads` gives a pre-signed
  * PUT for `uploads/<id>`), and the append names the upload instead of the payload: the store reads it (at most
- * `maxUploadBytes`, checked to be JSON), writes it as its own object as above, and deletes the upload once the event
- * is written. Uploads never appended expire: S3's lifecycle rule after a day in AWS, the sweep everywhere.
+ * `maxUploadBytes`, checked to be JSON) and writes it as the event's own object as above. The upload stays until it
+ * expires (S3's lifecycle rule after a day in AWS, the sweep everywhere), so that a retried append still finds it.
  *
  * Reading. `resolvePayloads` puts a stored payload's text into the answer while the answer stays within the
  * function URL's 6 MB, and otherwise a pre-signed URL (15 minutes), with the size and the hash to check it by.
@@ -93,14 +93,6 @@ export async function readUploads<Event extends { payload: RawJson | UploadedPay
       return { ...event, payload: new RawJson(text) };
     }),
   );
-}
-
-/** The uploads the events named, once they are written as events (their objects are the events' own now). */
-export async function deleteUploads(payloads: LargePayloads | undefined, events: { payload: unknown }[]) {
-  const keys = events.flatMap((event) =>
-    event.payload instanceof UploadedPayload ? [uploadKey(event.payload.uploadId)] : [],
-  );
-  if (payloads && keys.length > 0) await payloads.objects.delete(keys).catch(() => undefined);
 }
 
 /** The objects one attempt of an append put for its large payloads, to delete if the attempt does not commit. */

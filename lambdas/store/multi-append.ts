@@ -18,7 +18,7 @@ import {
 import type { KnownHead } from "./heads.ts";
 import { matchWindow } from "./idempotency.ts";
 import { eventCondition, type Item, maxTransactionItems, type NewEventWithId, putNewEvents } from "./items.ts";
-import { deleteUploads, eventsToWrite, itemForLimits, StagedPayloads, stagedItems } from "./large-payloads.ts";
+import { eventsToWrite, itemForLimits, StagedPayloads, stagedItems } from "./large-payloads.ts";
 import { type AppendResult, type ExpectedRevision, isoTime, laterTime, type NewEvent } from "./model.ts";
 
 export interface StreamWrite {
@@ -145,10 +145,6 @@ export async function appendToStreams(
     });
     if (!written) await staged.discard();
     else {
-      await deleteUploads(
-        context.payloads,
-        writes.flatMap((write) => write.events),
-      );
       const appends = planned.map(appendedTo);
       for (const { stream } of appends) context.heads.remember(stream.streamId, stream);
       return { appends, retried: false };

@@ -143,7 +143,7 @@ describe("large payloads through S3", () => {
     );
   });
 
-  it("a payload too large for a request goes by upload; the upload is gone once appended", async () => {
+  it("a payload too large for a request goes by upload; a retried append finds the upload again", async () => {
     const created = await call("POST", "/uploads");
     assert.equal(created.status, 201, created.body);
     const { uploadId, url: putUrl, maxBytes } = created.json.upload;
@@ -151,11 +151,15 @@ describe("large payloads through S3", () => {
     const huge = bigPayload(7 * 1024 * 1024, "u");
     assert.equal((await fetch(putUrl, { method: "PUT", body: huge })).status, 200);
     const id = randomUUID();
-    const appended = await call("POST", `/streams/doc/${id}/events`, {
-      body: { expectedRevision: "no-stream", events: [{ eventType: "Huge", upload: uploadId }] },
-    });
+    const body = {
+      expectedRevision: "no-stream",
+      events: [{ eventType: "Huge", upload: uploadId, eventId: randomUUID() }],
+    };
+    const appended = await call("POST", `/streams/doc/${id}/events`, { body });
     assert.equal(appended.status, 201, appended.body);
-    assert.deepEqual(await keysOf(`uploads/${uploadId}`), []);
+    const retried = await call("POST", `/streams/doc/${id}/events`, { body });
+    assert.equal(retried.status, 201, retried.body);
+    assert.deepEqual(retried.json, appended.json);
     const [event] = (await call("GET", `/streams/doc/${id}/events`)).json.eventPage.events;
     assert.equal(event.payloadSize, Buffer.byteLength(huge));
     assert.equal(await (await fetch(event.payloadUrl)).text(), huge);
