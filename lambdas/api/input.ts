@@ -117,7 +117,8 @@ function checkBody(schema: TSchema, body: JsonBody, errors: InputErrors): void {
  */
 function checkExactlyOne(schema: TSchema, value: unknown, steps: (string | number)[], errors: InputErrors): void {
   if (Array.isArray(value)) {
-    if (schema.items) value.forEach((item, index) => checkExactlyOne(schema.items, item, [...steps, index], errors));
+    if (!schema.items) return;
+    for (const [index, item] of value.entries()) checkExactlyOne(schema.items, item, [...steps, index], errors);
     return;
   }
   if (value === null || typeof value !== "object" || !schema.properties) return;
