@@ -87,10 +87,9 @@ export async function appendEvents(
       await staged.discard();
       throw error;
     });
-    const outcome = await writeNewEvents(context.table, items).catch(async (error: unknown) => {
-      await staged.discard();
-      throw error;
-    });
+    // A write that throws may still have been applied (an answer lost to a timeout): its objects stay, for the
+    // sweep to judge by the event item. Only an answer that says "not written" lets them go now.
+    const outcome = await writeNewEvents(context.table, items);
     if (outcome.kind !== "written") await staged.discard();
     else {
       const lastRevision = firstRevision + items.length - 1;

@@ -139,10 +139,9 @@ export async function appendToStreams(
       ...conditions,
       ...extra.items,
     ];
-    const written = await writeTransaction(context, items).catch(async (error: unknown) => {
-      await staged.discard();
-      throw error;
-    });
+    // A write that throws may still have been applied (an answer lost to a timeout): its objects stay, for the
+    // sweep to judge by the event items. Only a cancellation, which writes nothing, lets them go now.
+    const written = await writeTransaction(context, items);
     if (!written) await staged.discard();
     else {
       const appends = planned.map(appendedTo);

@@ -130,13 +130,22 @@ describe("large payloads through S3", () => {
     assert.equal((await keysOf("payloads/")).filter((key) => key.includes(`/${id}/`)).length, 1);
   });
 
-  it("an attempt whose DynamoDB write fails takes its object with it (a crash leaves one to the sweep)", async () => {
-    // The same bucket, a table that is not there: the object is put, the write fails.
+  it("a crash between the object's put and the event's write leaves an orphan that the sweep removes", async () => {
+    // The same bucket, a table that is not there: the object is put, the write fails without an answer that says
+    // it was not applied (as a timeout or a crash would), so the object stays until the sweep looks.
     const client = createDocumentClient(localAwsClientConfig(testDynamoDb().endpoint));
     const broken = new StreamStore({ client, tableName: "no-such-table", payloads: { objects } });
     const id = randomUUID();
     const event = { eventType: "Big", payload: new RawJson(bigPayload(400_000)) };
     await assert.rejects(broken.append("doc", id, "no-stream", [event]));
+    const orphans = (await keysOf("payloads/")).filter((key) => key.includes(`/${id}/`));
+    assert.equal(orphans.length, 1);
+    const { store } = await testStreamStore({ payloads: { objects } });
+    // Within its hour nothing may be swept (an append could still commit it); hours later it is gone.
+    await store.sweepPayloads(Date.now());
+    assert.equal((await keysOf("payloads/")).filter((key) => key.includes(`/${id}/`)).length, 1);
+    const swept = await store.sweepPayloads(Date.now() + 3 * 60 * 60 * 1000);
+    assert.ok(swept.deleted >= 1);
     assert.deepEqual(
       (await keysOf("payloads/")).filter((key) => key.includes(`/${id}/`)),
       [],
