@@ -4,8 +4,9 @@
  * Writing. A payload over the threshold (350 KB by default) is put as an object before the event's conditional
  * write, under a key of the hour, the stream, the revision the attempt writes and the eventId; the event item keeps
  * the key, the size and the SHA-256 instead of the text. The DynamoDB write stays the commit point: an attempt that
- * loses its race or is refused deletes its objects at once; an attempt that dies between the put and the write
- * leaves an object no event names, which `sweepPayloads` removes once its hour is past the grace (nothing can
+ * loses its race or is refused deletes its objects at once; an attempt that dies between the put and the write, or
+ * whose write failed without saying it was not applied (a timeout), leaves an object that no event may name, which
+ * `sweepPayloads` (payload-sweep.ts) removes once its hour is past the grace (nothing can
  * commit it then: an append never outlives the API's timeout). An object that an event names is never removed.
  *
  * Uploads. A payload larger than a request can carry (6 MB) is uploaded first (`POST /uploads` gives a pre-signed
