@@ -129,11 +129,26 @@ export interface EventStoreProps {
    * What a notification's body holds (SPEC section 4), for the change feed and for replayed and redriven
    * notifications alike. `"go"`: the Go project's body (`StreamId`, `StreamType`, `StreamRevision`, `EventType`,
    * `EventId`, `CreatedAt`), which existing consumers read. `"full"`: that body plus `Payload` and `Metadata` when the
-   * message fits in SNS's 256 KB (the attribute `PayloadIncluded` says whether they are in it), so that read models
-   * need not read the stream back.
+   * message fits in SNS's 256 KB, or 1 MiB with {@link largeNotifications} (the attribute `PayloadIncluded` says
+   * whether they are in it), so that read models need not read the stream back.
    * @default "go"
    */
   readonly notificationBody?: NotificationBody;
+  /**
+   * Raise the notification topic's `MaximumMessageSize` from SNS's default 256 KiB to 1 MiB, so that with
+   * `notificationBody: "full"` notifications carry payloads (and metadata) of up to about 1 MiB as SNS delivers them,
+   * JSON-escaped, instead of about 248 KiB. Payloads above `largePayloadThresholdBytes` stay in the payload bucket and
+   * are referenced (`PayloadRef`) either way, so in practice every payload kept in the table then fits. The change
+   * feed and the operation worker get the limit in `NOTIFICATION_MAX_BYTES` (replays to other targets keep 256 KiB).
+   *
+   * SNS allows it only while the topic has at most 100 subscriptions, each of them **SQS, Lambda or Amazon Data
+   * Firehose**: HTTP/S, email, SMS and mobile push subscribers cannot subscribe to such a topic (SNS refuses the
+   * subscription), and synth fails on such a subscription declared in this stack; subscriptions made elsewhere must
+   * meet the same condition. A subscribed queue must take messages that large (SQS's default, 1 MiB, does; a smaller
+   * `maxMessageSizeBytes` does not). Setting it updates the topic in place.
+   * @default false - SNS's default 256 KiB
+   */
+  readonly largeNotifications?: boolean;
   /**
    * Where `POST /replays` may send notifications besides the store's own topic, which is always allowed (SPEC
    * section 5: a new read model replays history into its own queue, and live subscribers see nothing). The

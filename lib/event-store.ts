@@ -33,6 +33,7 @@ import { createDeadLetterQueue } from "./dead-letter-queue.ts";
 import { EventStoreFunction } from "./event-store-function.ts";
 import type { EventStoreProps, SubscribeQueueOptions } from "./event-store-props.ts";
 import { allowTableActions, createTable } from "./event-table.ts";
+import { allowLargeNotifications, largeNotificationBytes } from "./large-notifications.ts";
 import {
   createTopic,
   eventTypeMessageAttribute,
@@ -114,6 +115,11 @@ export class EventStore extends Construct {
       browserOrigins: props.cors ? (props.cors.allowedOrigins ?? ["*"]) : undefined,
     });
     this.topic = createTopic(this, props.fifoTopic ?? false, props.topicEncryptionKey);
+    if (props.largeNotifications) allowLargeNotifications(this.topic);
+    // What publishes to the topic must know how large a message it takes (unset: SNS's default).
+    const topicEnvironment: Record<string, string> = props.largeNotifications
+      ? { [environmentVariables.notificationMaxBytes]: String(largeNotificationBytes) }
+      : {};
 
     const notificationBody = props.notificationBody ?? "go";
     if (notificationBody !== "go" && notificationBody !== "full") {
@@ -128,6 +134,7 @@ export class EventStore extends Construct {
     });
     const worker = this.operations.workerFunction;
     worker.addEnvironment(environmentVariables.payloadBucket, this.payloadBucket.bucketName);
+    for (const [name, value] of Object.entries(topicEnvironment)) worker.addEnvironment(name, value);
     // The worker's code reaches every method of the payload objects (sdk-calls.ts cannot tell it only lists and
     // deletes): it gets the same grants as the API.
     grantPayloadObjects(this.operations.workerRole, this.payloadBucket);
@@ -186,6 +193,7 @@ export class EventStore extends Construct {
         [environmentVariables.tableName]: this.table.tableName,
         [environmentVariables.topicArn]: this.topic.topicArn,
         [environmentVariables.notificationBody]: notificationBody,
+        ...topicEnvironment,
       },
     });
     this.changeFeedFunction = changeFeed.function;

@@ -65,12 +65,25 @@ export async function subscribeLocalQueue(options: {
     queueUrl: queue.queueUrl,
     receive: queue.receive,
     async close() {
-      await sns.send(new UnsubscribeCommand({ SubscriptionArn })).catch(() => {});
+      // Asked again when the local SNS is slow to answer (a loaded machine): a subscription left behind would keep
+      // copying every notification into a queue nobody reads.
+      for (let attempt = 1; attempt <= unsubscribeAttempts; attempt++) {
+        try {
+          await sns.send(new UnsubscribeCommand({ SubscriptionArn }));
+          break;
+        } catch (error) {
+          if (attempt === unsubscribeAttempts) console.error(`could not unsubscribe ${SubscriptionArn}: ${error}`);
+          else await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        }
+      }
       sns.destroy();
       await queue.close();
     },
   };
 }
+
+/** How often closing a subscription asks the local SNS to remove it before it gives up (about 10 s in all). */
+const unsubscribeAttempts = 8;
 
 /** A queue of its own on the local endpoint, subscribed to nothing: a replay's target. */
 export async function openLocalQueue(options: {

@@ -15,6 +15,8 @@ export interface ChangeFeedConfig {
   topicArn?: string | undefined;
   /** The notification body: `go` (the default, the Go project's) or `full` (with payload and metadata when they fit). */
   notificationBody?: "go" | "full" | undefined;
+  /** The topic's `MaximumMessageSize` (the stack option `largeNotifications`). Default: SNS's default, 256 KiB. */
+  notificationMaxBytes?: number | undefined;
   /** Client settings; empty in AWS. */
   dynamoDb?: AwsClientConfig;
   sns?: AwsClientConfig;
@@ -48,7 +50,13 @@ export function createChangeFeedHandler(
     store,
     feed: config.globalFeed === false ? undefined : store.feedIndex(config.feedLeaseMs),
     publish: topicArn
-      ? createSnsPublisher({ sns: createSnsClient(config.sns), topicArn, body: config.notificationBody, observability })
+      ? createSnsPublisher({
+          sns: createSnsClient(config.sns),
+          topicArn,
+          body: config.notificationBody,
+          maxMessageBytes: config.notificationMaxBytes,
+          observability,
+        })
       : undefined,
     fifo: topicArn?.endsWith(".fifo") ?? false,
     observability,

@@ -1,5 +1,10 @@
 /** Lambda entry point of the change feed (DynamoDB Streams event source): configuration from the environment. */
-import { environmentVariables, listingShardsFromEnvironment, requiredEnvironment } from "#shared/environment.ts";
+import {
+  environmentVariables,
+  listingShardsFromEnvironment,
+  notificationMaxBytesFromEnvironment,
+  requiredEnvironment,
+} from "#shared/environment.ts";
 import { quietObservability } from "#shared/observability.ts";
 import { powertoolsObservability } from "#shared/powertools.ts";
 import { createChangeFeedHandler } from "./handler.ts";
@@ -11,6 +16,7 @@ export const handler = createChangeFeedHandler({
   tableName: requiredEnvironment(environmentVariables.tableName),
   topicArn: process.env[environmentVariables.topicArn],
   notificationBody: notificationBody(process.env[environmentVariables.notificationBody]),
+  notificationMaxBytes: notificationMaxBytesFromEnvironment(),
   listingShards: listingShardsFromEnvironment(),
   observability: functionName
     ? powertoolsObservability({ serviceName: "event-store-change-feed", functionName })

@@ -22,10 +22,18 @@ export function notificationBody(event: RecordedEvent): string {
 export interface NotificationOptions {
   /** `go`: the Go project's body; `full`: with `Payload` and `Metadata` when the message still fits. */
   body: "go" | "full";
+  /**
+   * The largest message the topic takes, body and attributes together: its `MaximumMessageSize` (the stack option
+   * `largeNotifications` raises it to 1 MiB). Default: SNS's default, 256 KiB.
+   */
+  maxMessageBytes?: number | undefined;
 }
 
-/** SNS's limit for one message, body and attributes together (and for one PublishBatch call). */
-export const maxMessageBytes = 256 * 1024;
+/**
+ * SNS's default limit for one message, body and attributes together (and for one PublishBatch call), which a
+ * topic's `MaximumMessageSize` attribute may raise to 1 MiB.
+ */
+export const defaultMaxMessageBytes = 256 * 1024;
 /** SNS's limit of message attributes per message. */
 const maxAttributes = 10;
 /**
@@ -37,8 +45,8 @@ const envelopeBytes = 8 * 1024;
 /**
  * The SNS/SQS message of an event: its body and its String message attributes (streamType, eventType,
  * PayloadIncluded when full, plus `extra`). A full body carries `Payload` (and `Metadata` when the event has
- * any) as JSON values when the message, JSON-escaped inside SNS's envelope, stays within 256 KB; otherwise
- * it is the Go body with `PayloadIncluded: "false"`.
+ * any) as JSON values when the message, JSON-escaped inside SNS's envelope, stays within `maxMessageBytes` (256 KiB
+ * by default); otherwise it is the Go body with `PayloadIncluded: "false"`.
  */
 export function notificationMessage(
   event: RecordedEvent,
@@ -49,6 +57,7 @@ export function notificationMessage(
   const attributes = { ...extra, streamType: event.streamType, eventType: event.eventType };
   const body = notificationBody(event);
   if (options.body !== "full") return { body, attributes };
+  const maxMessageBytes = options.maxMessageBytes ?? defaultMaxMessageBytes;
   const metadata = event.metadata ? `,"Metadata":${event.metadata.text}` : "";
   // A payload kept in S3 is never in a message: its reference is (SPEC section 12; subscribers read the object).
   if (event.payload instanceof StoredPayload) {
@@ -98,8 +107,15 @@ export function messageBytes(body: string, attributes: Record<string, string>): 
  */
 const refusedCharacter = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
-/** Why SNS (or the SDK) would refuse this message, for an operator; undefined when it may be sent. */
-export function messageRefusal(body: string, attributes: Record<string, string>): string | undefined {
+/**
+ * Why SNS (or the SDK) would refuse this message on a topic that takes messages up to `maxMessageBytes`, for an
+ * operator; undefined when it may be sent.
+ */
+export function messageRefusal(
+  body: string,
+  attributes: Record<string, string>,
+  maxMessageBytes = defaultMaxMessageBytes,
+): string | undefined {
   if (refusedCharacter.test(body)) return "the message holds characters SNS does not accept";
   const entries = Object.entries(attributes);
   if (entries.length > maxAttributes) return `more than ${maxAttributes} message attributes`;

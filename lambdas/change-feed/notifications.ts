@@ -2,8 +2,9 @@
  * Notifications: one SNS message per event, in the body and attributes of SPEC section 4, so subscribers of the
  * Go project keep working and filter policies on `streamType` select one stream type.
  *
- * Messages go out with PublishBatch (≤ 10 entries, ≤ 256 KB per call), calls one after another, and every entry
- * fails alone: an entry that cannot be sent (characters SNS does not take, too long) is refused before any call;
+ * Messages go out with PublishBatch (≤ 10 entries, ≤ the topic's maximum message size per call: 256 KiB unless the
+ * stack raised it), calls one after another, and every entry fails alone: an entry that cannot be sent (characters
+ * SNS does not take, too long) is refused before any call;
  * a call the SDK or SNS refuses as a whole is split into calls of one entry, so only the bad one fails; an entry
  * SNS refuses (SenderFault) is not retried; transient failures (throttling, server faults, a failed call) are
  * retried with backoff, a bounded number of times per entry, and once calls keep failing with no success in
@@ -21,6 +22,7 @@ import { type Observability, quietObservability } from "#shared/observability.ts
 import type { RecordedEvent } from "#store/model.ts";
 import {
   deduplicationId,
+  defaultMaxMessageBytes,
   messageBytes,
   messageRefusal,
   type NotificationOptions,
@@ -30,9 +32,8 @@ import {
 
 export { type NotificationOptions, notificationBody, notificationMessage } from "./message.ts";
 
-/** SNS's limits for one PublishBatch call. */
+/** SNS's limit of entries in one PublishBatch call; its size limit is the topic's maximum message size. */
 export const maxEntriesPerBatch = 10;
-export const maxBatchBytes = 256 * 1024;
 
 export interface Unpublished {
   event: RecordedEvent;
@@ -49,6 +50,11 @@ export interface SnsPublisherOptions {
   topicArn: string;
   /** The message body (default `go`). */
   body?: "go" | "full";
+  /**
+   * The topic's `MaximumMessageSize`: the largest message, and the largest PublishBatch call (SNS counts a call's
+   * messages together against it). Default: SNS's default, 256 KiB.
+   */
+  maxMessageBytes?: number | undefined;
   /** Tries per entry for transient failures, the first included; as many failed calls in a row mean SNS is down. */
   maxAttempts?: number;
   /** Backoff before a retry; tests may shorten it. */
@@ -73,7 +79,7 @@ export function createSnsPublisher(options: SnsPublisherOptions): Publish {
     sns: options.sns,
     topicArn: options.topicArn,
     fifo: options.topicArn.endsWith(".fifo"),
-    message: { body: options.body ?? "go" },
+    message: { body: options.body ?? "go", maxMessageBytes: options.maxMessageBytes ?? defaultMaxMessageBytes },
     maxAttempts: options.maxAttempts ?? 4,
     backoffMs: options.backoffMs ?? ((attempt) => Math.min(1000, 50 * 2 ** attempt) * (0.5 + Math.random())),
     observability: options.observability ?? quietObservability,
@@ -85,7 +91,7 @@ interface PublishSettings {
   sns: Pick<SNSClient, "send">;
   topicArn: string;
   fifo: boolean;
-  message: NotificationOptions;
+  message: NotificationOptions & { maxMessageBytes: number };
   maxAttempts: number;
   backoffMs: (attempt: number) => number;
   observability: Observability;
@@ -109,7 +115,7 @@ class PublishRun {
       const { body, attributes } = notificationMessage(event, settings.message, extra);
       const entry = snsEntry(event, body, attributes, settings.fifo, extra);
       const pending: Pending = { event, entry, bytes: messageBytes(body, attributes), tries: 0, alone: false };
-      const refusal = messageRefusal(body, attributes);
+      const refusal = messageRefusal(body, attributes, settings.message.maxMessageBytes);
       const queue = this.streams.get(event.streamId) ?? [];
       this.streams.set(event.streamId, queue);
       const blocker = this.held.get(event.streamId);
@@ -130,7 +136,10 @@ class PublishRun {
     });
   }
 
-  /** Up to 10 entries / 256 KB from the fronts of the streams; FIFO: one per stream; an `alone` entry by itself. */
+  /**
+   * Up to 10 entries and the topic's maximum message size from the fronts of the streams; FIFO: one per stream; an
+   * `alone` entry by itself.
+   */
   private nextCall(): Pending[] {
     const batch: Pending[] = [];
     let bytes = 0;
@@ -140,7 +149,10 @@ class PublishRun {
           if (batch.length === 0) return [queue.shift() as Pending];
           break;
         }
-        if (batch.length === maxEntriesPerBatch || (batch.length > 0 && bytes + next.bytes > maxBatchBytes)) {
+        if (
+          batch.length === maxEntriesPerBatch ||
+          (batch.length > 0 && bytes + next.bytes > this.settings.message.maxMessageBytes)
+        ) {
           return batch;
         }
         batch.push(queue.shift() as Pending);

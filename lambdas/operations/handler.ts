@@ -28,6 +28,11 @@ export interface OperationWorkerConfig {
   allowedReplayTargets?: readonly string[];
   /** The message body of what is published (default `go`), as the change feed's. */
   notificationBody?: "go" | "full";
+  /**
+   * The store's topic's `MaximumMessageSize` (the stack option `largeNotifications`), for what goes to that topic.
+   * Replay targets keep SNS's and SQS's default, 256 KiB: their limits are their owners'. Default: 256 KiB.
+   */
+  notificationMaxBytes?: number | undefined;
   /** Client settings; empty in AWS. */
   dynamoDb?: AwsClientConfig;
   sns?: AwsClientConfig;
@@ -88,10 +93,21 @@ export function createConfiguredOperationWorker(
   const publisherFor = (target: ReplayTarget): Publish =>
     "queueUrl" in target
       ? createQueuePublisher({ sqs, queueUrl: target.queueUrl, body })
-      : createSnsPublisher({ sns: snsFor(targetArn(target)?.split(":")[3]), topicArn: target.topicArn, body });
+      : createSnsPublisher({
+          sns: snsFor(targetArn(target)?.split(":")[3]),
+          topicArn: target.topicArn,
+          body,
+          ...(target.topicArn === config.topicArn ? { maxMessageBytes: config.notificationMaxBytes } : {}),
+        });
   return createOperationWorker({
     store,
-    publishToTopic: createSnsPublisher({ sns, topicArn: config.topicArn, body, observability }),
+    publishToTopic: createSnsPublisher({
+      sns,
+      topicArn: config.topicArn,
+      body,
+      maxMessageBytes: config.notificationMaxBytes,
+      observability,
+    }),
     publisherFor,
     queue: createSqsOperationQueue(config.sqs ?? {}, config.operationsQueueUrl),
     allowedReplayTargets: config.allowedReplayTargets ?? [],

@@ -5,6 +5,7 @@
 import {
   environmentVariables,
   listingShardsFromEnvironment,
+  notificationMaxBytesFromEnvironment,
   payloadsFromEnvironment,
   requiredEnvironment,
 } from "#shared/environment.ts";
@@ -22,6 +23,7 @@ export const handler = createOperationWorkerHandler({
   operationsQueueUrl: requiredEnvironment(environmentVariables.operationsQueueUrl),
   allowedReplayTargets: parseAllowedTargets(process.env[environmentVariables.allowedReplayTargets]),
   notificationBody: process.env[environmentVariables.notificationBody] === "full" ? "full" : "go",
+  notificationMaxBytes: notificationMaxBytesFromEnvironment(),
   listingShards: listingShardsFromEnvironment(),
   payloads: payloadsFromEnvironment(),
   observability: functionName

@@ -14,6 +14,11 @@ export const environmentVariables = {
   allowedReplayTargets: "ALLOWED_REPLAY_TARGETS",
   /** `go` (the default: the Go project's body) or `full` (adds Payload and Metadata when they fit). */
   notificationBody: "NOTIFICATION_BODY",
+  /**
+   * The largest notification the store's topic takes, in bytes: its `MaximumMessageSize` (the stack option
+   * `largeNotifications` sets 1048576; unset: SNS's default, 256 KiB).
+   */
+  notificationMaxBytes: "NOTIFICATION_MAX_BYTES",
   /** Partitions of the listing index per stream type (the stack option `listingShards`; unset: the default 4). */
   listingShards: "LISTING_SHARDS",
   /** Name of the S3 bucket of large payloads, uploads and snapshots (unset: payloads over 400 KB are refused). */
@@ -26,6 +31,22 @@ export const environmentVariables = {
 export function listingShardsFromEnvironment(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const value = env[environmentVariables.listingShards];
   return value ? Number(value) : undefined;
+}
+
+/**
+ * The store's topic's maximum message size the stack set, or undefined for SNS's default; a value SNS would not take
+ * (a whole number from 1024 to 1048576) is a misconfiguration that must not go unnoticed.
+ */
+export function notificationMaxBytesFromEnvironment(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const value = env[environmentVariables.notificationMaxBytes];
+  if (value === undefined || value === "") return undefined;
+  const bytes = Number(value);
+  if (!(Number.isInteger(bytes) && bytes >= 1024 && bytes <= 1_048_576)) {
+    throw new Error(
+      `${environmentVariables.notificationMaxBytes} must be a whole number from 1024 to 1048576, not ${JSON.stringify(value)}`,
+    );
+  }
+  return bytes;
 }
 
 /** The payload bucket and threshold the stack chose, or undefined when the function has no bucket. */

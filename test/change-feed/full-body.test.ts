@@ -1,9 +1,11 @@
-// The full body (SPEC section 4): Payload and Metadata in the message when it still fits, said by PayloadIncluded;
-// the Go-compatible body otherwise, and by default.
+// The full body (SPEC section 4): Payload and Metadata in the message when it still fits (256 KiB, or the topic's
+// larger maximum message size), said by PayloadIncluded; the Go-compatible body otherwise, and by default.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
+import type { PublishBatchCommand, SNSClient } from "@aws-sdk/client-sns";
 import { createChangeFeed } from "#change-feed/change-feed.ts";
+import { messageRefusal } from "#change-feed/message.ts";
 import { createSnsPublisher, notificationBody, notificationMessage } from "#change-feed/notifications.ts";
 import type { RecordedEvent } from "#store/model.ts";
 import { RawJson, StoredPayload } from "#store/raw-json.ts";
@@ -95,5 +97,52 @@ describe("notificationMessage", () => {
     });
     assert.equal(body.Payload, undefined);
     assert.equal(notificationMessage(stored, { body: "go" }).body, notificationBody(stored));
+  });
+
+  it("a 600 KB payload is not in the message at SNS's default 256 KiB, and is with maxMessageBytes 1 MiB", () => {
+    const large = { ...event, payload: new RawJson(JSON.stringify({ text: "x".repeat(600 * 1024) })) };
+    const atDefault = notificationMessage(large, { body: "full" });
+    assert.equal(atDefault.attributes.PayloadIncluded, "false");
+    assert.equal(atDefault.body, notificationBody(large));
+    const raised = notificationMessage(large, { body: "full", maxMessageBytes: 1024 * 1024 });
+    assert.equal(raised.attributes.PayloadIncluded, "true");
+    assert.equal(JSON.parse(raised.body).Payload.text.length, 600 * 1024);
+    assert.equal(messageRefusal(raised.body, raised.attributes, 1024 * 1024), undefined);
+    assert.match(messageRefusal(raised.body, raised.attributes) ?? "", /more than 262144/);
+  });
+});
+
+describe("createSnsPublisher with maxMessageBytes", () => {
+  it("fills PublishBatch calls up to the topic's maximum message size, not 256 KiB", async () => {
+    const calls: number[] = [];
+    const sns = {
+      send: async (command: PublishBatchCommand) => {
+        const entries = command.input.PublishBatchRequestEntries ?? [];
+        calls.push(entries.length);
+        return { Successful: entries.map((entry) => ({ Id: entry.Id })), Failed: [], $metadata: {} };
+      },
+    } as unknown as Pick<SNSClient, "send">;
+    const events: RecordedEvent[] = [1, 2, 3].map((revision) => ({
+      streamId: randomUUID(),
+      streamType: "order",
+      revision,
+      eventType: "OrderPaid",
+      eventId: randomUUID(),
+      payload: new RawJson(JSON.stringify("y".repeat(400 * 1024))),
+      createdAt: "2026-06-01T08:00:00.000Z",
+    }));
+    const publish = createSnsPublisher({ sns, topicArn: "arn:aws:sns:eu-west-1:123456789012:t", body: "full" });
+    assert.deepEqual(await publish(events), []);
+    // At the default none fits: three Go bodies in one call.
+    assert.deepEqual(calls.splice(0), [3]);
+    const large = createSnsPublisher({
+      sns,
+      topicArn: "arn:aws:sns:eu-west-1:123456789012:t",
+      body: "full",
+      maxMessageBytes: 1024 * 1024,
+    });
+    assert.deepEqual(await large(events), []);
+    // Each message of about 400 KB carries its payload: two fit in a call of 1 MiB, the third goes in the next.
+    assert.deepEqual(calls, [2, 1]);
   });
 });

@@ -42,6 +42,11 @@ const variants: Variant[] = [
   },
   { name: "a subscribed queue", subscribe: true },
   {
+    name: "a subscribed queue on a topic of large notifications",
+    props: () => ({ largeNotifications: true, notificationBody: "full" }),
+    subscribe: true,
+  },
+  {
     name: "replay targets (a KMS-encrypted queue and topic, literal and token ARN prefixes) and full notifications",
     props: (stack) => ({
       notificationBody: "full",
