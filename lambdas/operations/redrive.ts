@@ -131,6 +131,7 @@ async function readRange(
       direction: "forward",
       afterRevision: after,
       limit: Math.min(1000, range.lastRevision - after),
+      payloadReferences: true,
     });
     events.push(...page.events);
     if (page.events.length === 0) break;

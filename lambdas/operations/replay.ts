@@ -122,6 +122,7 @@ async function readPage(
       direction: "forward",
       afterRevision: stream.after,
       limit: Math.max(1, limit),
+      payloadReferences: true,
     });
   } catch (error) {
     if (error instanceof StreamNotFoundError) return undefined;

@@ -110,6 +110,11 @@ export interface ReadEventsOptions {
   limit: number;
   /** The answer sends payloads as JSON strings (escaped): a page then holds less, to stay within 6 MB. */
   escapedPayloads?: boolean | undefined;
+  /**
+   * Leave payloads kept in S3 as their references instead of reading them in (replays and redrives: a notification
+   * carries the reference, never such a payload).
+   */
+  payloadReferences?: boolean | undefined;
 }
 
 export interface StreamPage {

@@ -44,7 +44,10 @@ export async function readEvents(
   if (items[0]?.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
   // A page ends early rather than pass the function URL's 6 MB (payloads sent as strings are escaped: counted twice).
   const weight = options.escapedPayloads ? 2 : 1;
-  const fitted = await fitPage(context.payloads, items.slice(0, options.limit).map(recordedEvent), undefined, weight);
+  const read = items.slice(0, options.limit).map(recordedEvent);
+  const fitted = options.payloadReferences
+    ? { events: read, cut: false }
+    : await fitPage(context.payloads, read, undefined, weight);
   const page = fitted.events;
   const hasMore = fitted.cut || items.length > options.limit || lastEvaluatedKey !== undefined;
   // Reading to the end is how a writer loads a stream before appending to it: remember where it ends.

@@ -13,7 +13,7 @@ import { type S3Local, startS3Local } from "#local/s3-local.ts";
 import { createDocumentClient } from "#shared/aws-clients.ts";
 import { sha256 } from "#store/large-payloads.ts";
 import { type PayloadObjects, s3PayloadObjects } from "#store/payload-objects.ts";
-import { RawJson } from "#store/raw-json.ts";
+import { RawJson, StoredPayload } from "#store/raw-json.ts";
 import { StreamStore } from "#store/stream-store.ts";
 import { testDynamoDb } from "#test/support/dynamodb.ts";
 import { type CallApi, callApi, testStreamStore } from "#test/support/store.ts";
@@ -31,6 +31,7 @@ describe("large payloads through S3", () => {
   let call: CallApi;
   let url: string;
   let stopServer: () => Promise<void>;
+  let store: StreamStore;
   const keysOf = async (prefix: string) => {
     const keys: string[] = [];
     for await (const object of objects.list(prefix)) keys.push(object.key);
@@ -40,7 +41,7 @@ describe("large payloads through S3", () => {
   before(async () => {
     s3 = await startS3Local({ dataDir: undefined });
     objects = s3PayloadObjects({ bucket: s3.bucket, s3: s3.clientConfig });
-    const { store } = await testStreamStore({ payloads: { objects } });
+    ({ store } = await testStreamStore({ payloads: { objects } }));
     const handler = createApi(store);
     call = callApi(handler);
     const server = await startHttpServer({ port: 0, handler });
@@ -69,6 +70,10 @@ describe("large payloads through S3", () => {
     assert.deepEqual(read.json.eventPage.events[1].payload, { n: 1 });
     const asString = await call("GET", `/streams/doc/${id}/events`, { query: "payload-encoding=string&limit=1" });
     assert.equal(asString.json.eventPage.events[0].payload, big);
+    // Replays read references: a notification carries the reference, never such a payload.
+    const forReplay = await store.readEvents("doc", id, { direction: "forward", limit: 10, payloadReferences: true });
+    assert.ok(forReplay.events[0]?.payload instanceof StoredPayload);
+    assert.equal(forReplay.events[0]?.payload.size, Buffer.byteLength(big));
   });
 
   it("a page of large and small events stays within 6 MB: what does not fit comes as a URL with size and hash", async () => {
