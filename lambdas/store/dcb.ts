@@ -48,7 +48,7 @@ import {
 import { errorName, type StoreTable } from "./dynamo.ts";
 import { AppendConditionFailedError, InvalidInputError, ThrottledError } from "./errors.ts";
 import { eventItem, type Item, recordedEvent } from "./items.ts";
-import { type LargePayloads, resolvePayloads } from "./large-payloads.ts";
+import { fitPage, type LargePayloads, resolvePayloads } from "./large-payloads.ts";
 import type {
   DcbAppendCondition,
   DcbAppendResult,
@@ -130,9 +130,22 @@ export async function readDcb(
   const position = hasMore ? cut : await seal(table, query, after, reads);
   // A seal that lost a race read tags again: what matches is taken from the reads as they are now.
   const events = await resolve(table, hasMore ? entries : matching(query, [...reads.values()], position));
-  // Payloads in S3 are read in while the answer stays within 6 MB, and linked by URL beyond.
-  const resolved = await resolvePayloads(payloads, events);
-  return { events: resolved, hasMore, appendCondition: { failIfEventsMatch: query, after: position } };
+  // Within the function URL's 6 MB: payloads in S3 read in while they fit and linked by URL beyond; a page of large
+  // inline payloads ends early, after a whole position (events that share it stay together).
+  const fitted = await fitPage(payloads, events);
+  if (!fitted.cut)
+    return { events: fitted.events, hasMore, appendCondition: { failIfEventsMatch: query, after: position } };
+  const next = events[fitted.events.length] as SequencedEvent;
+  const whole = fitted.events.filter((event) => event.position < next.position);
+  const page =
+    whole.length > 0
+      ? whole
+      : await resolvePayloads(
+          payloads,
+          events.filter((event) => event.position === next.position),
+        );
+  const last = (page.at(-1) as SequencedEvent).position;
+  return { events: page, hasMore: true, appendCondition: { failIfEventsMatch: query, after: last } };
 }
 
 /**

@@ -119,6 +119,22 @@ describe("large payloads through S3", () => {
     assert.equal((await keysOf("payloads/")).filter((key) => key.includes(`/${id}/`)).length, 2);
   });
 
+  it("a DCB read of large inline payloads ends early, within 6 MB, and the next page goes on from it", async () => {
+    const tag = `bulky:${randomUUID()}`;
+    for (let index = 0; index < 18; index++) {
+      await store.appendDcb([
+        { eventType: "Bulky", tags: [tag], payload: new RawJson(bigPayload(340_000, String(index % 10))) },
+      ]);
+    }
+    const query = { items: [{ tags: [tag] }] };
+    const first = await call("POST", "/dcb/read", { body: { query } });
+    assert.ok(Buffer.byteLength(first.body) < 6 * 1024 * 1024, `${Buffer.byteLength(first.body)} bytes`);
+    assert.equal(first.json.dcbPage.hasMore, true);
+    const after = first.json.dcbPage.appendCondition.after;
+    const rest = await call("POST", "/dcb/read", { body: { query, after } });
+    assert.equal(first.json.dcbPage.events.length + rest.json.dcbPage.events.length, 18);
+  });
+
   it("a retry that loses to its own committed original (a process with a stale head) keeps the original's object", async () => {
     const { store: first } = await testStreamStore({ payloads: { objects } });
     const { store: stale } = await testStreamStore({ payloads: { objects } });
