@@ -10,6 +10,7 @@ import {
   idempotencyKeyHeader,
   listingPage,
   maxEventsPerAppend,
+  maxPageSize,
   maxWholeNumber,
   NewEvent,
   PageKey,
@@ -74,7 +75,8 @@ export const ListStreamsQuery = Type.Object({
   "updated-after": Type.Optional(TimeInput),
   nextPageKey: Type.Optional(PageKey),
   "stream-next-page-key": Type.Optional({ ...PageKey, description: "alias of nextPageKey" }),
-  limit: PageSize,
+  // The Go project's server answers a listing in one DynamoDB page, and its client expects few pages (SPEC section 3).
+  limit: { ...PageSize, default: maxPageSize },
 });
 
 export const CreateStreamHeaders = idempotencyKeyHeader("stream");

@@ -11,6 +11,7 @@ import { createdStream, recordingQueue } from "./support.ts";
 
 type Operation = {
   operationId: string;
+  parameters?: { name: string; schema: { default?: unknown } }[];
   requestBody?: unknown;
   responses: Record<string, { content?: Record<string, unknown> }>;
 };
@@ -80,6 +81,15 @@ describe("GET /openapi.json", () => {
     const response = await call("GET", "/openapi.json");
     assert.equal(response.status, 200);
     assert.equal(response.json.openapi, "3.1.0");
+  });
+
+  it("pages the listing of streams by 1000 by default, events by 100 (SPEC section 3)", () => {
+    const limitDefault = (path: string) =>
+      documentedOperations()
+        .find((operation) => operation.path === path && operation.method === "get")
+        ?.operation.parameters?.find((parameter) => parameter.name === "limit")?.schema.default;
+    assert.equal(limitDefault("/streams/{streamType}"), 1000);
+    assert.equal(limitDefault("/streams/{streamType}/{streamId}/events"), 100);
   });
 
   it("names every operation with the client method that calls it", () => {
