@@ -33,6 +33,7 @@ export const problemTypes = {
   databaseUnavailable: tag("database-unavailable"),
   operationsNotConfigured: tag("operations-not-configured"),
   serviceStarting: tag("service-unavailable"),
+  misdirectedRequest: tag("misdirected-request"),
 } as const;
 
 /** An answer of the API that is not a success. `problem` is its problem document (RFC 9457). */

@@ -4,7 +4,7 @@
  *
  * - DNS rebinding: a page on `evil.example` whose name is re-pointed to 127.0.0.1 talks to the store as a
  *   same-origin page would, and reads the answers. Its requests carry `Host: evil.example`, so only loopback
- *   names (plus the ones `--allow-host` names) are served; others get 400 invalid-input naming the header.
+ *   names (plus the ones `--allow-host` names) are served; others get 421 misdirected-request naming the header.
  * - Cross-site "simple" requests: any page may POST a form or a `text/plain` (or untyped) body with `no-cors`;
  *   it cannot read the answer, but the write would happen. Browsers preflight every request with a JSON
  *   content type (and every PUT, PATCH and DELETE), so a write must say `application/json` (or `+json`):
@@ -40,7 +40,8 @@ export function refusal(
       `the Host header "${given}" is not a name of this machine: local mode answers ${loopbackHostNames.join(", ")} ` +
       "(any port), which keeps web pages on other names out (DNS rebinding); npm start -- --allow-host NAME adds one";
     const members = { errors: { host: [`must be ${loopbackHostNames.join(", ")} or a name given with --allow-host`] } };
-    return problemResponse(problemTypes.invalidInput, detail, requestId, { members });
+    // 421 Misdirected Request (RFC 9110, 15.5.20): this server does not answer for that name.
+    return problemResponse(problemTypes.misdirectedRequest, detail, requestId, { members });
   }
 
   const method = (request.method ?? "GET").toUpperCase();

@@ -63,6 +63,8 @@ export const problemTypes = {
   operationsNotConfigured: problemType("operations-not-configured", "Operations not configured", 503),
   /** Local mode while it starts: a function still initialising, which clients retry after Retry-After. */
   serviceStarting: problemType("service-unavailable", "Service unavailable", 503),
+  /** Local mode: a Host header that names no name of this machine (its guard against DNS rebinding). */
+  misdirectedRequest: problemType("misdirected-request", "Misdirected request", 421),
 } as const satisfies Record<string, ProblemType>;
 
 /** What an answer adds to its problem type: members of the body (besides type, title, status, detail) and headers. */

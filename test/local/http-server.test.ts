@@ -205,7 +205,7 @@ describe("local function URL adapter", () => {
     }
   });
 
-  test("a Host that is not a loopback name answers 400 naming the header (DNS rebinding)", async () => {
+  test("a Host that is not a loopback name answers 421 naming the header (DNS rebinding)", async () => {
     for (const host of [
       "evil.example",
       "evil.example:3000",
@@ -215,9 +215,9 @@ describe("local function URL adapter", () => {
     ]) {
       lastEvent = undefined;
       const response = await send("GET", "/liveness-check", { headers: [["host", host]] });
-      assert.equal(response.status, 400, host);
+      assert.equal(response.status, 421, host);
       const problem = JSON.parse(response.body.toString());
-      assert.equal(problem.type, "tag:event-store,2026:problem:invalid-input");
+      assert.equal(problem.type, "tag:event-store,2026:problem:misdirected-request");
       assert.ok(problem.errors.host, host);
       assert.equal(lastEvent as LambdaFunctionURLEvent | undefined, undefined);
     }
