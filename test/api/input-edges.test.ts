@@ -95,6 +95,11 @@ describe("input edges", () => {
       });
       assert.equal((await list(`${field}=`)).status, 200);
     }
+    const both = "is the same page key as the other one: send nextPageKey or stream-next-page-key, not both";
+    assertErrors(await list("nextPageKey=abc&stream-next-page-key=abc"), {
+      nextPageKey: [both],
+      "stream-next-page-key": [both],
+    });
   });
 
   it("every 400 about the body or the path has errors, and keeps its problem type", async () => {

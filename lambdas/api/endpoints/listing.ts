@@ -16,6 +16,10 @@ export async function listStreams(request: ApiRequest, store: StreamStore): Prom
   const { path, query } = readInput(request, { path: StreamTypePath, query: ListStreamsQuery });
   const updatedAfter = query["updated-after"];
   // The Go client sends its key as stream-next-page-key; a 400 about the key names the parameter it came in.
+  if (query.nextPageKey && query["stream-next-page-key"]) {
+    const both = "is the same page key as the other one: send nextPageKey or stream-next-page-key, not both";
+    throw invalidInput({ nextPageKey: [both], "stream-next-page-key": [both] });
+  }
   const keyField = query.nextPageKey ? "nextPageKey" : "stream-next-page-key";
   const pageKey = query[keyField] || undefined;
   try {
