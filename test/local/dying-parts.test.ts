@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { Agent, get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -31,9 +32,34 @@ describe("npm start on a data folder: one per folder, and DynamoDB Local dying s
   });
 
   it("DynamoDB Local killed: npm start exits 1 with one line saying so, and the data is kept", async () => {
+    // Eight clients on keep-alive connections that never let go, as load tests and SDKs do: the exit must not wait
+    // for them (the server cuts their connections after a short grace).
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    let exited = false;
+    let answered = 0;
+    const client = async () => {
+      while (!exited) {
+        await new Promise<void>((resolve) => {
+          const request = get(`${local.apiUrl}/liveness-check`, { agent }, (response) => {
+            answered++;
+            response.resume();
+            response.on("end", () => resolve());
+          });
+          request.on("error", () => setTimeout(resolve, 5));
+        });
+      }
+    };
+    const clients = Array.from({ length: 8 }, client);
+    await eventually(() => answered > 50, deadlineMs);
     const pid = local.dynamoDb?.pid as number;
     process.kill(pid, "SIGKILL");
-    const code = await local.exited;
+    const code = await Promise.race([
+      local.exited,
+      new Promise((resolve) => setTimeout(resolve, deadlineMs, "still running")),
+    ]);
+    exited = true;
+    await Promise.all(clients);
+    agent.destroy();
     assert.equal(code, 1);
     const problem = local
       .output()
