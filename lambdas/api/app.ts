@@ -8,7 +8,8 @@ import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda
 import { type Observability, quietObservability } from "#shared/observability.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 import { errorResponse } from "./problem.ts";
-import { type ApiServices, route } from "./router.ts";
+import type { ApiServices } from "./request.ts";
+import { route } from "./router.ts";
 
 type Answer = Exclude<LambdaFunctionURLResult, string>;
 

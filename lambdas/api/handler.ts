@@ -8,9 +8,9 @@ import { type Observability, observeInvocations, quietObservability } from "#sha
 import { type PayloadObjectsConfig, s3PayloadObjects } from "#store/payload-objects.ts";
 import { StreamStore } from "#store/stream-store.ts";
 import { createApi } from "./app.ts";
-import type { OperationsConfig } from "./router.ts";
+import type { OperationsConfig } from "./request.ts";
 
-export type { OperationsConfig } from "./router.ts";
+export type { OperationsConfig } from "./request.ts";
 
 export interface ApiConfig {
   tableName: string;

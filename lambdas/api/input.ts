@@ -11,7 +11,7 @@ import type { NewEvent } from "#store/model.ts";
 import { UploadedPayload } from "#store/raw-json.ts";
 import { type IllFormedString, type JsonBody, parseJsonBody } from "./json-body.ts";
 import { HttpProblem, problemTypes } from "./problem.ts";
-import type { ApiRequest } from "./router.ts";
+import type { ApiRequest } from "./request.ts";
 import { type ErrorMessage, type ExactlyOne, type NewEventInput, TimeInput, Uuid } from "./schema.ts";
 
 /** The 400 for bad input: `errors` maps each field to what is wrong with it. */

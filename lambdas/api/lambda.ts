@@ -10,7 +10,7 @@ import {
 import { quietObservability } from "#shared/observability.ts";
 import { powertoolsObservability } from "#shared/powertools.ts";
 import { createApiHandler } from "./handler.ts";
-import type { OperationsConfig } from "./router.ts";
+import type { OperationsConfig } from "./request.ts";
 
 // Lambda sets the function's name. Outside Lambda (a script importing this entry, as the bench's cold-start
 // harness does) nothing reads EMF lines, and they would litter the importer's stdout.

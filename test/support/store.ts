@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { ConsumedCapacity } from "@aws-sdk/client-dynamodb";
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
 import { createApi } from "#api/app.ts";
-import type { ApiServices } from "#api/router.ts";
+import type { ApiServices } from "#api/request.ts";
 import { localAwsClientConfig } from "#local/aws-local.ts";
 import { createDocumentClient } from "#shared/aws-clients.ts";
 import type { StreamTypeSummary } from "#store/model.ts";

@@ -2,8 +2,8 @@
 import type { LambdaFunctionURLResult } from "aws-lambda";
 import { AppendsBody, DcbAppendBody, DcbReadBody } from "#api/consistency-schema.ts";
 import { newEventAt, readInput, rejectRepeatedEventIds } from "#api/input.ts";
+import type { ApiRequest } from "#api/request.ts";
 import { eventBody, json } from "#api/responses.ts";
-import type { ApiRequest } from "#api/router.ts";
 import { maxPageSize } from "#api/schema.ts";
 import type { DcbEvent } from "#store/model.ts";
 import type { StreamStore } from "#store/stream-store.ts";

@@ -1,8 +1,8 @@
 /** The events of a stream: append one at its revision, append a batch, read them forward or backward. */
 import type { LambdaFunctionURLResult } from "aws-lambda";
 import { invalidInput, newEventAt, readInput, rejectRepeatedEventIds } from "#api/input.ts";
+import type { ApiRequest } from "#api/request.ts";
 import { eventBody, json } from "#api/responses.ts";
-import type { ApiRequest } from "#api/router.ts";
 import { AppendAtRevisionBody, AppendBody, EventPath, ReadEventsQuery, StreamPath } from "#api/streams-schema.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 

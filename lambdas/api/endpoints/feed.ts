@@ -2,8 +2,8 @@
 import type { LambdaFunctionURLResult } from "aws-lambda";
 import { FeedQuery } from "#api/feed-schema.ts";
 import { readInput } from "#api/input.ts";
+import type { ApiRequest } from "#api/request.ts";
 import { json, type PayloadEncoding, payloadMembers } from "#api/responses.ts";
-import type { ApiRequest } from "#api/router.ts";
 import type { FeedEvent, FeedPage, ReadFeedOptions } from "#store/feed.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 

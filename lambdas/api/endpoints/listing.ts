@@ -1,8 +1,8 @@
 /** Streams of a type, by the time of their last event; and the stream types, by name. */
 import type { LambdaFunctionURLResult } from "aws-lambda";
 import { epochMillis, invalidInput, readInput } from "#api/input.ts";
+import type { ApiRequest } from "#api/request.ts";
 import { json } from "#api/responses.ts";
-import type { ApiRequest } from "#api/router.ts";
 import { PageQuery } from "#api/schema.ts";
 import { ListStreamsQuery, StreamTypePath } from "#api/streams-schema.ts";
 import { InvalidInputError } from "#store/errors.ts";

@@ -1,8 +1,8 @@
 /** The service itself: is it up (and its table with it), and what does it serve. */
 import type { LambdaFunctionURLResult } from "aws-lambda";
 import { servedOpenApiDocument } from "#api/openapi.ts";
+import type { ApiRequest } from "#api/request.ts";
 import { json } from "#api/responses.ts";
-import type { ApiRequest } from "#api/router.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 
 /**

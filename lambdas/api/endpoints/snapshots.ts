@@ -3,8 +3,8 @@ import type { LambdaFunctionURLResult } from "aws-lambda";
 import { readInput } from "#api/input.ts";
 import type { JsonNode } from "#api/json-body.ts";
 import { HttpProblem, problemTypes } from "#api/problem.ts";
+import type { ApiRequest } from "#api/request.ts";
 import { json } from "#api/responses.ts";
-import type { ApiRequest } from "#api/router.ts";
 import { LatestSnapshotQuery, PutSnapshotBody, SnapshotPath } from "#api/snapshots-schema.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 

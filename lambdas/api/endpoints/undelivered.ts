@@ -2,8 +2,8 @@
 import type { LambdaFunctionURLResult } from "aws-lambda";
 import { readInput } from "#api/input.ts";
 import { ListUndeliveredQuery } from "#api/operation-schema.ts";
+import type { ApiRequest } from "#api/request.ts";
 import { json } from "#api/responses.ts";
-import type { ApiRequest } from "#api/router.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 
 /** GET /notifications/undelivered: ranges of a stream's events, oldest failure first. */
