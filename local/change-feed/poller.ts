@@ -4,30 +4,26 @@
  *
  * Semantics copied from the event source mapping (TRIM_HORIZON start, batch size 100, filter criteria,
  * ReportBatchItemFailures): records of a shard are delivered in order, a parent shard is read to its end before
- * its children (shards.ts), a failure re-delivers from the earliest failed record, and a checkpoint
+ * its children (shards.ts), a failure re-delivers from the earliest failed record (delivery.ts), and a checkpoint
  * (checkpoints.ts) lets a restarted poller carry on where it stopped without losing or repeating handled records.
  * It never skips a record: the change feed records what it cannot publish as undelivered, so what still fails is
  * DynamoDB, retried with backoff until it succeeds. The stream is described again every few seconds and whenever
  * a shard closes, so that children DescribeStream lists late are found.
+ *
+ * This file holds the public face (options, startStreamPoller) and the poll loop with its waits: the idle back-off
+ * and the stop that cuts any wait short. Iterators and checkpoints are shard-reader.ts's, batch delivery and its
+ * retries delivery.ts's.
  */
 
-import {
-  type DynamoDBStreamsClient,
-  GetRecordsCommand,
-  type GetRecordsCommandOutput,
-  GetShardIteratorCommand,
-  type _Record as StreamsRecord,
-} from "@aws-sdk/client-dynamodb-streams";
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
+import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { changeFeedFilterPattern } from "#change-feed/filter.ts";
-import { CheckpointStore } from "./checkpoints.ts";
-import { type FilterPattern, matchesFilterPattern } from "./event-filter.ts";
+import { asError, BatchDelivery, type ChangeFeedHandler, retryDelay } from "./delivery.ts";
+import type { FilterPattern } from "./event-filter.ts";
 import { IdleWaiters } from "./idle-waiters.ts";
-import { earliestFailure, toLambdaRecord } from "./lambda-records.ts";
-import { iteratorStart, restartFromTrimHorizon, ShardLineage, type ShardState, unreadPosition } from "./shards.ts";
+import { ShardReader } from "./shard-reader.ts";
+import type { ShardState } from "./shards.ts";
 
-/** The change-feed Lambda handler's signature (partial batch responses enabled). */
-export type ChangeFeedHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | undefined>;
+export type { ChangeFeedHandler } from "./delivery.ts";
 
 export interface StreamPollerOptions {
   streamsClient: DynamoDBStreamsClient;
@@ -65,9 +61,6 @@ export interface StreamPoller {
   idle(): Promise<void>;
 }
 
-const firstRetryDelayMs = 100;
-const maxRetryDelayMs = 5_000;
-
 /**
  * Starts polling `streamArn` in the background and delivering its records to `handler`.
  *
@@ -90,19 +83,13 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
 type PollOutcome = "records" | "empty" | "failed" | "closed";
 
 class Poller {
-  private readonly client: DynamoDBStreamsClient;
-  private readonly streamArn: string;
-  private readonly handler: ChangeFeedHandler;
   private readonly reportError: (error: Error) => void;
-  private readonly filterPattern: FilterPattern;
-  private readonly batchSize: number;
   private readonly idlePollIntervalMs: number;
   private readonly maxIdlePollIntervalMs: number;
-  private readonly maxRetryAttempts: number;
   private readonly describeIntervalMs: number;
-  private readonly checkpoints: CheckpointStore;
   private readonly abort = new AbortController();
-  private readonly shards: ShardLineage;
+  private readonly reader: ShardReader;
+  private readonly delivery: BatchDelivery;
   private stopped = false;
   private wake: (() => void) | undefined;
   /** Cuts a backed-off wait of a quiet poller (not a retry's backoff) to the shortest: someone waits for idle(). */
@@ -111,18 +98,28 @@ class Poller {
   private consecutiveErrors = 0;
 
   constructor(options: StreamPollerOptions) {
-    this.client = options.streamsClient;
-    this.streamArn = options.streamArn;
-    this.handler = options.handler;
-    this.reportError = options.onError ?? ((error) => console.error(`change feed: ${error.message}`));
-    this.filterPattern = options.filterPattern ?? changeFeedFilterPattern;
-    this.batchSize = options.batchSize ?? 100;
+    const reportError = options.onError ?? ((error) => console.error(`change feed: ${error.message}`));
+    this.reportError = reportError;
     this.idlePollIntervalMs = options.idlePollIntervalMs ?? 50;
     this.maxIdlePollIntervalMs = Math.max(this.idlePollIntervalMs, options.maxIdlePollIntervalMs ?? 400);
-    this.maxRetryAttempts = options.maxRetryAttempts ?? 10;
     this.describeIntervalMs = options.describeIntervalMs ?? 5_000;
-    this.checkpoints = new CheckpointStore(options.checkpointFile, options.streamArn);
-    this.shards = new ShardLineage(options.streamsClient, options.streamArn, this.abort.signal);
+    this.reader = new ShardReader({
+      streamsClient: options.streamsClient,
+      streamArn: options.streamArn,
+      checkpointFile: options.checkpointFile,
+      batchSize: options.batchSize ?? 100,
+      abortSignal: this.abort.signal,
+      reportError,
+    });
+    this.delivery = new BatchDelivery({
+      streamArn: options.streamArn,
+      handler: options.handler,
+      filterPattern: options.filterPattern ?? changeFeedFilterPattern,
+      maxRetryAttempts: options.maxRetryAttempts ?? 10,
+      reportError,
+      saveCheckpoints: () => this.reader.saveCheckpoints(),
+      sleep: (ms) => this.sleep(ms),
+    });
   }
 
   stop(): void {
@@ -149,11 +146,11 @@ class Poller {
         // Children of a closed shard may be listed only some time after it closed: look again now and then.
         if (!shardsKnown || Date.now() - describedAt >= this.describeIntervalMs) {
           describedAt = Date.now();
-          await this.shards.discover(this.checkpoints.load());
+          await this.reader.discover();
           shardsKnown = true;
         }
         let quiet = true;
-        for (const shard of this.shards.readable()) {
+        for (const shard of this.reader.readable()) {
           if (this.stopped) break;
           const outcome = await this.pollShard(shard);
           if (outcome !== "empty") quiet = false;
@@ -172,7 +169,7 @@ class Poller {
         this.reportError(asError(error, "reading the stream failed"));
         // The shard list or an iterator may be what went wrong: start over from the checkpoints.
         shardsKnown = false;
-        for (const shard of this.shards.all()) shard.iterator = undefined;
+        this.reader.forgetIterators();
         await this.sleep(retryDelay(this.consecutiveErrors));
       }
     }
@@ -180,128 +177,19 @@ class Poller {
   }
 
   private async pollShard(shard: ShardState): Promise<PollOutcome> {
-    shard.iterator ??= await this.shardIterator(shard);
-    let output: GetRecordsCommandOutput;
-    try {
-      output = await this.client.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: this.batchSize }), {
-        abortSignal: this.abort.signal,
-      });
-    } catch (error) {
-      const name = (error as Error).name;
-      if (name === "ExpiredIteratorException") {
-        // Iterators live 15 minutes; a slow handler can outlive one. Resume from the checkpoint.
-        shard.iterator = undefined;
-        return "failed";
-      }
-      if (name === "TrimmedDataAccessException") {
-        // An iterator from the trim horizon loses nothing when it is refused: DynamoDB Local refuses one taken on a
-        // still empty shard once another table's stream has written first. Only a handled position can be overtaken.
-        this.reportTrimmed(shard);
-        restartFromTrimHorizon(shard);
-        return "failed";
-      }
-      throw error;
-    }
-
+    const output = await this.reader.read(shard);
+    if (output === undefined) return "failed";
     const records = output.Records ?? [];
     if (records.length > 0) {
-      const delivered = await this.deliver(shard, records);
+      const delivered = await this.delivery.deliver(shard, records);
       if (!delivered) return "failed";
     }
     if (!output.NextShardIterator) {
-      // A closed shard read to its end: its children may now start.
-      shard.done = true;
-      shard.iterator = undefined;
-      await this.saveCheckpoints();
+      await this.reader.finish(shard);
       return "closed";
     }
     shard.iterator = output.NextShardIterator;
     return records.length > 0 ? "records" : "empty";
-  }
-
-  private async shardIterator(shard: ShardState): Promise<string> {
-    const { type, sequenceNumber } = iteratorStart(shard);
-    try {
-      const { ShardIterator } = await this.client.send(
-        new GetShardIteratorCommand({
-          StreamArn: this.streamArn,
-          ShardId: shard.shardId,
-          ShardIteratorType: type,
-          SequenceNumber: sequenceNumber,
-        }),
-        { abortSignal: this.abort.signal },
-      );
-      if (!ShardIterator) throw new Error(`GetShardIterator gave no iterator for ${shard.shardId}`);
-      return ShardIterator;
-    } catch (error) {
-      if ((error as Error).name !== "TrimmedDataAccessException" || type === "TRIM_HORIZON") throw error;
-      this.reportTrimmed(shard);
-      restartFromTrimHorizon(shard);
-      return this.shardIterator(shard);
-    }
-  }
-
-  /**
-   * Hands one GetRecords page to the handler. True when every record is handled; false when a retry is due
-   * (the iterator is then reset to the earliest failed record, after a backoff).
-   */
-  private async deliver(shard: ShardState, records: StreamsRecord[]): Promise<boolean> {
-    const converted = records.map((record) => toLambdaRecord(record, this.streamArn));
-    const matching = converted.filter((record) => matchesFilterPattern(this.filterPattern, record));
-    const lastSequenceNumber = converted.at(-1)?.dynamodb?.SequenceNumber;
-
-    let failedFrom: string | undefined;
-    if (matching.length > 0) {
-      try {
-        const response = await this.handler({ Records: matching });
-        failedFrom = earliestFailure(response, matching);
-      } catch (error) {
-        this.reportError(asError(error, "the change-feed handler failed"));
-        failedFrom = matching[0]?.dynamodb?.SequenceNumber;
-      }
-    }
-
-    if (failedFrom === undefined) return this.handledUpTo(shard, lastSequenceNumber);
-
-    shard.failedAttempts = shard.redeliverFrom === failedFrom ? shard.failedAttempts + 1 : 1;
-    if (shard.failedAttempts >= this.maxRetryAttempts) {
-      // Never skipped (nothing may be lost): it is reported instead, and retried with backoff.
-      this.reportError(
-        new Error(`records from ${failedFrom} of ${shard.shardId} failed ${shard.failedAttempts} times; retrying`),
-      );
-    }
-
-    // Records before the earliest failure count as handled, as they do for ReportBatchItemFailures.
-    const failedIndex = converted.findIndex((record) => record.dynamodb?.SequenceNumber === failedFrom);
-    const handledBefore = failedIndex > 0 ? converted[failedIndex - 1]?.dynamodb?.SequenceNumber : undefined;
-    if (handledBefore) shard.checkpoint = handledBefore;
-    shard.redeliverFrom = failedFrom;
-    shard.iterator = undefined;
-    await this.saveCheckpoints();
-    await this.sleep(retryDelay(shard.failedAttempts));
-    return false;
-  }
-
-  /** Moves the checkpoint past a whole batch (delivered, or filtered out) and ends its retries. */
-  private async handledUpTo(shard: ShardState, lastSequenceNumber: string | undefined): Promise<true> {
-    shard.checkpoint = lastSequenceNumber;
-    shard.redeliverFrom = undefined;
-    shard.failedAttempts = 0;
-    await this.saveCheckpoints();
-    return true;
-  }
-
-  /** Says that records were lost only when the shard had a position past the trim horizon (see unreadPosition). */
-  private reportTrimmed(shard: ShardState): void {
-    const position = unreadPosition(shard);
-    if (position === undefined) return;
-    this.reportError(
-      new Error(`records of ${shard.shardId} ${position} were trimmed (older than 24 h) before they were read`),
-    );
-  }
-
-  private saveCheckpoints(): Promise<void> {
-    return this.checkpoints.save(this.shards.checkpoints());
   }
 
   /**
@@ -341,13 +229,4 @@ class Poller {
       this.wake = done;
     });
   }
-}
-
-function retryDelay(attempt: number): number {
-  return Math.min(maxRetryDelayMs, firstRetryDelayMs * 2 ** Math.max(0, attempt - 1));
-}
-
-function asError(error: unknown, context: string): Error {
-  if (error instanceof Error) return new Error(`${context}: ${error.name}: ${error.message}`, { cause: error });
-  return new Error(`${context}: ${String(error)}`);
 }

@@ -243,10 +243,10 @@ describe("local function URL adapter", () => {
       const allowed = await send("GET", "/liveness-check?x=1", { headers: [["host", "dev.test:8080"]] }, allowing.url);
       assert.equal(allowed.status, 204);
       const refused = await send("GET", "/liveness-check", { headers: [["host", "other.test"]] }, allowing.url);
-      assert.equal(refused.status, 400);
+      assert.equal(refused.status, 421);
       assert.equal(lines.length, 2);
       assert.match(lines[0] as string, /^GET \/liveness-check 204 \d+ ms$/);
-      assert.match(lines[1] as string, /^GET \/liveness-check 400 \d+ ms$/);
+      assert.match(lines[1] as string, /^GET \/liveness-check 421 \d+ ms$/);
     } finally {
       await allowing.close();
     }
