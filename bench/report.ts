@@ -170,6 +170,7 @@ export function renderReport(results: BenchResults): string {
         b.coldInit.toHelloWorld === undefined ? "" : fixed(b.coldInit.toHelloWorld, 2),
       ]),
     ),
+    `   our share of cold start: ${fixed(results.bundles.ourShareMs, 1)} ms (api − sdk-clients-only, from process start, medians)`,
     ...results.bundles.bundles
       .filter((b) => b.name === "api" || b.name === "change-feed")
       .map((b) => `   top inputs of ${b.name}: ${b.topInputs.map((i) => `${i.path} ${kib(i.bytes)}`).join(", ")}`),

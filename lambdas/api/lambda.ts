@@ -1,5 +1,5 @@
 /** Lambda entry point of the HTTP API (function URL, payload format 2.0): configuration from the environment. */
-import { createSqsOperationQueue } from "#operations/queue.ts";
+import type { OperationQueue } from "#operations/queue.ts";
 import { parseAllowedTargets } from "#operations/targets.ts";
 import {
   environmentVariables,
@@ -31,7 +31,21 @@ function operationsFromEnvironment(): OperationsConfig | undefined {
   const queueUrl = process.env[environmentVariables.operationsQueueUrl];
   if (!queueUrl) return undefined;
   return {
-    queue: createSqsOperationQueue({}, queueUrl),
+    queue: sqsQueueOnFirstUse(queueUrl),
     allowedReplayTargets: parseAllowedTargets(process.env[environmentVariables.allowedReplayTargets]),
+  };
+}
+
+/**
+ * The SQS queue, its client module imported and its client built by the first message: only replays and redrives
+ * send one, so a cold start neither evaluates the SQS client (a chunk of its own in the bundle) nor builds it.
+ */
+function sqsQueueOnFirstUse(queueUrl: string): OperationQueue {
+  let queue: Promise<OperationQueue> | undefined;
+  return {
+    enqueue: async (message) => {
+      queue ??= import("#operations/queue.ts").then((module) => module.createSqsOperationQueue({}, queueUrl));
+      await (await queue).enqueue(message);
+    },
   };
 }

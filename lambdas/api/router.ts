@@ -5,19 +5,18 @@
  * its group's <group>-schema.ts, built from schema.ts's, one store call, an answer from responses.ts), its line in
  * `routes` below, and its operation in its group's slice of the OpenAPI document, <group>-openapi.ts, spread into
  * openapi.ts (test/api/openapi.test.ts fails until the routes and the document agree).
+ *
+ * The groups few requests need (operations, replays, undelivered notifications, snapshots, uploads, appends across
+ * streams and DCB) are imported on their first request, with `lazy`: in the Lambda bundle each is a chunk of its own
+ * (scripts/build.ts splits them), so a cold start does not evaluate them or the schemas only they use. The streams,
+ * events, feed and service groups, which most requests use, are imported as usual.
  */
-import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
-import { appendDcb, appendToStreams, readDcb } from "./endpoints/consistency.ts";
+import type { LambdaFunctionURLEvent } from "aws-lambda";
 import { appendAtRevision, appendEvents, readEvents } from "./endpoints/events.ts";
 import { feedHead, readFeed } from "./endpoints/feed.ts";
 import { listStreams, listStreamTypes } from "./endpoints/listing.ts";
-import { cancelOperation, listOperations, operationDetails } from "./endpoints/operations.ts";
-import { createReplay } from "./endpoints/replays.ts";
 import { livenessCheck, openApi } from "./endpoints/service.ts";
-import { getLatestSnapshot, putSnapshot } from "./endpoints/snapshots.ts";
 import { createStream, streamDetails } from "./endpoints/streams.ts";
-import { listUndelivered } from "./endpoints/undelivered.ts";
-import { createUpload } from "./endpoints/uploads.ts";
 import { decodeBody } from "./json-body.ts";
 import { maxRequestBytes } from "./limits.ts";
 import { HttpProblem, problemTypes } from "./problem.ts";
@@ -29,6 +28,24 @@ export interface Route {
   methods: Record<string, Endpoint>;
 }
 
+/**
+ * An endpoint of the module `load` imports, imported on its first request (later requests find the module loaded).
+ * `load` must be `() => import("<literal path>")`, so that the bundler sees the module and makes it a chunk; the
+ * endpoint is picked by a property access, not by name, so that it stays a reference the type checker (and
+ * test/infra/sdk-calls.ts, which follows the code to the AWS calls it makes) can follow.
+ */
+export function lazy<Module>(load: () => Promise<Module>, endpoint: (module: Module) => Endpoint): Endpoint {
+  return async (request, store, services) => endpoint(await load())(request, store, services);
+}
+
+// The groups imported on their first request.
+const consistency = () => import("./endpoints/consistency.ts");
+const operations = () => import("./endpoints/operations.ts");
+const replays = () => import("./endpoints/replays.ts");
+const snapshots = () => import("./endpoints/snapshots.ts");
+const undelivered = () => import("./endpoints/undelivered.ts");
+const uploads = () => import("./endpoints/uploads.ts");
+
 /** Every route of the API; openapi.ts documents exactly these (a test checks it). */
 export const routes: Route[] = [
   { pattern: ["liveness-check"], methods: { GET: livenessCheck } },
@@ -39,18 +56,30 @@ export const routes: Route[] = [
   { pattern: ["streams", ":streamType", ":streamId", "details"], methods: { GET: streamDetails } },
   { pattern: ["streams", ":streamType", ":streamId", "events"], methods: { GET: readEvents, POST: appendEvents } },
   { pattern: ["streams", ":streamType", ":streamId", "events", ":revision"], methods: { PUT: appendAtRevision } },
-  { pattern: ["streams", ":streamType", ":streamId", "snapshots"], methods: { PUT: putSnapshot } },
-  { pattern: ["streams", ":streamType", ":streamId", "snapshots", "latest"], methods: { GET: getLatestSnapshot } },
-  { pattern: ["replays"], methods: { POST: createReplay } },
-  { pattern: ["operations"], methods: { GET: listOperations } },
-  { pattern: ["operations", ":id"], methods: { GET: operationDetails, DELETE: cancelOperation } },
-  { pattern: ["notifications", "undelivered"], methods: { GET: listUndelivered } },
+  {
+    pattern: ["streams", ":streamType", ":streamId", "snapshots"],
+    methods: { PUT: lazy(snapshots, (group) => group.putSnapshot) },
+  },
+  {
+    pattern: ["streams", ":streamType", ":streamId", "snapshots", "latest"],
+    methods: { GET: lazy(snapshots, (group) => group.getLatestSnapshot) },
+  },
+  { pattern: ["replays"], methods: { POST: lazy(replays, (group) => group.createReplay) } },
+  { pattern: ["operations"], methods: { GET: lazy(operations, (group) => group.listOperations) } },
+  {
+    pattern: ["operations", ":id"],
+    methods: {
+      GET: lazy(operations, (group) => group.operationDetails),
+      DELETE: lazy(operations, (group) => group.cancelOperation),
+    },
+  },
+  { pattern: ["notifications", "undelivered"], methods: { GET: lazy(undelivered, (group) => group.listUndelivered) } },
   { pattern: ["feed"], methods: { GET: readFeed } },
   { pattern: ["feed", "head"], methods: { GET: feedHead } },
-  { pattern: ["appends"], methods: { POST: appendToStreams } },
-  { pattern: ["uploads"], methods: { POST: createUpload } },
-  { pattern: ["dcb", "read"], methods: { POST: readDcb } },
-  { pattern: ["dcb", "append"], methods: { POST: appendDcb } },
+  { pattern: ["appends"], methods: { POST: lazy(consistency, (group) => group.appendToStreams) } },
+  { pattern: ["uploads"], methods: { POST: lazy(uploads, (group) => group.createUpload) } },
+  { pattern: ["dcb", "read"], methods: { POST: lazy(consistency, (group) => group.readDcb) } },
+  { pattern: ["dcb", "append"], methods: { POST: lazy(consistency, (group) => group.appendDcb) } },
 ];
 
 /** The endpoint for this event and the request it reads; 400, 404, 405 or 413 (HttpProblem) when there is none. */

@@ -1,6 +1,5 @@
 /** The service itself: is it up (and its table with it), and what does it serve. */
 import type { LambdaFunctionURLResult } from "aws-lambda";
-import { servedOpenApiDocument } from "#api/openapi.ts";
 import type { ApiRequest } from "#api/request.ts";
 import { json } from "#api/responses.ts";
 import type { StreamStore } from "#store/stream-store.ts";
@@ -15,8 +14,12 @@ export async function livenessCheck(_request: ApiRequest, store: StreamStore): P
   return json(200, { status: "ok", at: new Date().toISOString(), database: "ok" });
 }
 
-/** GET /openapi.json: the document, its server the origin this request came to. */
+/**
+ * GET /openapi.json: the document, its server the origin this request came to. The document (every schema written
+ * out as JSON) is built when its module is first imported, by the first request for it, not at every cold start.
+ */
 export async function openApi(request: ApiRequest): Promise<LambdaFunctionURLResult> {
+  const { servedOpenApiDocument } = await import("#api/openapi.ts");
   return json(200, servedOpenApiDocument(originOf(request)));
 }
 
