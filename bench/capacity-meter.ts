@@ -16,14 +16,17 @@
 import { Readable } from "node:stream";
 import {
   type ConsumedCapacity,
+  CreateTableCommand,
   DeleteItemCommand,
   type DynamoDBClient,
   PutItemCommand,
   type TransactWriteItem,
   UpdateItemCommand,
+  waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { interceptExchanges } from "#store/dynamodb-wire.ts";
+import { createTableInput } from "#store/table.ts";
 
 /** Request units of one logical operation. */
 export interface Units {
@@ -59,6 +62,13 @@ export interface TransactionTwin {
 }
 
 /** The name of a table's twin (create it with the table's own definition, minus the stream). */
+/** Creates the twin of the store's table `tableName` (its layout without a stream) that transactions are replayed on. */
+export async function createTwinTable(admin: DynamoDBClient, tableName: string): Promise<void> {
+  const { StreamSpecification: _stream, ...twin } = createTableInput(twinTableName(tableName));
+  await admin.send(new CreateTableCommand(twin));
+  await waitUntilTableExists({ client: admin, maxWaitTime: 60 }, { TableName: twin.TableName });
+}
+
 export function twinTableName(tableName: string): string {
   return `${tableName}-capacity-twin`;
 }

@@ -17,14 +17,13 @@
  *   append must be there once (the invariant).
  * - **seal**: a read of two tags whose heads differ raises the lower one (dcb.ts): its write units, per read.
  */
-import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { localAwsClientConfig } from "#local/aws-local.ts";
 import { startDynamoDbLocal } from "#local/dynamodb-local.ts";
 import { ensureTable } from "#local/table.ts";
 import { createDocumentClient } from "#shared/aws-clients.ts";
 import { StreamStore } from "#store/stream-store.ts";
-import { createTableInput } from "#store/table.ts";
-import { addUnits, CapacityMeter, noUnits, twinTableName, type Units } from "./capacity-meter.ts";
+import { addUnits, CapacityMeter, createTwinTable, noUnits, twinTableName, type Units } from "./capacity-meter.ts";
 import type { BenchConfig } from "./config.ts";
 import { decisionsOn, type HotTagResult, hotTag, type SealResult, sealReads } from "./consistency-dcb.ts";
 import {
@@ -84,9 +83,7 @@ export async function measureConsistency(options: {
   const client = createDocumentClient(localAwsClientConfig(dynamoDb.endpoint));
   try {
     await ensureTable(admin, tableName);
-    const { StreamSpecification: _stream, ...twin } = createTableInput(twinTableName(tableName));
-    await admin.send(new CreateTableCommand(twin));
-    await waitUntilTableExists({ client: admin, maxWaitTime: 60 }, { TableName: twin.TableName });
+    await createTwinTable(admin, tableName);
     const meter = new CapacityMeter({ client: admin, twinOf: twinTableName });
     meter.attach(meteredClient);
     const hook = capacityMeter();

@@ -16,7 +16,7 @@
  *   "signed". Following a URL is one GET more (the report says so; the read's tally holds what the store did).
  * - **loads** (snapshot-loads.ts): a stream of `streamEvents` small events loaded with and without a snapshot.
  */
-import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { localAwsClientConfig } from "#local/aws-local.ts";
 import { startDynamoDbLocal } from "#local/dynamodb-local.ts";
 import { startS3Local } from "#local/s3-local.ts";
@@ -25,8 +25,7 @@ import { createDocumentClient } from "#shared/aws-clients.ts";
 import { type PayloadObjects, s3PayloadObjects } from "#store/payload-objects.ts";
 import { RawJson, StoredPayload, sha256 } from "#store/raw-json.ts";
 import { StreamStore } from "#store/stream-store.ts";
-import { createTableInput } from "#store/table.ts";
-import { CapacityMeter, totalWrite, twinTableName } from "./capacity-meter.ts";
+import { CapacityMeter, createTwinTable, totalWrite, twinTableName } from "./capacity-meter.ts";
 import type { BenchConfig } from "./config.ts";
 import { describe } from "./consistency-load.ts";
 import { benchEventType, newStreamId } from "./events.ts";
@@ -88,10 +87,7 @@ export async function measureLarge(options: {
   const client = createDocumentClient(localAwsClientConfig(dynamoDb.endpoint));
   try {
     await ensureTable(admin, tableName);
-    // The meter replays a transaction's items on a twin table, should one be metered (none is: single puts, queries).
-    const { StreamSpecification: _stream, ...twin } = createTableInput(twinTableName(tableName));
-    await admin.send(new CreateTableCommand(twin));
-    await waitUntilTableExists({ client: admin, maxWaitTime: 60 }, { TableName: twin.TableName });
+    await createTwinTable(admin, tableName);
     const capacity = new CapacityMeter({ client: admin, twinOf: twinTableName });
     capacity.attach(client); // it records only inside a metered measurement
     const meter = new Meter(s3PayloadObjects({ bucket: s3.bucket, s3: s3.clientConfig }), capacity);
