@@ -10,7 +10,8 @@
  */
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AppendContext, appendEvents } from "./append.ts";
-import { appendDcb, readDcb } from "./dcb.ts";
+import { appendDcb } from "./dcb-append.ts";
+import { readDcb } from "./dcb-read.ts";
 import { DeploymentSecret } from "./deployment-secret.ts";
 import { type CapacityListener, StoreTable } from "./dynamo.ts";
 import { type FeedHead, type FeedPage, feedHead, type ReadFeedOptions, readFeed } from "./feed.ts";
