@@ -1,11 +1,9 @@
 /** Renders part 11, consistency across streams (consistency.ts), in the style of report.ts's tables. */
 import type { ConsistencyResult } from "./consistency.ts";
 import type { OperationUnits } from "./consistency-load.ts";
+import { fixed, num, table } from "./report-format.ts";
 
-/** report.ts's table: columns padded to their widest cell. */
-type Table = (headers: string[], rows: string[][]) => string;
-
-export function consistencySection(result: ConsistencyResult, table: Table): string[] {
+export function consistencySection(result: ConsistencyResult): string[] {
   const { hotTag, seal } = result;
   const single = result.rows.find((row) => row.name === "single append");
   const errors = result.rows.filter((row) => row.firstError);
@@ -32,11 +30,11 @@ export function consistencySection(result: ConsistencyResult, table: Table): str
       result.rows.map((row) => [
         row.name,
         String(row.events),
-        row.read ? num(row.read.read) : "",
-        num(row.append.read),
+        row.read ? num(row.read.read, 2) : "",
+        num(row.append.read, 2),
         writeUnits(row.append),
-        num(row.append.localWrite),
-        num((row.append.write + (row.read?.write ?? 0)) / row.events),
+        num(row.append.localWrite, 2),
+        num((row.append.write + (row.read?.write ?? 0)) / row.events, 2),
         fixed(row.wcuToSingle, 2),
         fixed(row.perSecond, 0),
         fixed(row.p50Ms, 1),
@@ -49,18 +47,10 @@ export function consistencySection(result: ConsistencyResult, table: Table): str
     ...errors.map((row) => `   first error of ${row.name}: ${row.firstError}`),
     `   hot tag: ${hotTag.deciders} deciders on ONE tag (readDcb, appendDcb on its condition, again after a conflict): ${hotTag.appends} appends, ${hotTag.conflicts} conflicts (retries), ${hotTag.errors} errors in ${fixed(hotTag.seconds, 2)} s: ${fixed(hotTag.decisionsPerSecond, 1)} decisions/s (${fixed(single ? hotTag.decisionsPerSecond / single.perSecond : Number.NaN, 2)} × single appends/s)${hotTag.firstError ? `; first error: ${hotTag.firstError}` : ""}`,
     `   invariant, hot tag: appends acknowledged ${hotTag.appends} == events read back by readDcb ${hotTag.eventsRead}: ${hotTag.holds ? "holds" : "BROKEN"}`,
-    `   seal (readDcb of 2 tags at different positions raises the lower head; ${seal.reads} reads): ${writeUnits(seal.read)} WRU charged to "dcb" per read (Local reported ${num(seal.read.localWrite)}), ${num(seal.read.read)} RRU per read`,
+    `   seal (readDcb of 2 tags at different positions raises the lower head; ${seal.reads} reads): ${writeUnits(seal.read)} WRU charged to "dcb" per read (Local reported ${num(seal.read.localWrite, 2)}), ${num(seal.read.read, 2)} RRU per read`,
   ];
 }
 
 function writeUnits(units: OperationUnits): string {
-  return `${num(units.write)} (${num(units.tableWrite)}+${num(units.indexWrite)})`;
-}
-
-function num(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toFixed(2);
-}
-
-function fixed(value: number, digits: number): string {
-  return Number.isFinite(value) ? value.toFixed(digits) : "—";
+  return `${num(units.write, 2)} (${num(units.tableWrite, 2)}+${num(units.indexWrite, 2)})`;
 }

@@ -1,10 +1,8 @@
 /** Renders part 12, large payloads and snapshots (large-payloads.ts, snapshot-loads.ts), as report.ts's tables. */
 import type { LargeResult, S3Kind, S3Requests } from "./large-payloads.ts";
+import { fixed, num, table } from "./report-format.ts";
 
-/** report.ts's table: columns padded to their widest cell. */
-type Table = (headers: string[], rows: string[][]) => string;
-
-export function largeSection(result: LargeResult, table: Table): string[] {
+export function largeSection(result: LargeResult): string[] {
   const { loads } = result;
   const errors = result.rows.filter((row) => row.firstError);
   return [
@@ -38,8 +36,8 @@ export function largeSection(result: LargeResult, table: Table): string[] {
         fixed(row.read.p99Ms, 1),
         row.readAndFollow ? fixed(row.readAndFollow.p50Ms, 1) : "",
         row.readAndFollow ? fixed(row.readAndFollow.p99Ms, 1) : "",
-        num(row.appendUnits.write),
-        num(row.readUnits.read),
+        num(row.appendUnits.write, 2),
+        num(row.readUnits.read, 2),
         requests(row.appendUnits.s3),
         row.readAndFollow ? `${requests(row.readUnits.s3)}; URL: 1 GET` : requests(row.readUnits.s3),
         fixed(row.appendToInline, 2),
@@ -61,13 +59,13 @@ export function largeSection(result: LargeResult, table: Table): string[] {
         row.snapshotRevision === undefined ? "" : String(row.snapshotRevision),
         String(row.eventsRead),
         fixed(row.ms, 1),
-        num(row.units.read),
+        num(row.units.read, 2),
         requests(row.units.s3),
         fixed(row.msToWithout, 3),
         fixed(row.readUnitsToWithout, 3),
       ]),
     ),
-    `   snapshot put (${loads.snapshotPut.stateBytes} B state, inline in its item): ${num(loads.snapshotPut.units.write)} WRU, ${num(loads.snapshotPut.units.read)} RRU, ${fixed(loads.snapshotPut.ms, 1)} ms metered; a load with a snapshot = latestSnapshot (1 query) + readEvents after it (none at the head: an empty query, then the head)`,
+    `   snapshot put (${loads.snapshotPut.stateBytes} B state, inline in its item): ${num(loads.snapshotPut.units.write, 2)} WRU, ${num(loads.snapshotPut.units.read, 2)} RRU, ${fixed(loads.snapshotPut.ms, 1)} ms metered; a load with a snapshot = latestSnapshot (1 query) + readEvents after it (none at the head: an empty query, then the head)`,
     `   invariant: every load folded to ${loads.streamEvents} events: ${loads.holds ? "holds" : "BROKEN"}`,
   ];
 }
@@ -86,14 +84,6 @@ const labels: Record<S3Kind, string> = {
 export function requests(s3: S3Requests): string {
   const parts = (Object.keys(labels) as S3Kind[])
     .filter((kind) => s3[kind] !== 0)
-    .map((kind) => `${num(s3[kind])} ${labels[kind]}`);
+    .map((kind) => `${num(s3[kind], 2)} ${labels[kind]}`);
   return parts.length > 0 ? parts.join(" + ") : "0";
-}
-
-function num(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toFixed(2);
-}
-
-function fixed(value: number, digits: number): string {
-  return Number.isFinite(value) ? value.toFixed(digits) : "—";
 }

@@ -13,6 +13,8 @@ import type { LargeResult } from "./large-payloads.ts";
 import { dynamoDbUsdPerMillion, prices } from "./prices.ts";
 import type { ReplayResult } from "./replay.ts";
 import { consistencySection } from "./report-consistency.ts";
+import { feedSection } from "./report-feed.ts";
+import { fixed, kib, num, percent, table, usd } from "./report-format.ts";
 import { largeSection } from "./report-large.ts";
 import { ratio } from "./stats.ts";
 import type { ThroughputRow, WarmUpResult } from "./throughput.ts";
@@ -238,9 +240,9 @@ export function renderReport(results: BenchResults): string {
     "",
     ...feedSection(results.feed),
     "",
-    ...consistencySection(results.consistency, table),
+    ...consistencySection(results.consistency),
     "",
-    ...largeSection(results.large, table),
+    ...largeSection(results.large),
     "",
     "Budgets (SPEC section 7)",
     table(
@@ -251,56 +253,6 @@ export function renderReport(results: BenchResults): string {
   return lines.join("\n");
 }
 
-function feedSection(feed: FeedResult): string[] {
-  const { lag, catchUp } = feed;
-  return [
-    `10. Global feed (DynamoDB Locals of its own; ${feed.upkeepEvents} single-event appends over ${feed.upkeepStreams} streams, ${percent(feed.rareTypeShare)} of them of a rare stream type, indexed by the change-feed handler in process over the table's stream records)`,
-    table(
-      [
-        "event-source batch",
-        "calls",
-        "feed items/batch",
-        "events/batch",
-        "batch item B/event",
-        "type items B/event",
-        "feed WRU/event",
-        "summary WRU/event",
-      ],
-      feed.upkeep.map((row) => [
-        String(row.batchSize),
-        String(row.invocations),
-        fixed(1 + row.items.typeItemsPerBatch, 2),
-        fixed(row.items.eventsPerBatch, 1),
-        fixed(row.items.batchItemBytesPerEvent, 1),
-        fixed(row.items.typeItemBytesPerEvent, 1),
-        fixed(row.feedWcuPerEvent, 3),
-        fixed(row.summaryWcuPerEvent, 2),
-      ]),
-    ),
-    "   reading each feed (the store, pages of 1,000, strongly consistent; RRU / all: against reading all of the same feed):",
-    table(
-      ["read", "event-source batch", "events", "pages", "RRU", "RRU/event", "RRU / all"],
-      feed.reads.map((row) => [
-        row.read,
-        String(row.batchSize),
-        String(row.events),
-        String(row.pages),
-        fixed(row.readUnits, 1),
-        fixed(row.rruPerEvent, 4),
-        fixed(row.toAll, 3),
-      ]),
-    ),
-    `   the catch-up's feed (below), read the same way: ${catchUp.events} events in ${catchUp.storeRead.items.batches} batches of ${fixed(catchUp.storeRead.items.eventsPerBatch, 0)} (${fixed(catchUp.storeRead.items.batchItemBytesPerEvent, 1)} B/event), ${catchUp.storeRead.pages} pages: ${fixed(catchUp.storeRead.readUnits, 1)} RRU, ${fixed(catchUp.storeRead.rruPerEvent, 4)} RRU/event`,
-    `   lag, local mode (201 of the append → the event in a long poll of GET /feed?stream-type=…, one append every ${lag.intervalMs} ms): p50 ${lag.p50Ms} ms, p90 ${lag.p90Ms} ms, p99 ${lag.p99Ms} ms, max ${lag.maxMs} ms; seen ${lag.seen}/${lag.events}${lag.skipped > 0 ? `; SKIPPED ${lag.skipped} (in the feed behind the position the reader was served)` : ""}`,
-    `   catch-up, local mode (client.readFeed, pages of ${catchUp.pageSize}; history written in ${catchUp.seedSeconds} s, indexed in process in ${catchUp.indexSeconds} s): ${catchUp.events} events in ${catchUp.seconds} s, ${catchUp.eventsPerSecond} events/s`,
-    ...(catchUp.events < 100_000
-      ? [
-          "   (not the 100,000 events of SPEC section 7: their history takes DynamoDB Local about two minutes to write; see config.ts)",
-        ]
-      : []),
-  ];
-}
-
 function cost(units: Units): number {
   return dynamoDbUsdPerMillion(units.read, totalWrite(units));
 }
@@ -309,38 +261,6 @@ function writeUnits(units: Units): string {
   return `${num(totalWrite(units))} (${num(units.tableWrite)}+${num(units.indexWrite)})`;
 }
 
-function num(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toFixed(1);
-}
-
 function drainRow(name: string, run: DrainRun, toBareLoop: number): string[] {
   return [name, fixed(run.seconds, 2), fixed(run.eventsPerSecond, 0), String(run.delivered), fixed(toBareLoop, 2)];
-}
-
-function fixed(value: number, digits: number): string {
-  return Number.isFinite(value) ? value.toFixed(digits) : "—";
-}
-
-function percent(value: number): string {
-  return Number.isFinite(value) ? `${Math.round(value * 100)} %` : "—";
-}
-
-function usd(value: number): string {
-  return `$${value.toFixed(2)}`;
-}
-
-function kib(bytes: number): string {
-  return `${(bytes / 1024).toFixed(1)} KiB`;
-}
-
-/** Columns padded to their widest cell; the first column left-aligned, the others right-aligned. */
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((header, column) =>
-    Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)),
-  );
-  const line = (cells: string[]) =>
-    `  ${cells
-      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0)))
-      .join("  ")}`.trimEnd();
-  return [line(headers), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n");
 }
