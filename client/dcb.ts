@@ -4,10 +4,17 @@
  * `decide` is that loop, with the retry a lost race needs: read, fold, decide, append, and read again on conflict.
  */
 import type { CallOptions } from "./common.ts";
+import type {
+  DcbAppendCondition,
+  DcbAppendResult,
+  DcbPage,
+  DcbQuery,
+  NewDcbEvent,
+  SequencedEvent,
+} from "./consistency-types.ts";
 import { AppendConditionFailed } from "./errors.ts";
 import { eventsToSend, followPayloadUrls } from "./large-payloads.ts";
 import type { Transport } from "./transport.ts";
-import type { DcbAppendCondition, DcbAppendResult, DcbPage, DcbQuery, NewDcbEvent, SequencedEvent } from "./types.ts";
 
 export interface DcbReadOptions extends CallOptions {
   /** Only events after this position (default 0: all). */

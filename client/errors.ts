@@ -2,7 +2,9 @@
  * Typed errors: every answer that is not a success becomes an EventStoreError that keeps the problem document, and
  * the problem types callers act on have classes of their own (WrongExpectedRevision, StreamNotFound, …).
  */
-import type { Problem, StreamExpectationFailure } from "./types.ts";
+
+import type { StreamExpectationFailure } from "./consistency-types.ts";
+import type { Problem } from "./types.ts";
 
 const tag = (slug: string) => `tag:event-store,2026:problem:${slug}` as const;
 

@@ -6,10 +6,12 @@
  * table of contents.
  */
 import type { CallOptions } from "./common.ts";
+import type { MultiAppendRequest, MultiAppendResult } from "./consistency-types.ts";
 import { DcbClient } from "./dcb.ts";
 import * as feed from "./feed.ts";
 import { appendMany } from "./multi-append.ts";
 import * as operations from "./operations.ts";
+import type { NewSnapshot, Snapshot, SnapshotInfo } from "./snapshot-types.ts";
 import * as snapshots from "./snapshots.ts";
 import * as streams from "./streams.ts";
 import { type EventStoreClientOptions, Transport } from "./transport.ts";
@@ -21,15 +23,10 @@ import type {
   FeedHead,
   FeedPage,
   Liveness,
-  MultiAppendRequest,
-  MultiAppendResult,
   NewEvent,
-  NewSnapshot,
   Operation,
   RecordedEvent,
   ReplayRequest,
-  Snapshot,
-  SnapshotInfo,
   Stream,
   StreamPage,
   StreamTypeSummary,

@@ -5,6 +5,7 @@
  */
 
 export type { CallOptions } from "./common.ts";
+export type * from "./consistency-types.ts";
 export type {
   DcbClient,
   DcbDecided,
@@ -53,6 +54,7 @@ export {
   subscribe,
 } from "./queue-subscriber.ts";
 export type { RetryEvent, RetryOptions } from "./retry.ts";
+export type * from "./snapshot-types.ts";
 export type { LoadedState, LoadStateOptions } from "./snapshots.ts";
 export type {
   AppendOptions,

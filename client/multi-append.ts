@@ -3,9 +3,9 @@
  * others checked, each with its own expectation, all or nothing.
  */
 import type { CallOptions } from "./common.ts";
+import type { MultiAppendRequest, MultiAppendResult } from "./consistency-types.ts";
 import { eventsToSend } from "./large-payloads.ts";
 import type { Transport } from "./transport.ts";
-import type { MultiAppendRequest, MultiAppendResult } from "./types.ts";
 
 export async function appendMany(
   transport: Transport,

@@ -5,9 +5,10 @@
  */
 import type { CallOptions } from "./common.ts";
 import { NotFound, problemTypes, SnapshotSuperseded, StreamNotFound } from "./errors.ts";
+import type { NewSnapshot, Snapshot, SnapshotInfo } from "./snapshot-types.ts";
 import { readEvents } from "./streams.ts";
 import type { Transport } from "./transport.ts";
-import type { NewSnapshot, RecordedEvent, Snapshot, SnapshotInfo } from "./types.ts";
+import type { RecordedEvent } from "./types.ts";
 
 /** What `loadState` needs: the reducer, its version, and when to write a new snapshot. */
 export interface LoadStateOptions<State> extends CallOptions {
