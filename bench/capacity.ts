@@ -54,6 +54,17 @@ export interface CapacityResult {
 }
 
 const capacityStreamType = "bench-capacity";
+
+/** A trace context as OpenTelemetry's W3C propagator writes it, with a short vendor tracestate. */
+const benchTraceContext = {
+  traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+  tracestate: "vendor=opaque",
+};
+/** What it adds to an event item as DynamoDB counts it: attribute names and values. */
+const traceBytes = Object.entries(benchTraceContext).reduce(
+  (bytes, [name, value]) => bytes + Buffer.byteLength(name) + Buffer.byteLength(value),
+  0,
+);
 const listingStreamType = "bench-listing";
 
 export async function measureCapacity(options: {
@@ -90,7 +101,11 @@ export async function measureCapacity(options: {
   const freshProcess = new StreamStore({ client, tableName: options.tableName, onConsumedCapacity: hook });
   const cold = await measure(() => freshProcess.append(capacityStreamType, streamId, 2, [newEvent()]));
   const singleSummary = await measure(() => store.raiseSummary(cold.result.stream));
-  const batch = await measure(() => freshProcess.append(capacityStreamType, streamId, 3, newEvents(10)));
+  // The same append with the W3C trace context an instrumented client sends (SPEC section 14): ~70 bytes more.
+  const traced = await measure(() =>
+    store.append(capacityStreamType, streamId, 3, [{ ...newEvent(), traceContext: benchTraceContext }]),
+  );
+  const batch = await measure(() => freshProcess.append(capacityStreamType, streamId, 4, newEvents(10)));
   const batchSummary = await measure(() => store.raiseSummary(batch.result.stream));
 
   // The Go layout: the same sequence.
@@ -157,6 +172,14 @@ export async function measureCapacity(options: {
       "sync",
       anyWithId,
       baseSingle.units,
+    ),
+    row(
+      "append-traced",
+      "append 1 event with traceparent + tracestate, head known",
+      "sync",
+      traced,
+      baseSingle.units,
+      `${traceBytes} bytes more per event item`,
     ),
     row("batch", "append 10 events (one call)", "sync", batch, baseBatch.units),
     row("batch-all-in", "append 10 events, all in", "all in", sum(batch, batchSummary), baseBatch.units),

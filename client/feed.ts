@@ -6,6 +6,7 @@
 import { EventStoreError, NetworkError } from "./errors.ts";
 import { followPayloadUrls } from "./large-payloads.ts";
 import { sleep } from "./retry.ts";
+import { inHandlerSpan } from "./tracing.ts";
 import type { Transport } from "./transport.ts";
 import type { FeedEvent, FeedHead, FeedPage } from "./types.ts";
 
@@ -125,7 +126,7 @@ export function subscribeToFeed(transport: Transport, options: FeedSubscribeOpti
       }
       for (const event of page.events) {
         if (signal.aborted) return;
-        await options.handler(event);
+        await inHandlerSpan(event, event, async () => options.handler(event));
         position = event.position;
       }
       if (page.lastPosition > position || page.events.length > 0) {

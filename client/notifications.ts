@@ -84,6 +84,8 @@ function notificationOf(body: Record<string, unknown> | undefined, attributes: R
     ...(payloadIncluded && body?.Metadata !== undefined ? { metadata: body.Metadata as Record<string, unknown> } : {}),
     ...(attributes.replayId !== undefined ? { replayId: attributes.replayId } : {}),
     redrive: attributes.redrive === "true",
+    ...(attributes.traceparent !== undefined ? { traceparent: attributes.traceparent } : {}),
+    ...(attributes.tracestate !== undefined ? { tracestate: attributes.tracestate } : {}),
     attributes,
   };
 }

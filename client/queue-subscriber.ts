@@ -7,6 +7,7 @@
 import type { Message, SQSClient } from "@aws-sdk/client-sqs";
 import { parseNotification } from "./notifications.ts";
 import { sleep } from "./retry.ts";
+import { inHandlerSpan } from "./tracing.ts";
 import type { Notification } from "./types.ts";
 
 export interface SubscribeOptions {
@@ -115,7 +116,8 @@ async function handled(
       receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
       message,
     };
-    await handler(parseNotification(message), context);
+    const notification = parseNotification(message);
+    await inHandlerSpan(notification, notification, async () => handler(notification, context));
     return true;
   } catch (error) {
     report(error instanceof Error ? error : new Error(String(error)), message);

@@ -6,6 +6,7 @@
 import { errorFor, NetworkError, problemOf, problemTypes } from "./errors.ts";
 import { type Answer, type RetryOptions, withRetries } from "./retry.ts";
 import { createSigner, type Signer } from "./signing.ts";
+import { activeTraceHeaders } from "./tracing.ts";
 import type { Credentials, CredentialsProvider } from "./types.ts";
 
 export interface EventStoreClientOptions {
@@ -68,6 +69,8 @@ export class Transport {
     const headers: Record<string, string> = {
       accept: "application/json",
       ...(body === undefined ? {} : { "content-type": "application/json" }),
+      // The caller's span, so that the events an append writes keep it (with OpenTelemetry only: tracing.ts).
+      ...(await activeTraceHeaders()),
       ...call.headers,
     };
     const attempt = async (): Promise<Answer> => {

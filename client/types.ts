@@ -55,6 +55,9 @@ export interface RecordedEvent {
   createdAt: string;
   /** The event's tags, when it was appended through the DCB (`client.dcb.append`). */
   tags?: string[];
+  /** The W3C trace context of the append that wrote it (the client sends the active one: tracing.ts). */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /**
@@ -258,6 +261,9 @@ export interface Notification {
   replayId?: string;
   /** True when a redrive published it (it had been undelivered). */
   redrive: boolean;
+  /** The W3C trace context of the append that wrote the event (the message attributes of the same names). */
+  traceparent?: string;
+  tracestate?: string;
   /** Every String message attribute (streamType, eventType, replayId, redrive, PayloadIncluded, …). */
   attributes: Record<string, string>;
 }
@@ -279,6 +285,9 @@ export interface FeedEvent {
   payloadSha256?: string;
   metadata?: Record<string, unknown>;
   createdAt: string;
+  /** The W3C trace context of the append that wrote it. */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 export interface FeedPage {

@@ -7,7 +7,8 @@ import {
   DcbPageAnswer,
   DcbReadBody,
 } from "./consistency-schema.ts";
-import { always, badInput, busy, json, notJson, problem, streamNotFound } from "./openapi-parts.ts";
+import { always, badInput, busy, json, notJson, parameters, problem, streamNotFound } from "./openapi-parts.ts";
+import { TraceContextHeaders } from "./trace-context.ts";
 
 const transactionLimits = {
   "400": problem(
@@ -27,6 +28,7 @@ export const consistencyPaths = {
         "stream that is not written but must be at its expected revision. A retry with the same eventIds writes " +
         "nothing and answers the original revisions. The events are stream events like any others: " +
         "notifications, the listing, the feed and replays see them.",
+      parameters: parameters(TraceContextHeaders, "header"),
       requestBody: { required: true, ...json(AppendsBody) },
       responses: {
         "201": {
@@ -71,6 +73,7 @@ export const consistencyPaths = {
       description:
         "Atomic with the check, which is strongly consistent and per tag (no item every append writes). Events " +
         "are stored in the stream they name, by default one of stream type dcb derived from their first tag.",
+      parameters: parameters(TraceContextHeaders, "header"),
       requestBody: { required: true, ...json(DcbAppendBody) },
       responses: {
         "201": { description: "appended: the events' positions and streams", ...json(DcbAppendAnswer) },

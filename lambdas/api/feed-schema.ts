@@ -66,6 +66,8 @@ export const FeedEvent = Type.Object(
     payloadSha256: Event.properties.payloadSha256,
     metadata: Event.properties.metadata,
     createdAt: Time,
+    traceparent: Event.properties.traceparent,
+    tracestate: Event.properties.tracestate,
   },
   { $id: "FeedEvent", additionalProperties: false },
 );

@@ -1,7 +1,7 @@
 /** Successful answers: JSON bodies (payloads written verbatim, see RawJson), events as the API shows them. */
 import type { Static } from "@sinclair/typebox";
 import type { LambdaFunctionURLResult } from "aws-lambda";
-import type { Operation, RecordedEvent, Stream } from "#store/model.ts";
+import type { Operation, RecordedEvent, Stream, TraceContext } from "#store/model.ts";
 import { RawJson, type StoredPayload, stringifyJson } from "#store/raw-json.ts";
 import type { ReadEventsQuery } from "./streams-schema.ts";
 
@@ -27,6 +27,16 @@ export function eventBody(event: RecordedEvent, payloadEncoding: PayloadEncoding
     metadata: event.metadata,
     createdAt: event.createdAt,
     ...(event.tags ? { tags: event.tags } : {}),
+    ...traceMembers(event.traceContext),
+  };
+}
+
+/** An event's trace context as the members of an answer: `traceparent` and `tracestate`, as the headers were. */
+export function traceMembers(traceContext: TraceContext | undefined): Record<string, string> {
+  if (!traceContext) return {};
+  return {
+    traceparent: traceContext.traceparent,
+    ...(traceContext.tracestate ? { tracestate: traceContext.tracestate } : {}),
   };
 }
 

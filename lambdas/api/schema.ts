@@ -237,6 +237,9 @@ export const Event = Type.Object(
     metadata: Type.Optional(Metadata),
     createdAt: Time,
     tags: Type.Optional(Type.Array(Type.String(), { description: "the tags of an event appended through the DCB" })),
+    // The append's W3C trace context, when it carried one (trace-context.ts).
+    traceparent: Type.Optional(Type.String({ description: "the W3C traceparent of the append that wrote the event" })),
+    tracestate: Type.Optional(Type.String({ description: "the W3C tracestate of that append" })),
   },
   { $id: "Event", additionalProperties: false },
 );

@@ -32,6 +32,7 @@ import {
   StreamTypePageAnswer,
   StreamTypePath,
 } from "./streams-schema.ts";
+import { TraceContextHeaders } from "./trace-context.ts";
 
 /** GET of a stream's details, served at two paths (the Go client reads /details). */
 const details = (operationId: string) => ({
@@ -115,6 +116,7 @@ export const streamsPaths = {
     post: {
       operationId: "appendEvents",
       summary: "Append 1–100 events atomically",
+      parameters: parameters(TraceContextHeaders, "header"),
       requestBody: { required: true, ...json(AppendBody) },
       responses: {
         "201": { description: "appended", ...json(AppendAnswer) },
@@ -135,7 +137,7 @@ export const streamsPaths = {
     put: {
       operationId: "appendAtRevision",
       summary: "Append exactly revision N+1 (revision 1 creates the stream with this id)",
-      parameters: parameters(EventPath, "path"),
+      parameters: [...parameters(EventPath, "path"), ...parameters(TraceContextHeaders, "header")],
       requestBody: { required: true, ...json(AppendAtRevisionBody) },
       responses: {
         "201": { description: "appended", ...json(StreamAnswer) },

@@ -24,6 +24,7 @@ import {
   Uuid,
   wholeNumber,
 } from "./schema.ts";
+import { TraceContextHeaders } from "./trace-context.ts";
 
 export const CreateStreamBody = requestBody({ initialEvent: NewEvent });
 
@@ -79,7 +80,10 @@ export const ListStreamsQuery = Type.Object({
   limit: { ...PageSize, default: maxPageSize },
 });
 
-export const CreateStreamHeaders = idempotencyKeyHeader("stream");
+export const CreateStreamHeaders = Type.Object({
+  ...idempotencyKeyHeader("stream").properties,
+  ...TraceContextHeaders.properties,
+});
 
 // Answers.
 export const StreamAnswer = Type.Object({ stream: Stream }, { additionalProperties: false });

@@ -179,6 +179,7 @@ function feedEntries(streams: StreamBatch[]) {
     eventType: event.eventType,
     eventId: event.eventId,
     createdAt: event.createdAt,
+    traceContext: event.traceContext,
   }));
 }
 

@@ -44,7 +44,7 @@ const envelopeBytes = 8 * 1024;
 
 /**
  * The SNS/SQS message of an event: its body and its String message attributes (streamType, eventType,
- * PayloadIncluded when full, plus `extra`). A full body carries `Payload` (and `Metadata` when the event has
+ * PayloadIncluded when full, traceparent and tracestate when the append carried them, plus `extra`). A full body carries `Payload` (and `Metadata` when the event has
  * any) as JSON values when the message, JSON-escaped inside SNS's envelope, stays within `maxMessageBytes` (256 KiB
  * by default); otherwise it is the Go body with `PayloadIncluded: "false"`.
  */
@@ -54,7 +54,7 @@ export function notificationMessage(
   extra: Record<string, string> = {},
 ): { body: string; attributes: Record<string, string> } {
   // The event's own attributes win over `extra`, so filter policies always see the event's.
-  const attributes = { ...extra, streamType: event.streamType, eventType: event.eventType };
+  const attributes = { ...extra, streamType: event.streamType, eventType: event.eventType, ...traceAttributes(event) };
   const body = notificationBody(event);
   if (options.body !== "full") return { body, attributes };
   const maxMessageBytes = options.maxMessageBytes ?? defaultMaxMessageBytes;
@@ -73,6 +73,16 @@ export function notificationMessage(
   const included = { ...attributes, PayloadIncluded: "true" };
   if (deliveredBytes(full, included) <= maxMessageBytes) return { body: full, attributes: included };
   return { body, attributes: { ...attributes, PayloadIncluded: "false" } };
+}
+
+/**
+ * The W3C trace context of the append that wrote the event, as the attributes `traceparent` and `tracestate`: the
+ * names OpenTelemetry's propagators read from message attributes, so a subscriber continues the writer's trace.
+ */
+function traceAttributes(event: RecordedEvent): Record<string, string> {
+  const context = event.traceContext;
+  if (!context) return {};
+  return { traceparent: context.traceparent, ...(context.tracestate ? { tracestate: context.tracestate } : {}) };
 }
 
 /** The size of the message as an SQS subscriber receives it: escaped inside the envelope, attributes in JSON. */

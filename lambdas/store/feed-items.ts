@@ -20,7 +20,8 @@
  */
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import type { GetCommandInput, PutCommandInput, QueryCommandInput, UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
-import type { Item } from "./items.ts";
+import { type Item, ifAbsent, traceContextOf } from "./items.ts";
+import type { TraceContext } from "./model.ts";
 import { tableDefinition } from "./table.ts";
 
 const pk = tableDefinition.partitionKey.name;
@@ -53,6 +54,7 @@ export interface FeedEntry {
   eventType: string;
   eventId: string;
   createdAt: string;
+  traceContext?: TraceContext | undefined;
 }
 
 /**
@@ -78,6 +80,8 @@ export function encodeEntries(entries: FeedEntry[]): Uint8Array {
     eventType: entries.map((entry) => eventTypes.index.get(entry.eventType)),
     eventId: entries.map((entry) => entry.eventId),
     at: entries.map((entry) => Date.parse(entry.createdAt) - base),
+    // Only batches that hold traced events pay for the trace context (about 30 bytes an event, deflated).
+    ...(entries.some((entry) => entry.traceContext) ? traceColumns(entries) : {}),
   };
   return deflateRawSync(JSON.stringify(columns));
 }
@@ -94,6 +98,15 @@ interface Columns {
   eventType: number[];
   eventId: string[];
   at: number[];
+  traceparent?: (string | null)[];
+  tracestate?: (string | null)[];
+}
+
+function traceColumns(entries: FeedEntry[]): Pick<Columns, "traceparent" | "tracestate"> {
+  return {
+    traceparent: entries.map((entry) => entry.traceContext?.traceparent ?? null),
+    tracestate: entries.map((entry) => entry.traceContext?.tracestate ?? null),
+  };
 }
 
 export function decodeEntries(bytes: Uint8Array): FeedEntry[] {
@@ -106,6 +119,7 @@ export function decodeEntries(bytes: Uint8Array): FeedEntry[] {
     eventType: columns.eventTypes[columns.eventType[i] as number] as string,
     eventId: columns.eventId[i] as string,
     createdAt: new Date(columns.base + (columns.at[i] as number)).toISOString(),
+    ...traceContextOf({ traceparent: columns.traceparent?.[i], tracestate: columns.tracestate?.[i] }),
   }));
 }
 
@@ -134,8 +148,8 @@ export function putBatch(
       lastPosition,
       ...(partition === feedPartition ? { streamTypes } : {}),
     },
-    ConditionExpression: partition === feedPartition ? `attribute_not_exists(#pk)` : undefined,
-    ExpressionAttributeNames: partition === feedPartition ? { "#pk": pk } : undefined,
+    // The global batch item is the commit point; a type's share is written again, the same, by a resuming writer.
+    ...(partition === feedPartition ? ifAbsent : {}),
     ReturnConsumedCapacity: "TOTAL",
   };
 }
@@ -145,8 +159,7 @@ export function putVoidBatch(tableName: string, batch: number): PutCommandInput 
   return {
     TableName: tableName,
     Item: { [pk]: feedPartition, [sk]: batch, void: true },
-    ConditionExpression: "attribute_not_exists(#pk)",
-    ExpressionAttributeNames: { "#pk": pk },
+    ...ifAbsent,
     ReturnConsumedCapacity: "TOTAL",
   };
 }

@@ -4,7 +4,8 @@
  *
  * Items (one table, see table-definition.ts):
  *   event    pk = streamId, sk = revision (1, 2, …): streamType, eventType, eventId, payload (JSON text),
- *            metadata (JSON text, optional), createdAt. Written once, with `attribute_not_exists(pk)`.
+ *            metadata (JSON text, optional), createdAt, traceparent and tracestate (optional: the append's W3C trace
+ *            context, apart from the metadata). Written once, with `attribute_not_exists(pk)`.
  *   summary  pk = streamId, sk = 0: streamType, revision, updatedAt, listPk = `<type>#<shard>`,
  *            listSk = `<listedAt>#<streamId>`. Kept by the change feed; the only items in the listing index. Their keys and
  *            commands: listing-items.ts.
@@ -21,7 +22,7 @@ import type {
 } from "@aws-sdk/client-dynamodb";
 import type { PutCommandInput, QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import type { NewEvent, RecordedEvent } from "./model.ts";
+import type { NewEvent, RecordedEvent, TraceContext } from "./model.ts";
 import { RawJson, StoredPayload, sha256 } from "./raw-json.ts";
 import { tableDefinition } from "./table.ts";
 
@@ -64,6 +65,10 @@ export function eventItem(
     item.payloadSha256 = event.payload.sha256;
   } else item.payload = event.payload.text;
   if (event.metadata) item.metadata = event.metadata.text;
+  if (event.traceContext) {
+    item.traceparent = event.traceContext.traceparent;
+    if (event.traceContext.tracestate) item.tracestate = event.traceContext.tracestate;
+  }
   return item;
 }
 
@@ -86,12 +91,21 @@ export function recordedEvent(item: Item): RecordedEvent {
     metadata: typeof item.metadata === "string" ? new RawJson(item.metadata) : undefined,
     createdAt: String(item.createdAt),
     ...(typeof item.tags === "string" ? { tags: JSON.parse(item.tags) as string[] } : {}),
+    ...traceContextOf(item),
   };
+}
+
+/** The trace context an item keeps (an event's, or a feed entry's), as the members to spread into what it becomes. */
+export function traceContextOf(item: Item): { traceContext?: TraceContext } {
+  if (typeof item.traceparent !== "string") return {};
+  const tracestate = typeof item.tracestate === "string" ? { tracestate: item.tracestate } : {};
+  return { traceContext: { traceparent: item.traceparent, ...tracestate } };
 }
 
 /**
  * Whether two event items hold the same event (the idempotency test of a retried append). A payload stored in S3 is
- * compared by its hash: the retry's item holds the text, or the object its own attempt staged.
+ * compared by its hash: the retry's item holds the text, or the object its own attempt staged. The trace context is
+ * not compared: a retry is sent from a span of its own, and the event keeps the first attempt's.
  */
 export function sameEvent(stored: Item, retried: Item): boolean {
   return (
@@ -149,13 +163,18 @@ export function fromAttributes(attributes: AttributeMap): Item {
   return item;
 }
 
+/** The condition of a write that creates an item: that no item with its key exists yet. */
+export const ifAbsent = {
+  ConditionExpression: "attribute_not_exists(#pk)",
+  ExpressionAttributeNames: { "#pk": pk },
+} as const;
+
 /** Puts a new event item; fails if that revision exists, and then returns the item that is there. */
 export function putNewEvent(tableName: string, item: Item): PutItemCommandInput {
   return {
     TableName: tableName,
     Item: toAttributes(item),
-    ConditionExpression: "attribute_not_exists(#pk)",
-    ExpressionAttributeNames: { "#pk": pk },
+    ...ifAbsent,
     ReturnValuesOnConditionCheckFailure: "ALL_OLD",
     ReturnConsumedCapacity: "INDEXES",
   };
@@ -231,8 +250,7 @@ export function putDeploymentSecret(tableName: string, secret: string): PutComma
   return {
     TableName: tableName,
     Item: { ...deploymentSecretKey, secret },
-    ConditionExpression: "attribute_not_exists(#pk)",
-    ExpressionAttributeNames: { "#pk": pk },
+    ...ifAbsent,
     ReturnConsumedCapacity: "TOTAL",
   };
 }

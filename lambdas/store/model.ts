@@ -9,6 +9,17 @@ export interface NewEvent {
   eventId?: string | undefined;
   /** A JSON object, as text. */
   metadata?: RawJson | undefined;
+  /** The W3C trace context of the append that wrote it, kept apart from the user's metadata (SPEC section 14). */
+  traceContext?: TraceContext | undefined;
+}
+
+/**
+ * W3C Trace Context (https://www.w3.org/TR/trace-context/) as an append's `traceparent` and `tracestate` headers
+ * carried it: kept with each event, returned on reads and forwarded by notifications, replays, redrives and the feed.
+ */
+export interface TraceContext {
+  traceparent: string;
+  tracestate?: string | undefined;
 }
 
 export interface RecordedEvent {
@@ -24,6 +35,7 @@ export interface RecordedEvent {
   createdAt: string;
   /** The event's DCB tags, for events appended through the DCB. */
   tags?: string[] | undefined;
+  traceContext?: TraceContext | undefined;
 }
 
 /** An event of a DCB append (SPEC section 11): tags, and the stream it is stored in (by default one of its first tag's). */

@@ -14,7 +14,7 @@
  * nor the stream listing sees them); the records index finds them by kind and time.
  */
 import type { DeleteCommandInput, PutCommandInput, QueryCommandInput, UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
-import { type Item, summarySortKey } from "./items.ts";
+import { type Item, ifAbsent, summarySortKey } from "./items.ts";
 import { listingShard } from "./listing-items.ts";
 import type { Operation, ReplayRequest, StreamTypeSummary, UndeliveredNotification } from "./model.ts";
 import { tableDefinition } from "./table.ts";
@@ -56,8 +56,7 @@ export function putUndelivered(tableName: string, notification: UndeliveredNotif
   return {
     TableName: tableName,
     Item: undeliveredItem(notification),
-    ConditionExpression: "attribute_not_exists(#pk)",
-    ExpressionAttributeNames: { "#pk": pk },
+    ...ifAbsent,
     ReturnConsumedCapacity: "TOTAL",
   };
 }
@@ -161,8 +160,7 @@ export function putNewOperation(tableName: string, operation: Operation): PutCom
   return {
     TableName: tableName,
     Item: operationItem(operation),
-    ConditionExpression: "attribute_not_exists(#pk)",
-    ExpressionAttributeNames: { "#pk": pk },
+    ...ifAbsent,
     ReturnValuesOnConditionCheckFailure: "ALL_OLD",
     ReturnConsumedCapacity: "TOTAL",
   };

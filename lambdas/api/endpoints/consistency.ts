@@ -5,15 +5,20 @@ import { newEventAt, readInput, rejectRepeatedEventIds } from "#api/input.ts";
 import type { ApiRequest } from "#api/request.ts";
 import { eventBody, json } from "#api/responses.ts";
 import { maxPageSize } from "#api/schema.ts";
+import { TraceContextHeaders, traceContextOf } from "#api/trace-context.ts";
 import type { DcbEvent } from "#store/model.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 
 /** POST /appends {"appends", "checks"?}: several streams at once, all or nothing. */
 export async function appendToStreams(request: ApiRequest, store: StreamStore): Promise<LambdaFunctionURLResult> {
   // Payloads lie at appends[i].events[j].payload: five levels down.
-  const { body } = readInput(request, { body: AppendsBody, bodyDepth: 5 });
+  const { headers, body } = readInput(request, { headers: TraceContextHeaders, body: AppendsBody, bodyDepth: 5 });
+  const traceContext = traceContextOf(headers);
   const writes = body.value.appends.map((append, index) => {
-    const events = append.events.map((_, event) => newEventAt(body, "appends", index, "events", event));
+    const events = append.events.map((_, event) => ({
+      ...newEventAt(body, "appends", index, "events", event),
+      traceContext,
+    }));
     rejectRepeatedEventIds(events, `appends[${index}].events`);
     return {
       streamType: append.streamType,
@@ -43,9 +48,11 @@ export async function readDcb(request: ApiRequest, store: StreamStore): Promise<
 
 /** POST /dcb/append {"events", "condition"?}: tagged events, atomically, if nothing matching the condition came. */
 export async function appendDcb(request: ApiRequest, store: StreamStore): Promise<LambdaFunctionURLResult> {
-  const { body } = readInput(request, { body: DcbAppendBody });
+  const { headers, body } = readInput(request, { headers: TraceContextHeaders, body: DcbAppendBody });
+  const traceContext = traceContextOf(headers);
   const events: DcbEvent[] = body.value.events.map((event, index) => ({
     ...newEventAt(body, "events", index),
+    traceContext,
     tags: event.tags,
     streamType: event.streamType,
     streamId: event.streamId?.toLowerCase(),

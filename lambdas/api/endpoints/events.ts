@@ -4,20 +4,30 @@ import { invalidInput, newEventAt, readInput, rejectRepeatedEventIds } from "#ap
 import type { ApiRequest } from "#api/request.ts";
 import { eventBody, json } from "#api/responses.ts";
 import { AppendAtRevisionBody, AppendBody, EventPath, ReadEventsQuery, StreamPath } from "#api/streams-schema.ts";
+import { TraceContextHeaders, traceContextOf } from "#api/trace-context.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 
 /** PUT /streams/{type}/{id}/events/{revision} {"event"}: exactly the next revision (the Go client's append). */
 export async function appendAtRevision(request: ApiRequest, store: StreamStore): Promise<LambdaFunctionURLResult> {
-  const { path, body } = readInput(request, { path: EventPath, body: AppendAtRevisionBody });
-  const event = newEventAt(body, "event");
+  const { path, headers, body } = readInput(request, {
+    path: EventPath,
+    headers: TraceContextHeaders,
+    body: AppendAtRevisionBody,
+  });
+  const event = { ...newEventAt(body, "event"), traceContext: traceContextOf(headers) };
   const { stream } = await store.append(path.streamType, path.streamId, path.revision - 1, [event]);
   return json(201, { stream });
 }
 
 /** POST /streams/{type}/{id}/events {"expectedRevision", "events"}: 1–100 events, atomically. */
 export async function appendEvents(request: ApiRequest, store: StreamStore): Promise<LambdaFunctionURLResult> {
-  const { path, body } = readInput(request, { path: StreamPath, body: AppendBody });
-  const events = body.value.events.map((_, index) => newEventAt(body, "events", index));
+  const { path, headers, body } = readInput(request, {
+    path: StreamPath,
+    headers: TraceContextHeaders,
+    body: AppendBody,
+  });
+  const traceContext = traceContextOf(headers);
+  const events = body.value.events.map((_, index) => ({ ...newEventAt(body, "events", index), traceContext }));
   rejectRepeatedEventIds(events, "events");
   const result = await store.append(path.streamType, path.streamId, body.value.expectedRevision, events);
   return json(201, result);

@@ -3,7 +3,7 @@ import type { LambdaFunctionURLResult } from "aws-lambda";
 import { FeedQuery } from "#api/feed-schema.ts";
 import { readInput } from "#api/input.ts";
 import type { ApiRequest } from "#api/request.ts";
-import { json, type PayloadEncoding, payloadMembers } from "#api/responses.ts";
+import { json, type PayloadEncoding, payloadMembers, traceMembers } from "#api/responses.ts";
 import type { FeedEvent, FeedPage, ReadFeedOptions } from "#store/feed.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 
@@ -49,7 +49,8 @@ async function readWaiting(store: StreamStore, options: ReadFeedOptions, waitMs:
 }
 
 function feedEventBody(event: FeedEvent, payloadEncoding: PayloadEncoding): Record<string, unknown> {
-  const { payload, metadata, ...entry } = event;
-  if (!payload) return entry;
-  return { ...entry, ...payloadMembers(payload, payloadEncoding), ...(metadata ? { metadata } : {}) };
+  const { payload, metadata, traceContext, ...entry } = event;
+  const traced = { ...entry, ...traceMembers(traceContext) };
+  if (!payload) return traced;
+  return { ...traced, ...payloadMembers(payload, payloadEncoding), ...(metadata ? { metadata } : {}) };
 }

@@ -6,6 +6,7 @@ import { HttpProblem, problemTypes } from "#api/problem.ts";
 import type { ApiRequest } from "#api/request.ts";
 import { json, streamLocation } from "#api/responses.ts";
 import { CreateStreamBody, CreateStreamHeaders, StreamPath, StreamTypePath } from "#api/streams-schema.ts";
+import { traceContextOf } from "#api/trace-context.ts";
 import { keyedUuid } from "#shared/uuid.ts";
 import { WrongExpectedRevisionError } from "#store/errors.ts";
 import type { StreamStore } from "#store/stream-store.ts";
@@ -26,7 +27,7 @@ export async function createStream(request: ApiRequest, store: StreamStore): Pro
   });
   const { streamType } = path;
   const idempotencyKey = headers["Idempotency-Key"];
-  const event = newEventAt(body, "initialEvent");
+  const event = { ...newEventAt(body, "initialEvent"), traceContext: traceContextOf(headers) };
   let streamId: string = randomUUID();
   if (idempotencyKey !== undefined) {
     const secret = await store.deploymentSecret();
