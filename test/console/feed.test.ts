@@ -1,69 +1,27 @@
 // The console's Feed view in a real headless Chromium against local mode: the global feed newest first, filtered,
 // a payload read when opened, new events on top while the view is open, older ones on demand.
 import assert from "node:assert/strict";
-import { after, afterEach, before, beforeEach, describe, it } from "node:test";
-import type { Browser, Page } from "playwright-core";
+import { describe, it } from "node:test";
 import { uniqueStreamType } from "#test/support/store.ts";
-import {
-  type ConsoleUnderTest,
-  chromiumPath,
-  type ExpectedTrouble,
-  launchChromium,
-  noChromium,
-  screenshot,
-  startConsole,
-  waitUntil,
-  watchPage,
-} from "./support.ts";
+import { browserSuite, chromiumPath, noChromium, screenshot, startConsole, waitUntil } from "./support.ts";
 
 const executablePath = chromiumPath();
 
 describe("the console's Feed view in a real browser (headless Chromium)", {
   skip: executablePath ? false : noChromium,
 }, () => {
-  let local: ConsoleUnderTest;
-  let browser: Browser;
-  let page: Page;
-  let watch: { troubles: string[] };
-  let expected: ExpectedTrouble[];
-
-  before(async () => {
-    local = await startConsole("console-feed-test");
-    browser = await launchChromium(executablePath as string);
-  });
-  after(async () => {
-    await browser?.close();
-    await local?.stop();
-  });
-  beforeEach(async () => {
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    // Leaving the view aborts its long poll.
-    expected = [{ url: local.url, failure: "ERR_ABORTED" }];
-    watch = watchPage(page, expected);
-  });
-  afterEach(async () => {
-    await page?.close();
-    assert.deepEqual(watch.troubles, [], "no console error, page error or failed request");
-  });
-
-  async function api(method: string, path: string, body?: unknown) {
-    const answer = await fetch(`${local.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: answer.status, json: (await answer.json()) as any };
-  }
+  // Leaving the view aborts its long poll (always expected).
+  const ui = browserSuite(executablePath, () => startConsole("console-feed-test"));
 
   /** A stream of `streamType` with `count` events (Placed, then Noted…), each payload `{ n }`. */
   async function createStream(streamType: string, count = 1, metadata?: Record<string, unknown>): Promise<string> {
-    const created = await api("POST", `/streams/${streamType}`, {
+    const created = await ui.api("POST", `/streams/${streamType}`, {
       initialEvent: { eventType: "Placed", payload: { n: 1 }, ...(metadata ? { metadata } : {}) },
     });
     assert.equal(created.status, 201, JSON.stringify(created.json));
     const { streamId } = created.json.stream;
     for (let n = 2; n <= count; n++) {
-      const appended = await api("POST", `/streams/${streamType}/${streamId}/events`, {
+      const appended = await ui.api("POST", `/streams/${streamType}/${streamId}/events`, {
         expectedRevision: n - 1,
         events: [{ eventType: "Noted", payload: { n } }],
       });
@@ -76,7 +34,7 @@ describe("the console's Feed view in a real browser (headless Chromium)", {
   async function indexed(streamType: string, count: number): Promise<{ position: number; revision: number }[]> {
     let events: { position: number; revision: number }[] = [];
     await waitUntil(`the feed holds ${count} events of ${streamType}`, async () => {
-      events = (await api("GET", `/feed?stream-type=${streamType}&limit=1000`)).json.feedPage.events;
+      events = (await ui.api("GET", `/feed?stream-type=${streamType}&limit=1000`)).json.feedPage.events;
       return events.length >= count;
     });
     return events;
@@ -85,13 +43,13 @@ describe("the console's Feed view in a real browser (headless Chromium)", {
   /** The positions of the events the page shows, top to bottom. */
   async function shownPositions(): Promise<number[]> {
     return (
-      await page.locator("ol.events > li").evaluateAll((items) => items.map((item) => item.dataset.position))
+      await ui.page.locator("ol.events > li").evaluateAll((items) => items.map((item) => item.dataset.position))
     ).map(Number);
   }
 
   async function openFeed(hash: string) {
-    await page.goto(`${local.url}/${hash}`);
-    await page.locator('.state[data-state="live"]').waitFor();
+    await ui.open(hash);
+    await ui.page.locator('.state[data-state="live"]').waitFor();
   }
 
   it("lists the feed newest first with each event's position, type, stream link, revision and time, and the head", async () => {
@@ -102,8 +60,8 @@ describe("the console's Feed view in a real browser (headless Chromium)", {
     const [, second] = await indexed(orders, 2);
     const [other] = await indexed(others, 1);
     await openFeed("#/feed");
-    await page.getByRole("heading", { level: 1, name: "Feed" }).waitFor();
-    assert.equal(await page.getByRole("link", { name: "Feed", exact: true }).getAttribute("aria-current"), "page");
+    await ui.page.getByRole("heading", { level: 1, name: "Feed" }).waitFor();
+    assert.equal(await ui.page.getByRole("link", { name: "Feed", exact: true }).getAttribute("aria-current"), "page");
 
     const positions = await shownPositions();
     assert.ok(positions.length >= 3, `three events at least, got ${positions.length}`);
@@ -114,7 +72,7 @@ describe("the console's Feed view in a real browser (headless Chromium)", {
     );
     assert.equal(positions[0], other?.position, "the newest event on top");
 
-    const item = page.locator(`ol.events > li[data-position="${second?.position}"]`);
+    const item = ui.page.locator(`ol.events > li[data-position="${second?.position}"]`);
     assert.equal(await item.locator(".position").textContent(), String(second?.position));
     assert.equal(await item.locator(".stream-type").textContent(), orders);
     assert.equal(await item.locator(".event-type").textContent(), "Noted");
@@ -123,13 +81,13 @@ describe("the console's Feed view in a real browser (headless Chromium)", {
     const link = item.getByRole("link", { name: orderId });
     assert.equal(await link.getAttribute("href"), `#/streams/${orders}/${orderId}?direction=backward&from-revision=2`);
 
-    const head = Number(await page.locator(".head-position").textContent());
+    const head = Number(await ui.page.locator(".head-position").textContent());
     assert.ok(head >= (other?.position ?? Number.POSITIVE_INFINITY), "the head's position");
-    assert.match((await page.locator(".head-lag").textContent()) ?? "", /^[\d,]+ ms$/);
-    await screenshot(page, "feed");
+    assert.match((await ui.page.locator(".head-lag").textContent()) ?? "", /^[\d,]+ ms$/);
+    await screenshot(ui.page, "feed");
 
     await link.click();
-    await page.getByRole("heading", { level: 1, name: `Stream ${orderId}` }).waitFor();
+    await ui.page.getByRole("heading", { level: 1, name: `Stream ${orderId}` }).waitFor();
   });
 
   it("filters by stream type and by event type, from the form", async () => {
@@ -138,19 +96,19 @@ describe("the console's Feed view in a real browser (headless Chromium)", {
     await createStream(uniqueStreamType("feed-unwanted"), 2);
     const events = await indexed(orders, 3);
     await openFeed("#/feed");
-    await page.getByLabel("Stream types").fill(` ${orders} `);
-    await page.getByRole("button", { name: "Show" }).click();
-    await page.waitForURL(new RegExp(`#/feed\\?streamType=${orders}$`));
-    await page.locator('.state[data-state="live"]').waitFor();
-    await page.getByText("3 events that the filter lets through shown, back to the start of the feed.").waitFor();
+    await ui.page.getByLabel("Stream types").fill(` ${orders} `);
+    await ui.page.getByRole("button", { name: "Show" }).click();
+    await ui.page.waitForURL(new RegExp(`#/feed\\?streamType=${orders}$`));
+    await ui.page.locator('.state[data-state="live"]').waitFor();
+    await ui.page.getByText("3 events that the filter lets through shown, back to the start of the feed.").waitFor();
     assert.deepEqual(await shownPositions(), events.map((event) => event.position).reverse());
-    assert.deepEqual(await page.locator("ol.events .stream-type").allTextContents(), [orders, orders, orders]);
+    assert.deepEqual(await ui.page.locator("ol.events .stream-type").allTextContents(), [orders, orders, orders]);
 
-    await page.getByLabel("Event types").fill("Noted");
-    await page.getByRole("button", { name: "Show" }).click();
-    await page.waitForURL(/eventType=Noted$/);
-    await page.getByText(/^2 events that the filter lets through shown/).waitFor();
-    assert.deepEqual(await page.locator("ol.events .event-type").allTextContents(), ["Noted", "Noted"]);
+    await ui.page.getByLabel("Event types").fill("Noted");
+    await ui.page.getByRole("button", { name: "Show" }).click();
+    await ui.page.waitForURL(/eventType=Noted$/);
+    await ui.page.getByText(/^2 events that the filter lets through shown/).waitFor();
+    assert.deepEqual(await ui.page.locator("ol.events .event-type").allTextContents(), ["Noted", "Noted"]);
   });
 
   it("shows an event's payload and metadata when opened, read then", async () => {
@@ -158,7 +116,7 @@ describe("the console's Feed view in a real browser (headless Chromium)", {
     await createStream(streamType, 1, { by: "test" });
     await indexed(streamType, 1);
     await openFeed(`#/feed?streamType=${streamType}`);
-    const item = page.locator("ol.events > li").first();
+    const item = ui.page.locator("ol.events > li").first();
     await item.getByText("read when opened").waitFor();
     await item.getByText("Payload", { exact: true }).click();
     const pre = item.locator("details.json[open] pre").first();
@@ -166,7 +124,7 @@ describe("the console's Feed view in a real browser (headless Chromium)", {
     assert.equal(await pre.textContent(), JSON.stringify({ n: 1 }, null, 2));
     await item.getByText("Metadata", { exact: true }).click();
     assert.match((await item.locator("details.json[open] pre").nth(1).textContent()) ?? "", /"by": "test"/);
-    await screenshot(page, "feed-payload");
+    await screenshot(ui.page, "feed-payload");
   });
 
   it("puts an event appended while the view is open on top, without a reload", async () => {
@@ -174,18 +132,18 @@ describe("the console's Feed view in a real browser (headless Chromium)", {
     await createStream(streamType);
     await indexed(streamType, 1);
     await openFeed(`#/feed?streamType=${streamType}`);
-    await page.getByText(/^1 event that the filter lets through shown/).waitFor();
-    const loaded = await page.evaluate<number>("performance.timeOrigin");
+    await ui.page.getByText(/^1 event that the filter lets through shown/).waitFor();
+    const loaded = await ui.page.evaluate<number>("performance.timeOrigin");
 
     await createStream(uniqueStreamType("feed-elsewhere"));
     const streamId = await createStream(streamType);
-    const top = page.locator("ol.events > li").first();
+    const top = ui.page.locator("ol.events > li").first();
     await top.getByRole("link", { name: streamId }).waitFor({ timeout: 10_000 });
-    assert.equal(await page.locator("ol.events > li").count(), 2, "only the filtered type's events");
+    assert.equal(await ui.page.locator("ol.events > li").count(), 2, "only the filtered type's events");
     const positions = await shownPositions();
     assert.ok((positions[0] ?? 0) > (positions[1] ?? Infinity), "the new event above the older one");
-    assert.equal(await page.evaluate<number>("performance.timeOrigin"), loaded, "the same page, not reloaded");
-    await page.getByText(/^2 events that the filter lets through shown/).waitFor();
+    assert.equal(await ui.page.evaluate<number>("performance.timeOrigin"), loaded, "the same ui.page, not reloaded");
+    await ui.page.getByText(/^2 events that the filter lets through shown/).waitFor();
   });
 
   it("reads older events on demand, a page at a time, back to the start of the feed", async () => {
@@ -194,35 +152,35 @@ describe("the console's Feed view in a real browser (headless Chromium)", {
     const events = await indexed(streamType, 5);
     const newestFirst = events.map((event) => event.position).reverse();
     await openFeed(`#/feed?streamType=${streamType}&limit=2`);
-    await page.getByText(/^2 events that the filter lets through shown; “Show older” reads more\.$/).waitFor();
+    await ui.page.getByText(/^2 events that the filter lets through shown; “Show older” reads more\.$/).waitFor();
     assert.deepEqual(await shownPositions(), newestFirst.slice(0, 2));
-    const older = page.getByRole("button", { name: "Show older" });
+    const older = ui.page.getByRole("button", { name: "Show older" });
     await older.click();
-    await page.getByText(/^4 events/).waitFor();
+    await ui.page.getByText(/^4 events/).waitFor();
     assert.deepEqual(await shownPositions(), newestFirst.slice(0, 4));
     await older.click();
-    await page.getByText(/^5 events .* back to the start of the feed\.$/).waitFor();
+    await ui.page.getByText(/^5 events .* back to the start of the feed\.$/).waitFor();
     assert.deepEqual(await shownPositions(), newestFirst);
     assert.equal(await older.isVisible(), false);
   });
 
   it("shows the API's problem for a filter it refuses, and stops", async () => {
-    expected.push({ method: "GET", url: "/feed?", status: 400 });
-    await page.goto(`${local.url}/#/feed?streamType=not%20a%20type`);
-    const problem = page.getByRole("alert");
+    ui.expected.push({ method: "GET", url: "/feed?", status: 400 });
+    await ui.page.goto(`${ui.url}/#/feed?streamType=not%20a%20type`);
+    const problem = ui.page.getByRole("alert");
     await problem.getByText("Invalid input (400)").waitFor();
     await problem.getByText("stream-type", { exact: true }).waitFor();
-    await page.locator('.state[data-state="closed"]').waitFor();
+    await ui.page.locator('.state[data-state="closed"]').waitFor();
   });
 
   it("stays readable in a narrow window", async () => {
     const streamType = uniqueStreamType("feed-narrow");
     await createStream(streamType);
     await indexed(streamType, 1);
-    await page.setViewportSize({ width: 390, height: 800 });
+    await ui.page.setViewportSize({ width: 390, height: 800 });
     await openFeed(`#/feed?streamType=${streamType}`);
-    await page.locator("ol.events > li").first().waitFor();
-    const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
+    await ui.page.locator("ol.events > li").first().waitFor();
+    const overflow = await ui.page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
     assert.ok(overflow <= 0, `the feed scrolls sideways by ${overflow} px`);
   });
 });

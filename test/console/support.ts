@@ -3,9 +3,12 @@
  * routes (as npm start serves them), a headless Chromium driven by playwright-core, and a watch on each page that
  * fails a test on any console error, page error or failed request it did not expect.
  */
+
+import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
+import { after, afterEach, before, beforeEach } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { composeLocalMode, type LocalMode } from "#local/compose.ts";
 import { type HttpServer, startHttpServer } from "#local/http-server.ts";
@@ -91,6 +94,96 @@ export function watchPage(page: Page, expected: ExpectedTrouble[]): { troubles: 
     }
   });
   return { troubles };
+}
+
+/** What browserSuite starts before its tests and stops after them. */
+export interface ServedConsole {
+  /** The console's base URL, without a trailing slash. */
+  url: string;
+  /** The store's API for the tests' own calls (default: `url`). */
+  apiUrl?: string;
+  stop(): Promise<void>;
+}
+
+/** A describe block's console, browser and page of the test running; see browserSuite. */
+export interface BrowserSuite {
+  readonly url: string;
+  readonly page: Page;
+  /** What the page may see fail in the test running: a test adds the answers it provokes. */
+  readonly expected: ExpectedTrouble[];
+  /** Calls the store's API directly (not through the page): status and parsed JSON. */
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
+  /** Opens a view of the console: `#/types`, … */
+  open(hash: string): Promise<void>;
+  /** The listings follow the change feed: waits until the type's listing has the stream, as the console shows it. */
+  listed(streamType: string, streamId: string): Promise<void>;
+}
+
+/**
+ * Registers a describe block's hooks: `start` and Chromium once before its tests, a fresh page per test, watched
+ * (watchPage) for what it does not expect, which fails the test; both stopped after the tests. Leaving a view
+ * aborts what it still has running (requests, long polls, the tail's stream): always expected.
+ */
+export function browserSuite(
+  executablePath: string | undefined,
+  start: () => Promise<ServedConsole>,
+  alsoExpected: () => ExpectedTrouble[] = () => [],
+): BrowserSuite {
+  let served: ServedConsole | undefined;
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  let watch: { troubles: string[] } = { troubles: [] };
+  let expected: ExpectedTrouble[] = [];
+  const started = () => {
+    if (!served) throw new Error("the suite's console is not started");
+    return served;
+  };
+  before(async () => {
+    served = await start();
+    browser = await launchChromium(executablePath as string);
+  });
+  after(async () => {
+    await browser?.close();
+    await served?.stop();
+  });
+  beforeEach(async () => {
+    page = await (browser as Browser).newPage({ viewport: { width: 1280, height: 800 } });
+    expected = [{ url: started().url, failure: "ERR_ABORTED" }, ...alsoExpected()];
+    watch = watchPage(page, expected);
+  });
+  afterEach(async () => {
+    await page?.close();
+    assert.deepEqual(watch.troubles, [], "no console error, page error or failed request");
+  });
+  return {
+    get url() {
+      return started().url;
+    },
+    get page() {
+      if (!page) throw new Error("no page outside a test");
+      return page;
+    },
+    get expected() {
+      return expected;
+    },
+    async api(method, path, body) {
+      const answer = await fetch(`${started().apiUrl ?? started().url}${path}`, {
+        method,
+        headers: body === undefined ? {} : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: answer.status, json: await answer.json() };
+    },
+    async open(hash) {
+      await this.page.goto(`${started().url}/${hash}`);
+    },
+    async listed(streamType, streamId) {
+      await waitUntil(`stream ${streamId} is listed`, async () => {
+        const { json } = await this.api("GET", `/streams/${streamType}?limit=1000`);
+        return json.streamPage.streams.some((stream: { streamId: string }) => stream.streamId === streamId);
+      });
+    },
+  };
 }
 
 /** Saves a screenshot of the page as it is now under `screenshotFolder`. */

@@ -1,6 +1,7 @@
 // The published package as a consumer gets it: `npm pack`, installed into a fresh CDK app written in plain
 // JavaScript, which imports EventStore and synthesizes offline, from CommonJS and from ESM; a TypeScript app set
-// up as `cdk init app` does type-checks against the declarations; the client loads from both module systems.
+// up as `cdk init app` does type-checks against the declarations; the client loads from both module systems; the
+// remote console's bin runs.
 // `npm test` builds the package first (scripts/run-tests.ts), so the pack itself runs no scripts.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -116,6 +117,9 @@ describe("the packed package in a fresh CDK app", () => {
       "dist/handlers/api/index.mjs",
       "dist/handlers/change-feed/index.mjs",
       "dist/handlers/operations/index.mjs",
+      "dist/console/index.js",
+      "dist/console/static/index.html",
+      "dist/console/static/console.js",
     ]) {
       assert.ok(packed.includes(file), `${file} is in the package`);
     }
@@ -168,6 +172,11 @@ describe("the packed package in a fresh CDK app", () => {
       cwd: app,
       stdio: ["ignore", "pipe", "pipe"],
     });
+  });
+
+  it("installs the remote console as the bin event-store-console, which runs from dist/ and prints its usage", () => {
+    const usage = run(join(app, "node_modules", ".bin", "event-store-console"), ["--help"], app);
+    assert.match(usage, /^Usage: event-store-console --url URL/);
   });
 
   it("loads the client from CommonJS and from ESM", () => {

@@ -4,6 +4,7 @@
  * the tail from the one local event stream); leaving a view aborts what it still has running.
  */
 import { isAbort } from "./api.js";
+import { loadConfig } from "./config.js";
 import { h, heading, problemBox } from "./dom.js";
 import { href, parseHash } from "./routes.js";
 import { feedView } from "./views/feed.js";
@@ -81,5 +82,24 @@ function match(segments) {
   return undefined;
 }
 
+/**
+ * Says on every view which store this is and whether it may write; leaves out the live tail where it is not served.
+ * @param {import("./config.js").ConsoleConfig} settings
+ */
+function showMode({ mode, store, writes, tail }) {
+  const label = /** @type {HTMLElement} */ (document.getElementById("mode"));
+  const note = /** @type {HTMLElement} */ (document.getElementById("footer-note"));
+  for (const link of document.querySelectorAll('[data-nav="tail"]'))
+    link.closest("li")?.toggleAttribute("hidden", !tail);
+  if (mode !== "remote") return;
+  const host = store ? new URL(store).host : "a deployed store";
+  label.textContent = `console of ${host}${writes ? "" : " · read-only"}`;
+  note.textContent =
+    `This page reads the store at ${store ?? host} through a proxy on this machine that signs each call with your ` +
+    `AWS credentials. ${writes ? "Started with --allow-writes: its forms write to the store." : "Read-only: restart it with --allow-writes to write."} ` +
+    "The Feed view follows the store's global feed. See docs/console.md.";
+}
+
+showMode(await loadConfig());
 window.addEventListener("hashchange", () => render(true));
 render(false);

@@ -4,6 +4,7 @@
  * Content-Security-Policy's Trusted Types rule would refuse anyway), problems shown readably, times and sizes.
  */
 import { ApiError } from "./api.js";
+import { config } from "./config.js";
 
 /** @typedef {Node | string | number | null | undefined | false} Child */
 
@@ -213,16 +214,19 @@ export function statusLine(text = "") {
  */
 export function panelForm({ id, title, intro, submitLabel }, fields, submit) {
   const result = h("div", { class: "form-result", "aria-live": "polite" });
+  const { writes } = config();
   const form = h(
     "form",
     { class: "panel", "aria-labelledby": `${id}-heading` },
     h("h2", { id: `${id}-heading` }, title),
     intro ? h("p", { class: "intro" }, intro) : null,
     ...fields,
-    h("div", { class: "actions" }, h("button", { type: "submit" }, submitLabel)),
+    h("div", { class: "actions" }, h("button", { type: "submit", disabled: !writes }, submitLabel)),
+    readOnlyNote("use this form"),
     result,
   );
   onSubmit(form, async () => {
+    if (!writes) return;
     result.replaceChildren();
     await submit(result);
   });
@@ -246,4 +250,14 @@ export function onSubmit(form, submit) {
       if (button instanceof HTMLButtonElement) button.disabled = false;
     });
   });
+}
+
+/**
+ * In a read-only console (the remote console without --allow-writes), a note beside a control that would write:
+ * what to do to get one that may. Nothing in a console that may write.
+ * @param {string} what - e.g. "use this form"
+ */
+export function readOnlyNote(what) {
+  if (config().writes) return null;
+  return h("p", { class: "notice read-only-note" }, `Read-only console: restart it with --allow-writes to ${what}.`);
 }

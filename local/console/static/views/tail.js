@@ -4,6 +4,7 @@
  * server's (`GET /_console/tail`, server-sent events: a local SQS queue subscribed to the topic with an SNS filter
  * policy). The browser's EventSource reconnects by itself; the view says which state the connection is in.
  */
+import { config } from "../config.js";
 import { filterForm, h, heading, timeElement } from "../dom.js";
 import { jsonDetails } from "../json-view.js";
 import { href } from "../routes.js";
@@ -18,6 +19,7 @@ export function tailView(/** @type {ViewContext} */ { main, query, signal, setTi
   const streamType = query.get("streamType") ?? "";
   const eventType = query.get("eventType") ?? "";
   setTitle("Live tail");
+  if (!config().tail) return feedInstead(main, { streamType, eventType });
 
   const form = filterForm("tail", { streamType, eventType }, "Follow", (entered) => {
     location.hash = href.tail(entered);
@@ -88,6 +90,26 @@ export function tailView(/** @type {ViewContext} */ { main, query, signal, setTi
   };
   reconnect.addEventListener("click", connect);
   connect();
+}
+
+/**
+ * The remote console has no local topic to subscribe a queue to: the view points to the Feed view, which follows the
+ * deployed store's global feed with long polls, with the same filters.
+ * @param {HTMLElement} main
+ * @param {{ streamType: string, eventType: string }} filter
+ */
+function feedInstead(main, filter) {
+  main.append(
+    heading("Live tail"),
+    h(
+      "p",
+      { class: "notice" },
+      "The live tail subscribes a queue to the notification topic of npm start's local store; a deployed store has ",
+      "none for this console to subscribe to. The Feed view follows the store's global feed instead: every event, ",
+      "in order, as it is indexed (a moment after it is stored), filtered by stream and event types.",
+    ),
+    h("p", {}, h("a", { href: href.feed(filter) }, "Follow the feed with these filters")),
+  );
 }
 
 /**
