@@ -15,7 +15,10 @@
  * the SDK's retries, not our code). Until issue 24 it was `GET /openapi.json`; since then the document is built by
  * its first request, not at init, so `api (first request GET /openapi.json)` keeps that figure: the same bundle,
  * with the document's construction in it. `ourShareMs` is the API's cold start less the sdk-clients-only handler's
- * (medians from process start, same run): what our own code adds to the SDK clients the API needs.
+ * (medians from process start, same run): what our own code adds to the SDK clients the API needs. That handler makes
+ * the clients the API makes at init with the same settings; every process gets AWS_LAMBDA_FUNCTION_NAME, as in
+ * Lambda, so the entries set up their Powertools observability as they do there. `node --import tsx
+ * bench/cold-start.ts [--runs N]` runs this part alone.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -78,13 +81,21 @@ export async function measureBundles(options: { coldStarts: number }): Promise<B
   const sdkEntry = join(outRoot, "sdk-clients-only.ts");
   mkdirSync(outRoot, { recursive: true });
   writeFileSync(helloEntry, 'export const handler = async () => ({ statusCode: 200, body: "hello" });\n');
-  // What the API's init costs before any code of ours runs: loading the SDK modules it imports, making clients.
+  // What the API's init costs before any code of ours runs: loading the SDK modules it imports and making the clients
+  // it makes at init, as it makes them (lambdas/shared/aws-clients.ts createDocumentClient: the same settings, the
+  // same middleware taken out, the same document client options), written out here so that none of our code is in it.
   writeFileSync(
     sdkEntry,
     [
       'import { DynamoDBClient } from "@aws-sdk/client-dynamodb";',
       'import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";',
-      "const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));",
+      "const dynamoDb = new DynamoDBClient({",
+      "  requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },",
+      "});",
+      'for (const name of ["loggerMiddleware", "getUserAgentMiddleware", "recursionDetectionMiddleware"]) {',
+      "  dynamoDb.middlewareStack.remove(name);",
+      "}",
+      "const client = DynamoDBDocumentClient.from(dynamoDb, { marshallOptions: { removeUndefinedValues: true } });",
       "export const handler = async () => ({ statusCode: 200, body: typeof client.send });",
       "",
     ].join("\n"),
@@ -237,15 +248,23 @@ function coldStart(file: string, event: unknown): Promise<{ initMs: number; sinc
     "const module = await import(pathToFileURL(file).href);",
     "await module.handler(JSON.parse(event), {});",
     "const served = performance.now();",
-    "process.stdout.write(JSON.stringify({ initMs: served - begun, sinceStartMs: served }));",
+    // On a line of its own, last: anything the handler printed comes before it.
+    'process.stdout.write("\\n" + JSON.stringify({ initMs: served - begun, sinceStartMs: served }) + "\\n");',
   ].join("\n");
   const env = {
     PATH: process.env.PATH ?? "",
     ...localAwsEnvironment(),
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     [environmentVariables.tableName]: "bench-cold-start",
+    // Lambda sets it; with it the entries build their Powertools observability as they do in AWS.
+    AWS_LAMBDA_FUNCTION_NAME: "bench-cold-start",
     // With a topic the change-feed handler builds its SNS client at load, as it does in AWS.
     [environmentVariables.topicArn]: "arn:aws:sns:us-east-1:000000000000:bench-cold-start",
+    // The rest of what the construct gives the API: the payload bucket, the operation queue and its replay targets.
+    [environmentVariables.payloadBucket]: "bench-cold-start-payloads",
+    [environmentVariables.payloadThresholdBytes]: "358400",
+    [environmentVariables.operationsQueueUrl]: "https://sqs.us-east-1.amazonaws.com/000000000000/bench-cold-start",
+    [environmentVariables.allowedReplayTargets]: '["arn:aws:sqs:us-east-1:000000000000:bench-*"]',
   };
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -263,7 +282,7 @@ function coldStart(file: string, event: unknown): Promise<{ initMs: number; sinc
     });
     child.once("error", reject);
     child.once("exit", (code) => {
-      if (code === 0) resolve(JSON.parse(stdout));
+      if (code === 0) resolve(JSON.parse(stdout.trim().split("\n").pop() ?? ""));
       else reject(new Error(`cold start of ${file} exited with ${code}: ${stderr.trim().split("\n").pop()}`));
     });
   });

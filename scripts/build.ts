@@ -5,6 +5,8 @@
  *   dist/index.js, dist/index.cjs    the construct library, ESM and CommonJS
  *   dist/client.js, dist/client.cjs  the HTTP client (`<package>/client`), ESM and CommonJS
  *   dist/types/, dist/types-cjs/     declarations by tsc, for `import` and for `require`
+ *   dist/console/                    the remote console, the package's bin `event-store-console`: one bundle and
+ *                                    the page's static files beside it
  *
  * `npm run build -- --handlers` builds only the handler bundles: what `cdk synth` and the tests need (about a
  * second). The library entries keep every npm package external: a consumer installs them as dependencies.
@@ -63,6 +65,9 @@ export function handlerBuildOptions({ entry, outfile, sdkFromRuntime }: HandlerB
     target: handlerTarget,
     minify: true,
     sourcemap: true,
+    // The functions run with --enable-source-maps, which reads and parses the map of every module a cold start loads:
+    // stack traces need its mappings and file names, not a copy of every source (which made the maps 5 times larger).
+    sourcesContent: false,
     mainFields: ["module", "main"],
     external: sdkFromRuntime ? ["@aws-sdk/*"] : [],
     banner: { js: requireShim },
@@ -140,10 +145,33 @@ async function buildDeclarations(): Promise<void> {
   writeFileSync(join(cjsTypes, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
 }
 
-/** Everything that is published: the handler bundles, the library and client entries, the declarations. */
+/**
+ * The remote console (local/console/remote-cli.ts) as one ESM file with a shebang, npm packages left as imports of
+ * the package's dependencies; the page's files go beside it, where pages.ts looks for them (`./static/`).
+ */
+async function buildConsole(): Promise<void> {
+  const out = join(dist, "console");
+  rmSync(out, { recursive: true, force: true });
+  await build({
+    absWorkingDir: root,
+    entryPoints: { index: "local/console/remote-cli.ts" },
+    outdir: out,
+    bundle: true,
+    packages: "external",
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    banner: { js: "#!/usr/bin/env node" },
+    logLevel: "warning",
+  });
+  cpSync(join(root, "local/console/static"), join(out, "static"), { recursive: true });
+}
+
+/** Everything that is published: the handler bundles, the library and client entries, the console, the declarations. */
 export async function buildPackage(): Promise<void> {
   await buildHandlers();
   await buildLibrary();
+  await buildConsole();
 }
 
 async function main() {

@@ -7,19 +7,23 @@ import {
   payloadsFromEnvironment,
   requiredEnvironment,
 } from "#shared/environment.ts";
-import { quietObservability } from "#shared/observability.ts";
-import { powertoolsObservability } from "#shared/powertools.ts";
+import { observabilityOnFirstUse, quietObservability } from "#shared/observability.ts";
 import { createApiHandler } from "./handler.ts";
 import type { OperationsConfig } from "./request.ts";
 
-// Lambda sets the function's name. Outside Lambda (a script importing this entry, as the bench's cold-start
-// harness does) nothing reads EMF lines, and they would litter the importer's stdout.
+// Lambda sets the function's name. Outside Lambda (a script importing this entry without setting it) nothing reads EMF
+// lines, and they would litter the importer's stdout. Powertools is imported by the first invocation that logs or
+// counts (observabilityOnFirstUse), not by the cold start.
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
 
 export const handler = createApiHandler({
   tableName: requiredEnvironment(environmentVariables.tableName),
   observability: functionName
-    ? powertoolsObservability({ serviceName: "event-store-api", functionName })
+    ? observabilityOnFirstUse(() =>
+        import("#shared/powertools.ts").then((powertools) =>
+          powertools.powertoolsObservability({ serviceName: "event-store-api", functionName }),
+        ),
+      )
     : quietObservability,
   operations: operationsFromEnvironment(),
   listingShards: listingShardsFromEnvironment(),

@@ -7,8 +7,9 @@
  * openapi.ts (test/api/openapi.test.ts fails until the routes and the document agree).
  *
  * The groups few requests need (operations, replays, undelivered notifications, snapshots, uploads, appends across
- * streams and DCB) are imported on their first request, with `lazy`: in the Lambda bundle each is a chunk of its own
- * (scripts/build.ts splits them), so a cold start does not evaluate them or the schemas only they use. The streams,
+ * streams and DCB) are imported on the first request to any of them, with `lazy`: in the Lambda bundle they are one
+ * chunk (rare-endpoints.ts; scripts/build.ts splits the bundle), so a cold start does not evaluate them or the schemas
+ * only they use. The streams,
  * events, feed and service groups, which most requests use, are imported as usual.
  */
 import type { LambdaFunctionURLEvent } from "aws-lambda";
@@ -38,13 +39,8 @@ export function lazy<Module>(load: () => Promise<Module>, endpoint: (module: Mod
   return async (request, store, services) => endpoint(await load())(request, store, services);
 }
 
-// The groups imported on their first request.
-const consistency = () => import("./endpoints/consistency.ts");
-const operations = () => import("./endpoints/operations.ts");
-const replays = () => import("./endpoints/replays.ts");
-const snapshots = () => import("./endpoints/snapshots.ts");
-const undelivered = () => import("./endpoints/undelivered.ts");
-const uploads = () => import("./endpoints/uploads.ts");
+// The groups imported on the first request to any of them (rare-endpoints.ts says why together).
+const rare = () => import("./rare-endpoints.ts");
 
 /** Every route of the API; openapi.ts documents exactly these (a test checks it). */
 export const routes: Route[] = [
@@ -58,28 +54,31 @@ export const routes: Route[] = [
   { pattern: ["streams", ":streamType", ":streamId", "events", ":revision"], methods: { PUT: appendAtRevision } },
   {
     pattern: ["streams", ":streamType", ":streamId", "snapshots"],
-    methods: { PUT: lazy(snapshots, (group) => group.putSnapshot) },
+    methods: { PUT: lazy(rare, (groups) => groups.snapshots.putSnapshot) },
   },
   {
     pattern: ["streams", ":streamType", ":streamId", "snapshots", "latest"],
-    methods: { GET: lazy(snapshots, (group) => group.getLatestSnapshot) },
+    methods: { GET: lazy(rare, (groups) => groups.snapshots.getLatestSnapshot) },
   },
-  { pattern: ["replays"], methods: { POST: lazy(replays, (group) => group.createReplay) } },
-  { pattern: ["operations"], methods: { GET: lazy(operations, (group) => group.listOperations) } },
+  { pattern: ["replays"], methods: { POST: lazy(rare, (groups) => groups.replays.createReplay) } },
+  { pattern: ["operations"], methods: { GET: lazy(rare, (groups) => groups.operations.listOperations) } },
   {
     pattern: ["operations", ":id"],
     methods: {
-      GET: lazy(operations, (group) => group.operationDetails),
-      DELETE: lazy(operations, (group) => group.cancelOperation),
+      GET: lazy(rare, (groups) => groups.operations.operationDetails),
+      DELETE: lazy(rare, (groups) => groups.operations.cancelOperation),
     },
   },
-  { pattern: ["notifications", "undelivered"], methods: { GET: lazy(undelivered, (group) => group.listUndelivered) } },
+  {
+    pattern: ["notifications", "undelivered"],
+    methods: { GET: lazy(rare, (groups) => groups.undelivered.listUndelivered) },
+  },
   { pattern: ["feed"], methods: { GET: readFeed } },
   { pattern: ["feed", "head"], methods: { GET: feedHead } },
-  { pattern: ["appends"], methods: { POST: lazy(consistency, (group) => group.appendToStreams) } },
-  { pattern: ["uploads"], methods: { POST: lazy(uploads, (group) => group.createUpload) } },
-  { pattern: ["dcb", "read"], methods: { POST: lazy(consistency, (group) => group.readDcb) } },
-  { pattern: ["dcb", "append"], methods: { POST: lazy(consistency, (group) => group.appendDcb) } },
+  { pattern: ["appends"], methods: { POST: lazy(rare, (groups) => groups.consistency.appendToStreams) } },
+  { pattern: ["uploads"], methods: { POST: lazy(rare, (groups) => groups.uploads.createUpload) } },
+  { pattern: ["dcb", "read"], methods: { POST: lazy(rare, (groups) => groups.consistency.readDcb) } },
+  { pattern: ["dcb", "append"], methods: { POST: lazy(rare, (groups) => groups.consistency.appendDcb) } },
 ];
 
 /** The endpoint for this event and the request it reads; 400, 404, 405 or 413 (HttpProblem) when there is none. */

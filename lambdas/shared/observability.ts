@@ -58,8 +58,8 @@ export interface Observability {
   warn(message: string, details: LogDetails): void;
   /** An invocation starts: its Lambda context (absent outside Lambda) gives the request id and the cold start. */
   beginInvocation(context: Context | undefined): void;
-  /** The invocation is over: its counters are published. */
-  endInvocation(): void;
+  /** The invocation is over: its counters are published (before the promise, if one is returned, settles). */
+  endInvocation(): void | Promise<void>;
 }
 
 /** An error as a log shows it; anything else as its string. */
@@ -96,7 +96,73 @@ export function observeInvocations<Event, Result>(
     try {
       return await handler(event);
     } finally {
-      observability.endInvocation();
+      await observability.endInvocation();
     }
+  };
+}
+
+/**
+ * An Observability whose implementation `load` imports when it is first needed: the first failure logged, or the end of
+ * the first invocation that counted something. Until then calls are kept, in order, and handed over once it is loaded;
+ * the invocation's end waits for that, so nothing is published late. A cold start (and every invocation that counts
+ * and logs nothing, such as a read) thus loads no Powertools: its modules, a chunk of their own in the bundle, and the
+ * building of its logger and metrics cost the first invocation that needs them instead.
+ */
+export function observabilityOnFirstUse(load: () => Promise<Observability>): Observability {
+  let loaded: Observability | undefined;
+  let loading: Promise<Observability> | undefined;
+  let invocations = 0;
+  let firstContext: Context | undefined;
+  // The current invocation's begin and the calls since, while nothing is loaded.
+  let current: { context: Context | undefined; calls: ((target: Observability) => void)[] } | undefined;
+
+  const startLoading = () => {
+    loading ??= load().then((target) => {
+      // The implementation starts in an environment that may be past its first invocation; shown that invocation
+      // first, it tells the cold start (Powertools: true for the first context it is given) as it would have.
+      if (invocations > 1 && firstContext) target.beginInvocation(firstContext);
+      if (current) {
+        target.beginInvocation(current.context);
+        for (const call of current.calls) call(target);
+        current = undefined;
+      }
+      loaded = target;
+      return target;
+    });
+    return loading;
+  };
+  /** A call for the implementation: made now if it is loaded, else kept for it (and, if `urgent`, loading begun). */
+  const use = (call: (target: Observability) => void, urgent: boolean) => {
+    if (loaded) return call(loaded);
+    current ??= { context: undefined, calls: [] };
+    current.calls.push(call);
+    // A failure is logged as soon as the implementation is there; a count waits for the invocation's end.
+    // A failed load surfaces where the invocation's end awaits it, not as an unhandled rejection now.
+    if (urgent) startLoading().catch(() => {});
+  };
+
+  return {
+    count: (metric, value) => {
+      // A zero count publishes nothing; it does not make the invocation need the implementation.
+      if (value === 0) return;
+      use((target) => target.count(metric, value), false);
+    },
+    measure: (metric, value) => use((target) => target.measure?.(metric, value), false),
+    error: (message, details) => use((target) => target.error(message, details), true),
+    warn: (message, details) => use((target) => target.warn(message, details), true),
+    beginInvocation: (context) => {
+      invocations++;
+      if (invocations === 1) firstContext = context;
+      if (loaded) return loaded.beginInvocation(context);
+      current = { context, calls: [] };
+    },
+    endInvocation: () => {
+      if (loaded) return loaded.endInvocation();
+      if (!loading && (current?.calls.length ?? 0) === 0) {
+        current = undefined;
+        return;
+      }
+      return startLoading().then((target) => target.endInvocation());
+    },
   };
 }
