@@ -21,6 +21,7 @@ export const problemTypes = {
   streamNotFound: tag("stream-not-found"),
   operationNotFound: tag("operation-not-found"),
   snapshotNotFound: tag("snapshot-not-found"),
+  adminOnly: tag("admin-only"),
   methodNotAllowed: tag("method-not-allowed"),
   wrongExpectedRevision: tag("wrong-expected-revision"),
   appendConditionFailed: tag("append-condition-failed"),

@@ -30,10 +30,16 @@ export class EventStoreStack extends Stack {
     super(scope, id, props);
     assertStage(props.stage);
     this.eventStore = new EventStore(this, "EventStore", props.eventStore);
-    const { apiUrl, topic, table, apiFunction } = this.eventStore;
+    const { apiUrl, adminUrl, topic, table, apiFunction } = this.eventStore;
 
     const published: Array<[id: string, name: string, value: string, description: string]> = [
       ["Url", "url", apiUrl, "URL of the event store's HTTP API (Lambda function URL)"],
+      [
+        "AdminUrl",
+        "admin-url",
+        adminUrl,
+        "URL of the API's admin endpoints (deleting, truncating, erasing; AWS_IAM): grant callers with grantAdmin",
+      ],
       ["TopicArn", "topic-arn", topic.topicArn, "ARN of the SNS topic with one notification per appended event"],
       ["TableName", "table-name", table.tableName, "Name of the DynamoDB event table"],
     ];

@@ -11,6 +11,7 @@ import type { TableV2 } from "aws-cdk-lib/aws-dynamodb";
 import type { Rule } from "aws-cdk-lib/aws-events";
 import { Grant, type IGrantable } from "aws-cdk-lib/aws-iam";
 import {
+  type Alias,
   FilterCriteria,
   type FunctionUrl,
   FunctionUrlAuthType,
@@ -28,6 +29,7 @@ import { changeFeedFilterPattern } from "../lambdas/change-feed/filter.ts";
 import { environmentVariables } from "../lambdas/shared/environment.ts";
 import { streamTypePattern } from "../lambdas/shared/stream-type.ts";
 import { checkListingShards } from "../lambdas/store/table.ts";
+import { adminAliasName, createAdminUrl } from "./admin-url.ts";
 import { createAlarms } from "./alarms.ts";
 import { createDeadLetterQueue } from "./dead-letter-queue.ts";
 import { EventStoreFunction } from "./event-store-function.ts";
@@ -62,6 +64,13 @@ export class EventStore extends Construct {
   readonly functionUrl: FunctionUrl;
   /** The URL of the API, ending in `/` (a token until deployed; the stack also outputs it). */
   readonly apiUrl: string;
+  /**
+   * The admin URL (`AWS_IAM`), the only way in to the endpoints that remove data: grant callers with
+   * {@link grantAdmin}. The same API, on the API function's alias `admin` (lib/admin-url.ts).
+   */
+  readonly adminUrl: string;
+  /** The API function's alias behind {@link adminUrl}. */
+  readonly adminAlias: Alias;
   /** Where the change feed sends the coordinates of stream records it gave up on (not the records). */
   readonly deadLetterQueue: Queue;
   /** Replays and redrives: the operations queue, its dead-letter queue, the worker and the redrive schedule. */
@@ -176,6 +185,10 @@ export class EventStore extends Construct {
     this.operations.grantEnqueue(api.role);
     this.functionUrl = this.apiFunction.addFunctionUrl({ authType: urlAuthType(props), cors: props.cors });
     this.apiUrl = this.functionUrl.url;
+    const admin = createAdminUrl(this, this.apiFunction, props.cors);
+    this.adminAlias = admin.alias;
+    this.adminUrl = admin.url.url;
+    this.apiFunction.addEnvironment(environmentVariables.adminAlias, adminAliasName);
 
     this.deadLetterQueue = createDeadLetterQueue(
       this,
@@ -256,6 +269,16 @@ export class EventStore extends Construct {
   /** Let `grantee` read streams and events. See {@link grantAppend}: the same permission. */
   grantRead(grantee: IGrantable): Grant {
     return this.grantInvokeUrl(grantee);
+  }
+
+  /**
+   * Let `grantee` remove data: delete and truncate streams, erase subjects (SPEC section 13), through the admin URL
+   * ({@link adminUrl}, always `AWS_IAM`). Those endpoints answer no other URL, and grantAppend and grantRead do not
+   * reach this one, so a writer's role cannot delete. Grants nothing else: an admin that also reads or appends needs
+   * those grants too (the admin URL serves every endpoint).
+   */
+  grantAdmin(grantee: IGrantable): Grant {
+    return this.adminAlias.grantInvokeUrl(grantee);
   }
 
   private grantInvokeUrl(grantee: IGrantable): Grant {

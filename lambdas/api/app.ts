@@ -4,9 +4,10 @@
  * Lambda (handler.ts) and local mode serve this same function. Every answer is counted by its status, and a 500 is
  * logged with the error, under the requestId the caller got (the caller gets no internals).
  */
-import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
+import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
 import { type Observability, quietObservability } from "#shared/observability.ts";
 import type { StreamStore } from "#store/stream-store.ts";
+import { adminAccess } from "./admin.ts";
 import { errorResponse } from "./problem.ts";
 import type { ApiServices } from "./request.ts";
 import { route } from "./router.ts";
@@ -18,12 +19,12 @@ export function createApi(
   store: StreamStore,
   observability: Observability = quietObservability,
   services: ApiServices = {},
-): (event: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult> {
-  return async (event) => {
+): (event: LambdaFunctionURLEvent, context?: Pick<Context, "invokedFunctionArn">) => Promise<LambdaFunctionURLResult> {
+  return async (event, context) => {
     const requestId = event.requestContext?.requestId ?? "unknown";
     let answer: Answer;
     try {
-      const { endpoint, request } = route(event, requestId);
+      const { endpoint, request } = route(event, requestId, adminAccess(services.adminAlias, context));
       const result = (await endpoint(request, store, services)) as Answer;
       answer = { ...result, headers: { ...result.headers, "x-request-id": requestId } };
     } catch (error) {

@@ -27,6 +27,8 @@ export interface ApiConfig {
    * the threshold above which a payload goes there (default 350 KB). Absent: events over 400 KB are refused.
    */
   payloads?: (PayloadObjectsConfig & { thresholdBytes?: number | undefined }) | undefined;
+  /** The alias of the admin URL, the only way in to the endpoints that remove data (admin.ts). Absent: none. */
+  adminAlias?: string | undefined;
 }
 
 export function createApiHandler(
@@ -43,5 +45,8 @@ export function createApiHandler(
       thresholdBytes: config.payloads.thresholdBytes,
     },
   });
-  return observeInvocations(observability, createApi(store, observability, { operations: config.operations }));
+  return observeInvocations(
+    observability,
+    createApi(store, observability, { operations: config.operations, adminAlias: config.adminAlias }),
+  );
 }

@@ -28,6 +28,7 @@ export const handler = createApiHandler({
   operations: operationsFromEnvironment(),
   listingShards: listingShardsFromEnvironment(),
   payloads: payloadsFromEnvironment(),
+  adminAlias: process.env[environmentVariables.adminAlias],
 });
 
 /** The operation queue, when the stack has one, and the replay targets it allows (a JSON array; default none). */

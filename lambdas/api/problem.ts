@@ -41,6 +41,8 @@ export const problemTypes = {
   operationNotFound: problemType("operation-not-found", "Operation not found", 404),
   /** No snapshot of the stream for the schema asked (also when the stream does not exist). */
   snapshotNotFound: problemType("snapshot-not-found", "Snapshot not found", 404),
+  /** An endpoint that removes data, called through another URL than the admin URL (admin.ts). */
+  adminOnly: problemType("admin-only", "Admin URL only", 403),
   methodNotAllowed: problemType("method-not-allowed", "Method not allowed", 405),
   wrongExpectedRevision: problemType("wrong-expected-revision", "Wrong expected revision", 409),
   /** A DCB append whose condition failed: an event matching its query was appended after the position read. */

@@ -8,6 +8,8 @@ import type { StreamStore } from "#store/stream-store.ts";
 
 export interface ApiRequest {
   method: string;
+  /** The path as sent (raw). */
+  path: string;
   /** Path parameters by name, percent-decoded. */
   params: Record<string, string>;
   query: URLSearchParams;
@@ -18,6 +20,8 @@ export interface ApiRequest {
   requestId: string;
   /** Who signed the request (IAM auth), or "anonymous": what scopes an Idempotency-Key. */
   caller: string;
+  /** Whether the request came through the admin URL, or the API has none (admin.ts). */
+  admin: boolean;
 }
 
 /** What the API runs operations with (SPEC section 5); without it, POST /replays answers 503. */
@@ -34,6 +38,8 @@ export interface OperationsConfig {
 /** What endpoints use besides the store. */
 export interface ApiServices {
   operations?: OperationsConfig | undefined;
+  /** The alias of the admin URL (admin.ts); absent, every caller may remove data (local mode). */
+  adminAlias?: string | undefined;
 }
 
 export type Endpoint = (

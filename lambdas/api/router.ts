@@ -82,7 +82,11 @@ export const routes: Route[] = [
 ];
 
 /** The endpoint for this event and the request it reads; 400, 404, 405 or 413 (HttpProblem) when there is none. */
-export function route(event: LambdaFunctionURLEvent, requestId: string): { endpoint: Endpoint; request: ApiRequest } {
+export function route(
+  event: LambdaFunctionURLEvent,
+  requestId: string,
+  admin = true,
+): { endpoint: Endpoint; request: ApiRequest } {
   const method = event.requestContext.http.method.toUpperCase();
   const matched = matchRoute(splitPath(event.rawPath));
   if (!matched) {
@@ -104,12 +108,14 @@ export function route(event: LambdaFunctionURLEvent, requestId: string): { endpo
   const body = bytes ? decodeBody(bytes) : event.body;
   const request: ApiRequest = {
     method,
+    path: event.rawPath,
     params: matched.params,
     query: new URLSearchParams(event.rawQueryString ?? ""),
     headers: lowerCaseKeys(event.headers ?? {}),
     body,
     requestId,
     caller: callerOf(event),
+    admin,
   };
   return { endpoint, request };
 }

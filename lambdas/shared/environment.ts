@@ -25,6 +25,11 @@ export const environmentVariables = {
   payloadBucket: "PAYLOAD_BUCKET",
   /** Payloads above this many bytes go to the bucket (the stack option `largePayloadThresholdBytes`; unset: 350 KB). */
   payloadThresholdBytes: "PAYLOAD_THRESHOLD_BYTES",
+  /**
+   * The API function's alias behind the admin URL (lib/admin-url.ts): the endpoints that remove data answer only
+   * invocations through it. Unset (local mode): they answer every caller of the one local URL.
+   */
+  adminAlias: "ADMIN_ALIAS",
 } as const;
 
 /** The listing shards the stack chose, or undefined for the default (the store checks the range). */

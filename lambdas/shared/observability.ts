@@ -89,12 +89,12 @@ export const quietObservability: Observability = {
  */
 export function observeInvocations<Event, Result>(
   observability: Observability,
-  handler: (event: Event) => Promise<Result>,
+  handler: (event: Event, context?: Context) => Promise<Result>,
 ): (event: Event, context?: Context) => Promise<Result> {
   return async (event, context) => {
     observability.beginInvocation(context);
     try {
-      return await handler(event);
+      return await handler(event, context);
     } finally {
       await observability.endInvocation();
     }

@@ -22,7 +22,8 @@ describe("EventStore in a consumer's app", () => {
     billing.subscribeQueue(invoices, { eventTypes: ["InvoiceIssued"] });
     const template = Template.fromStack(stack);
     template.resourceCountIs("AWS::DynamoDB::GlobalTable", 2);
-    template.resourceCountIs("AWS::Lambda::Url", 2);
+    // Each store's URL and its admin URL.
+    template.resourceCountIs("AWS::Lambda::Url", 4);
     template.resourceCountIs("AWS::SNS::Topic", 2);
     // No physical names: CloudFormation names every resource from its stack and path, so nothing can collide.
     for (const [type, nameKey] of [
@@ -66,6 +67,28 @@ describe("EventStore in a consumer's app", () => {
       const url = statements.find((statement) => actionsOf(statement).includes("lambda:InvokeFunctionUrl"));
       assert.deepEqual(url?.Condition, { StringEquals: { "lambda:FunctionUrlAuthType": "AWS_IAM" } });
     }
+  });
+
+  it("grantAdmin gives the right to the admin URL alone, an AWS_IAM URL of the alias admin, which writers cannot reach", () => {
+    const { template } = storeUnderTest({ authType: FunctionUrlAuthType.NONE }, (store, stack) => {
+      store.grantAdmin(new Role(stack, "Admin", { assumedBy: new AccountPrincipal("123456789012") }));
+    });
+    const aliases = template.findResources("AWS::Lambda::Alias");
+    const [aliasId] = Object.keys(aliases);
+    assert.equal(Object.keys(aliases).length, 1);
+    assert.equal(aliases[aliasId as string]?.Properties.Name, "admin");
+    // Two URLs: the main one public here, the admin one signed whatever the main one is.
+    const urls = Object.values(template.findResources("AWS::Lambda::Url")).map((url) => url.Properties);
+    assert.deepEqual(urls.map((url) => url.AuthType).sort(), ["AWS_IAM", "NONE"]);
+    assert.equal(urls.find((url) => url.AuthType === "AWS_IAM")?.Qualifier, "admin");
+    const statements = roleStatements(template, "Admin");
+    assert.deepEqual(statements.flatMap(actionsOf).sort(), ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl"]);
+    // The alias's ARN only: a grant on the function's unqualified ARN (grantAppend, grantRead) does not match it.
+    for (const statement of statements) assert.deepEqual(statement.Resource, { Ref: aliasId });
+    const api = Object.values(template.findResources("AWS::Lambda::Function")).find(
+      (fn) => fn.Properties.Environment?.Variables?.ADMIN_ALIAS !== undefined,
+    );
+    assert.equal(api?.Properties.Environment.Variables.ADMIN_ALIAS, "admin");
   });
 
   it("grants nothing for a public URL, where every caller may already invoke it", () => {

@@ -155,6 +155,7 @@ describe("functions", () => {
       notificationBody,
       payloadBucket,
       payloadThresholdBytes,
+      adminAlias,
     } = environmentVariables;
     const variables = (id: string) => {
       const { NODE_OPTIONS, ...own } = resources[id].Properties.Environment.Variables;
@@ -167,6 +168,7 @@ describe("functions", () => {
       [allowedReplayTargets]: "[]",
       [payloadBucket]: bucket,
       [payloadThresholdBytes]: "358400",
+      [adminAlias]: "admin",
     });
     assert.deepEqual(variables(changeFeedId), {
       [tableName]: { Ref: tableId },
