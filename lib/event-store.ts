@@ -5,11 +5,11 @@
  * alarms. Use it in any CDK app:
  * `new EventStore(this, "Store", { fifoTopic: true })`.
  */
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, Lazy, RemovalPolicy } from "aws-cdk-lib";
 import type { Alarm } from "aws-cdk-lib/aws-cloudwatch";
 import type { TableV2 } from "aws-cdk-lib/aws-dynamodb";
 import type { Rule } from "aws-cdk-lib/aws-events";
-import { Grant, type IGrantable } from "aws-cdk-lib/aws-iam";
+import { Grant, type IGrantable, type IRole, type IUser } from "aws-cdk-lib/aws-iam";
 import {
   FilterCriteria,
   type FunctionUrl,
@@ -72,6 +72,8 @@ export class EventStore extends Construct {
   readonly payloadSweepSchedule: Rule;
   /** The alarms of docs/deploy.md: 5xx answers, dead letters, lag, undelivered notifications, errors, throttles. */
   readonly alarms: Alarm[] = [];
+  /** The principals grantAdmin named: the only callers the API lets delete and truncate streams. */
+  private readonly admins: string[] = [];
 
   constructor(scope: Construct, id: string, props: EventStoreProps = {}) {
     super(scope, id);
@@ -153,6 +155,11 @@ export class EventStore extends Construct {
         ...this.operations.enqueueEnvironment(),
         [environmentVariables.payloadBucket]: this.payloadBucket.bucketName,
         [environmentVariables.payloadThresholdBytes]: String(payloadThresholdBytes),
+        // Deletes and truncations: only the callers grantAdmin names (none until it is called). A public URL
+        // identifies nobody, so it cannot tell an admin: it lets every caller, as it does every other endpoint.
+        ...(urlAuthType(props) === FunctionUrlAuthType.NONE
+          ? {}
+          : { [environmentVariables.adminCallers]: Lazy.string({ produce: () => JSON.stringify(this.admins) }) }),
       },
     });
     this.apiFunction = api.function;
@@ -247,7 +254,8 @@ export class EventStore extends Construct {
    *
    * A function URL is authorized as a whole, so this grant and {@link grantRead} are the same permission
    * (`lambda:InvokeFunctionUrl` and `lambda:InvokeFunction` via the URL); both exist so that the intent reads in
-   * the app, and a grantee of either can call every endpoint.
+   * the app, and a grantee of either can call every endpoint but deleting and truncating streams
+   * ({@link grantAdmin}).
    */
   grantAppend(grantee: IGrantable): Grant {
     return this.grantInvokeUrl(grantee);
@@ -256,6 +264,18 @@ export class EventStore extends Construct {
   /** Let `grantee` read streams and events. See {@link grantAppend}: the same permission. */
   grantRead(grantee: IGrantable): Grant {
     return this.grantInvokeUrl(grantee);
+  }
+
+  /**
+   * Let `principal` (a role or a user) delete and truncate streams (SPEC section 13), besides invoking the function
+   * URL. A function URL is authorized as a whole, so the API itself checks the signer of each delete and truncation
+   * against the principals named here (a role is matched by its ARN, which must have no path: an assumed role's
+   * session names the role without it); grantAppend and grantRead do not allow them. With auth NONE every caller
+   * may (nobody can be told apart).
+   */
+  grantAdmin(principal: IRole | IUser): Grant {
+    this.admins.push("roleArn" in principal ? principal.roleArn : principal.userArn);
+    return this.grantInvokeUrl(principal);
   }
 
   private grantInvokeUrl(grantee: IGrantable): Grant {

@@ -33,7 +33,19 @@ function operationsFromEnvironment(): OperationsConfig | undefined {
   return {
     queue: sqsQueueOnFirstUse(queueUrl),
     allowedReplayTargets: parseAllowedTargets(process.env[environmentVariables.allowedReplayTargets]),
+    admins: parseAdmins(process.env[environmentVariables.adminCallers]),
   };
+}
+
+/** The callers allowed to delete and truncate (a JSON array of ARNs); unset, everyone. Anything else allows nobody. */
+function parseAdmins(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? parsed.filter((arn): arn is string => typeof arn === "string") : [];
+  } catch {
+    return [];
+  }
 }
 
 /**

@@ -29,6 +29,11 @@ export interface OperationsConfig {
    * topic ARNs, a trailing `*` allowing a prefix, `"*"` alone anything (local mode).
    */
   allowedReplayTargets: readonly string[];
+  /**
+   * The callers (`ApiRequest.caller`) allowed to delete and truncate streams (SPEC section 13; the construct's
+   * `grantAdmin`). Absent: every caller may (local mode, a URL with auth NONE).
+   */
+  admins?: readonly string[] | undefined;
 }
 
 /** What endpoints use besides the store. */

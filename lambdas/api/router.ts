@@ -7,7 +7,7 @@
  * openapi.ts (test/api/openapi.test.ts fails until the routes and the document agree).
  *
  * The groups few requests need (operations, replays, undelivered notifications, snapshots, uploads, appends across
- * streams and DCB) are imported on their first request, with `lazy`: in the Lambda bundle each is a chunk of its own
+ * streams and DCB, deletes and truncations) are imported on their first request, with `lazy`: in the Lambda bundle each is a chunk of its own
  * (scripts/build.ts splits them), so a cold start does not evaluate them or the schemas only they use. The streams,
  * events, feed and service groups, which most requests use, are imported as usual.
  */
@@ -40,6 +40,7 @@ export function lazy<Module>(load: () => Promise<Module>, endpoint: (module: Mod
 
 // The groups imported on their first request.
 const consistency = () => import("./endpoints/consistency.ts");
+const lifecycle = () => import("./endpoints/lifecycle.ts");
 const operations = () => import("./endpoints/operations.ts");
 const replays = () => import("./endpoints/replays.ts");
 const snapshots = () => import("./endpoints/snapshots.ts");
@@ -52,10 +53,17 @@ export const routes: Route[] = [
   { pattern: ["openapi.json"], methods: { GET: openApi } },
   { pattern: ["streams"], methods: { GET: listStreamTypes } },
   { pattern: ["streams", ":streamType"], methods: { GET: listStreams, POST: createStream } },
-  { pattern: ["streams", ":streamType", ":streamId"], methods: { GET: streamDetails } },
+  {
+    pattern: ["streams", ":streamType", ":streamId"],
+    methods: { GET: streamDetails, DELETE: lazy(lifecycle, (group) => group.deleteStream) },
+  },
   { pattern: ["streams", ":streamType", ":streamId", "details"], methods: { GET: streamDetails } },
   { pattern: ["streams", ":streamType", ":streamId", "events"], methods: { GET: readEvents, POST: appendEvents } },
   { pattern: ["streams", ":streamType", ":streamId", "events", ":revision"], methods: { PUT: appendAtRevision } },
+  {
+    pattern: ["streams", ":streamType", ":streamId", "truncation"],
+    methods: { POST: lazy(lifecycle, (group) => group.truncateStream) },
+  },
   {
     pattern: ["streams", ":streamType", ":streamId", "snapshots"],
     methods: { PUT: lazy(snapshots, (group) => group.putSnapshot) },

@@ -12,6 +12,11 @@ export const environmentVariables = {
   operationsQueueUrl: "OPERATIONS_QUEUE_URL",
   /** JSON array of the replay targets the stack allows: queue or topic ARNs, a trailing `*` matching a prefix. */
   allowedReplayTargets: "ALLOWED_REPLAY_TARGETS",
+  /**
+   * JSON array of the callers (IAM principal ARNs) allowed to delete and truncate streams: the construct's `grantAdmin`
+   * adds them. Unset (local mode, a URL with auth NONE): every caller may.
+   */
+  adminCallers: "ADMIN_CALLERS",
   /** `go` (the default: the Go project's body) or `full` (adds Payload and Metadata when they fit). */
   notificationBody: "NOTIFICATION_BODY",
   /**

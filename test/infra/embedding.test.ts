@@ -68,6 +68,23 @@ describe("EventStore in a consumer's app", () => {
     }
   });
 
+  it("grantAdmin names the only callers the API lets delete and truncate streams; grantAppend does not", () => {
+    const { template } = storeUnderTest(undefined, (store, stack) => {
+      store.grantAppend(new Role(stack, "Writer", { assumedBy: new AccountPrincipal("123456789012") }));
+      store.grantAdmin(new Role(stack, "Admin", { assumedBy: new AccountPrincipal("123456789012") }));
+    });
+    assert.deepEqual(roleStatements(template, "Admin").flatMap(actionsOf).sort(), [
+      "lambda:InvokeFunction",
+      "lambda:InvokeFunctionUrl",
+    ]);
+    const api = Object.values(template.findResources("AWS::Lambda::Function")).find(
+      (fn) => fn.Properties?.Environment?.Variables?.ADMIN_CALLERS !== undefined,
+    );
+    const admins = JSON.stringify(api?.Properties?.Environment?.Variables?.ADMIN_CALLERS);
+    assert.match(admins, /Admin[0-9A-F]*.*Arn/);
+    assert.doesNotMatch(admins, /Writer/);
+  });
+
   it("grants nothing for a public URL, where every caller may already invoke it", () => {
     const { template } = storeUnderTest({ authType: FunctionUrlAuthType.NONE }, (store, stack) => {
       store.grantAppend(new Role(stack, "Writer", { assumedBy: new AccountPrincipal("123456789012") }));
