@@ -125,6 +125,10 @@ export interface BenchConfig {
     /** Timed loads of each variant (the median is reported). */
     loads: number;
   };
+  lifecycle: {
+    /** Events of the hard-deleted stream whose removal is measured (reported per 1,000). */
+    streamEvents: number;
+  };
 }
 
 export const fullConfig: BenchConfig = {
@@ -157,6 +161,7 @@ export const fullConfig: BenchConfig = {
   },
   consistency: { concurrency: 8, operationsPerRow: 1_000, turns: 4, hotTagAppends: 400, meteredOperations: 50 },
   large: { appendsPerRow: 20, turns: 2, streamEvents: 10_000, snapshotBehind: 100, loads: 5 },
+  lifecycle: { streamEvents: 10_000 },
 };
 
 export const smokeConfig: BenchConfig = {
@@ -189,4 +194,5 @@ export const smokeConfig: BenchConfig = {
   },
   consistency: { concurrency: 8, operationsPerRow: 50, turns: 1, hotTagAppends: 50, meteredOperations: 10 },
   large: { appendsPerRow: 3, turns: 1, streamEvents: 1_000, snapshotBehind: 100, loads: 3 },
+  lifecycle: { streamEvents: 1_000 },
 };

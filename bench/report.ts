@@ -10,12 +10,14 @@ import type { FeedResult } from "./feed.ts";
 import type { HotTypeRow } from "./hot-type.ts";
 import type { HttpRow } from "./http.ts";
 import type { LargeResult } from "./large-payloads.ts";
+import type { LifecycleResult } from "./lifecycle.ts";
 import { dynamoDbUsdPerMillion, prices } from "./prices.ts";
 import type { ReplayResult } from "./replay.ts";
 import { consistencySection } from "./report-consistency.ts";
 import { feedSection } from "./report-feed.ts";
 import { fixed, kib, num, percent, table, usd } from "./report-format.ts";
 import { largeSection } from "./report-large.ts";
+import { lifecycleSection } from "./report-lifecycle.ts";
 import { ratio } from "./stats.ts";
 import type { ThroughputRow, WarmUpResult } from "./throughput.ts";
 
@@ -38,6 +40,7 @@ export interface BenchResults {
   feed: FeedResult;
   consistency: ConsistencyResult;
   large: LargeResult;
+  lifecycle: LifecycleResult;
   bundles: BundlesResult;
   /** Budgets of SPEC section 7, each with the figure it was judged on. */
   budgets: { name: string; budget: string; value: string; met: boolean }[];
@@ -243,6 +246,8 @@ export function renderReport(results: BenchResults): string {
     ...consistencySection(results.consistency),
     "",
     ...largeSection(results.large),
+    "",
+    ...lifecycleSection(results.lifecycle),
     "",
     "Budgets (SPEC section 7)",
     table(

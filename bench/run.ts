@@ -19,6 +19,8 @@
  *  11. consistency across streams: multi-stream and DCB appends against single appends, through the store, on another
  *  12. large payloads (S3) against an inline event, and a stream's load with and without a snapshot, through the store,
  *      on another, with local mode's S3 (s3rver) of its own
+ *  13. deleting and truncating streams: the cost of a soft delete, a truncation, a hard delete and the removal of a
+ *      hard-deleted stream per 1,000 events, through the store, on another
  * Budgets (SPEC section 7, judged in budgets.ts) are reported, never asserted: the exit code says only whether the
  * bench ran.
  */
@@ -48,6 +50,7 @@ import { measureFeed } from "./feed.ts";
 import { measureHotType } from "./hot-type.ts";
 import { httpListingStreamType, measureHttp } from "./http.ts";
 import { measureLarge } from "./large-payloads.ts";
+import { measureLifecycle } from "./lifecycle.ts";
 import { inParallel } from "./load.ts";
 import { startLocalMode } from "./local-mode.ts";
 import { prices } from "./prices.ts";
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
     | "feed"
     | "consistency"
     | "large"
+    | "lifecycle"
   >;
   try {
     const admin = new DynamoDBClient(localAwsClientConfig(dynamoDb.endpoint));
@@ -205,6 +209,8 @@ async function main(): Promise<void> {
   const consistency = await measureConsistency({ config: config.consistency, progress });
   progress("12. large payloads and snapshots (on a new DynamoDB Local and a local S3)");
   const large = await measureLarge({ config: config.large, progress });
+  progress("13. deleting and truncating streams (on a new DynamoDB Local)");
+  const lifecycle = await measureLifecycle({ config: config.lifecycle, progress });
 
   const results: BenchResults = {
     mode: config.mode,
@@ -218,6 +224,7 @@ async function main(): Promise<void> {
     feed,
     consistency,
     large,
+    lifecycle,
     bundles,
     budgets: [],
   };

@@ -21,6 +21,7 @@ export const problemTypes = {
   streamNotFound: tag("stream-not-found"),
   operationNotFound: tag("operation-not-found"),
   snapshotNotFound: tag("snapshot-not-found"),
+  streamDeleted: tag("stream-deleted"),
   adminOnly: tag("admin-only"),
   methodNotAllowed: tag("method-not-allowed"),
   wrongExpectedRevision: tag("wrong-expected-revision"),
@@ -80,6 +81,11 @@ export class NotFound extends EventStoreError {
 /** 404: the stream does not exist, or it exists with another type than the one asked for. */
 export class StreamNotFound extends NotFound {
   override name = "StreamNotFound";
+}
+
+/** 410: the stream was deleted for good (a hard delete): it is never read or written again. */
+export class StreamDeleted extends EventStoreError {
+  override name = "StreamDeleted";
 }
 
 /** 404: there is no operation with this id. */
@@ -185,6 +191,7 @@ export class NetworkError extends Error {
 /** The error class of each problem type that has one; other types map by status (see `errorFor`). */
 const errorsByType: Record<string, new (problem: Problem) => EventStoreError> = {
   [problemTypes.streamNotFound]: StreamNotFound,
+  [problemTypes.streamDeleted]: StreamDeleted,
   [problemTypes.operationNotFound]: OperationNotFound,
   [problemTypes.wrongExpectedRevision]: WrongExpectedRevision,
   [problemTypes.appendConditionFailed]: AppendConditionFailed,

@@ -9,6 +9,7 @@ import type { CallOptions } from "./common.ts";
 import type { MultiAppendRequest, MultiAppendResult } from "./consistency-types.ts";
 import { DcbClient } from "./dcb.ts";
 import * as feed from "./feed.ts";
+import * as lifecycle from "./lifecycle.ts";
 import { appendMany } from "./multi-append.ts";
 import * as operations from "./operations.ts";
 import type { NewSnapshot, Snapshot, SnapshotInfo } from "./snapshot-types.ts";
@@ -212,6 +213,37 @@ export class EventStoreClient {
    */
   cancelOperation(id: string, options: CallOptions = {}): Promise<Operation> {
     return operations.cancelOperation(this.#transport, id, options);
+  }
+
+  /**
+   * Deletes a stream (`DELETE /streams/{type}/{id}`): soft by default (reads answer StreamNotFound, appending again
+   * continues its revisions), or `hard` (a tombstone: StreamDeleted for ever). Hidden at once; the answer is the
+   * removal operation that deletes its events (poll it with `waitForOperation`).
+   *
+   * @throws WrongExpectedRevision when `expectedRevision` is given and the stream is elsewhere
+   * @throws StreamNotFound when it does not exist (or was deleted already); StreamDeleted after a hard delete
+   */
+  deleteStream(
+    streamType: string,
+    streamId: string,
+    options: lifecycle.DeleteStreamOptions = {},
+  ): Promise<AcceptedOperation> {
+    return lifecycle.deleteStream(this.#transport, streamType, streamId, options);
+  }
+
+  /**
+   * Hides the stream's events before revision `before` at once (`POST /streams/{type}/{id}/truncation`), and
+   * answers the removal operation that deletes them; `undefined` when they were hidden already.
+   *
+   * @throws BadRequest when `before` is beyond the stream's revision + 1
+   */
+  truncateStream(
+    streamType: string,
+    streamId: string,
+    before: number,
+    options: CallOptions = {},
+  ): Promise<lifecycle.TruncateResult> {
+    return lifecycle.truncateStream(this.#transport, streamType, streamId, before, options);
   }
 
   /** Every notification waiting for a redrive, oldest failure first (`GET /notifications/undelivered`). */

@@ -28,6 +28,7 @@ export {
   problemTypes,
   ServiceUnavailable,
   SnapshotSuperseded,
+  StreamDeleted,
   StreamNotFound,
   StreamsConflict,
   WrongExpectedRevision,
@@ -40,6 +41,7 @@ export type {
   ReadFeedOptions,
   ReadFeedPageOptions,
 } from "./feed.ts";
+export type { DeleteStreamOptions, TruncateResult } from "./lifecycle.ts";
 export { InvalidNotification, parseNotification, type SqsMessageLike } from "./notifications.ts";
 export type {
   ListOperationsOptions,

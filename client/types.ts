@@ -132,7 +132,7 @@ export interface RedriveRequest {
 /** What `startReplay` posts to `POST /replays`. */
 export type ReplayRequest = StreamReplayRequest | RedriveRequest;
 
-export type OperationKind = "replay" | "redrive";
+export type OperationKind = "replay" | "redrive" | "removal";
 
 export type OperationState = "pending" | "running" | "succeeded" | "failed" | "canceled";
 
@@ -147,7 +147,22 @@ export interface OperationRequest {
   undelivered?: true;
 }
 
-/** An asynchronous operation (a replay or a redrive) and how far it got. */
+/** What a removal operation records of the delete or truncation that started it (who, what; `createdAt` is when). */
+export interface RemovalRequest {
+  streamType: string;
+  streamId: string;
+  action: "delete" | "hard-delete" | "truncate";
+  expectedRevision?: number;
+  truncateBefore?: number;
+  /** Events below this revision are hidden, and removed by the operation. */
+  hiddenBelow: number;
+  /** Deletes: the revision of the delete's marker. */
+  markerRevision?: number;
+  /** The IAM principal that asked, or "anonymous". */
+  requestedBy: string;
+}
+
+/** An asynchronous operation (a replay, a redrive or a removal) and how far it got. */
 export interface Operation {
   id: string;
   kind: OperationKind;
@@ -155,7 +170,7 @@ export interface Operation {
   createdAt: string;
   updatedAt: string;
   progress: { streams: number; events: number };
-  request: OperationRequest;
+  request: OperationRequest | RemovalRequest;
   /** Succeeded: what the operation did. */
   result?: unknown;
   /** Failed: why. */

@@ -81,6 +81,7 @@ export class EventStore extends Construct {
   readonly payloadSweepSchedule: Rule;
   /** The alarms of docs/deploy.md: 5xx answers, dead letters, lag, undelivered notifications, errors, throttles. */
   readonly alarms: Alarm[] = [];
+  /** The principals grantAdmin named: the only callers the API lets delete and truncate streams. */
 
   constructor(scope: Construct, id: string, props: EventStoreProps = {}) {
     super(scope, id);
@@ -260,7 +261,8 @@ export class EventStore extends Construct {
    *
    * A function URL is authorized as a whole, so this grant and {@link grantRead} are the same permission
    * (`lambda:InvokeFunctionUrl` and `lambda:InvokeFunction` via the URL); both exist so that the intent reads in
-   * the app, and a grantee of either can call every endpoint.
+   * the app, and a grantee of either can call every endpoint but deleting and truncating streams
+   * ({@link grantAdmin}).
    */
   grantAppend(grantee: IGrantable): Grant {
     return this.grantInvokeUrl(grantee);

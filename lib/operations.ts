@@ -90,8 +90,17 @@ export class Operations extends Construct {
     allowTableActions(worker.role, props.table, {
       sid: "ReadEventsKeepOperationsAndUndelivered",
       // Query: events, operations, undelivered ranges; Put: operation checkpoints; Delete: redriven ranges;
-      // BatchGet: the payload sweep's strongly consistent reads of the events payload objects belong to.
-      actions: ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem"],
+      // BatchGet: the payload sweep's strongly consistent reads of the events payload objects belong to; BatchWrite:
+      // removals (deletes and truncations) deleting hidden events a page at a time; Get: a stream's settings (what a
+      // delete or truncation hid), which replays' reads apply.
+      actions: [
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:GetItem",
+      ],
       queryIndexes: true,
     });
     grantPublishTo(props.topic, worker.role);

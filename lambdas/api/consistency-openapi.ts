@@ -7,7 +7,17 @@ import {
   DcbPageAnswer,
   DcbReadBody,
 } from "./consistency-schema.ts";
-import { always, badInput, busy, json, notJson, parameters, problem, streamNotFound } from "./openapi-parts.ts";
+import {
+  always,
+  badInput,
+  busy,
+  json,
+  notJson,
+  parameters,
+  problem,
+  streamDeleted,
+  streamNotFound,
+} from "./openapi-parts.ts";
 import { TraceContextHeaders } from "./trace-context.ts";
 
 const transactionLimits = {
@@ -37,6 +47,8 @@ export const consistencyPaths = {
         },
         ...transactionLimits,
         ...streamNotFound,
+        ...streamDeleted,
+        ...streamDeleted,
         "409": problem(
           "streams are not at their expected revisions; nothing was written: failures names every one with its " +
             "currentRevision",
@@ -79,6 +91,8 @@ export const consistencyPaths = {
         "201": { description: "appended: the events' positions and streams", ...json(DcbAppendAnswer) },
         ...transactionLimits,
         ...streamNotFound,
+        ...streamDeleted,
+        ...streamDeleted,
         "409": problem(
           "an event matching failIfEventsMatch was appended after the condition's position (conflictingPosition); " +
             "nothing was written: read again and decide again",

@@ -43,6 +43,9 @@ export const problem = (description: string, headers?: Record<string, unknown>) 
 // Answers that operations share. Each operation lists the ones it can give.
 export const badInput = { "400": problem("bad input: errors names each field and what is wrong with it") };
 export const streamNotFound = { "404": problem("no such stream, or the stream has another type than the path names") };
+export const streamDeleted = {
+  "410": problem("stream-deleted: the stream was deleted for good (hard delete); it is never read or written again"),
+};
 export const tooLarge = {
   "413": problem("an event over 400 KB, an append over 4 MB or a request over 6 MB: see limitBytes"),
 };

@@ -4,13 +4,14 @@
  * code; what is written here and in the slices is the operations and their answers. This file holds the document's
  * frame (info, servers, security, the components) and the service paths (/liveness-check, /openapi.json); each
  * endpoint group's paths sit beside its schemas and are spread in: streams-openapi.ts, operations-openapi.ts,
- * feed-openapi.ts, consistency-openapi.ts. test/api/openapi.test.ts keeps it true: every route of router.ts is
+ * feed-openapi.ts, consistency-openapi.ts, lifecycle-openapi.ts. test/api/openapi.test.ts keeps it true: every route of router.ts is
  * here and nothing else is, and real answers match the schemas.
  */
 import type { TSchema } from "@sinclair/typebox";
 import { consistencyPaths } from "./consistency-openapi.ts";
 import { consistencyComponents } from "./consistency-schema.ts";
 import { feedComponents, feedPaths } from "./feed-openapi.ts";
+import { deleteStreamOperation, lifecyclePaths } from "./lifecycle-openapi.ts";
 import { always, documented, json, problem, retryAfter } from "./openapi-parts.ts";
 import { operationComponents } from "./operation-schema.ts";
 import { operationPaths } from "./operations-openapi.ts";
@@ -92,6 +93,11 @@ export const openApiDocument = {
       },
     },
     ...streamsPaths,
+    "/streams/{streamType}/{streamId}": {
+      ...streamsPaths["/streams/{streamType}/{streamId}"],
+      delete: deleteStreamOperation,
+    },
+    ...lifecyclePaths,
     ...operationPaths,
     ...feedPaths,
     ...consistencyPaths,

@@ -105,8 +105,8 @@ export const ReplaysBody = Type.Union([RedriveBody, ReplayBody]);
 
 export const ReplayHeaders = idempotencyKeyHeader("operation");
 
-const OperationKind = Type.Union([Type.Literal("replay"), Type.Literal("redrive")], {
-  errorMessage: "must be replay or redrive, got {value}",
+const OperationKind = Type.Union([Type.Literal("replay"), Type.Literal("redrive"), Type.Literal("removal")], {
+  errorMessage: "must be replay, redrive or removal, got {value}",
 });
 
 const OperationState = Type.Union(
@@ -143,6 +143,21 @@ export const ReplayRequest = Type.Object(
   },
 );
 
+/** What a removal operation records of the delete or truncation that started it (SPEC section 13). */
+export const RemovalRequest = Type.Object(
+  {
+    streamType: StreamType,
+    streamId: Uuid,
+    action: Type.Union([Type.Literal("delete"), Type.Literal("hard-delete"), Type.Literal("truncate")]),
+    expectedRevision: Type.Optional(Type.Integer({ minimum: 0, description: "the revision the delete expected" })),
+    truncateBefore: Type.Optional({ ...Revision, description: "truncations: the revision asked for" }),
+    hiddenBelow: Type.Integer({ minimum: 1, description: "events below this revision are hidden (and removed)" }),
+    markerRevision: Type.Optional({ ...Revision, description: "deletes: the revision of the delete's marker" }),
+    requestedBy: Type.String({ description: "who asked: the IAM principal that signed the request, or anonymous" }),
+  },
+  { $id: "RemovalRequest", additionalProperties: false },
+);
+
 const Count = Type.Integer({ minimum: 0 });
 
 export const Operation = Type.Object(
@@ -153,10 +168,13 @@ export const Operation = Type.Object(
     createdAt: Time,
     updatedAt: Time,
     progress: Type.Object(
-      { streams: { ...Count, description: "streams done" }, events: { ...Count, description: "events published" } },
+      {
+        streams: { ...Count, description: "streams done" },
+        events: { ...Count, description: "events published (a removal: events removed)" },
+      },
       { additionalProperties: false },
     ),
-    request: ReplayRequest,
+    request: Type.Union([ReplayRequest, RemovalRequest]),
     result: Type.Optional(Type.Unknown({ description: "succeeded: what the operation did" })),
     problem: Type.Optional(
       Type.Object({ title: Type.String(), detail: Type.String() }, { description: "failed: why" }),
@@ -192,4 +210,4 @@ export const UndeliveredPageAnswer = Type.Object({
 });
 
 /** The schemas of this group the OpenAPI document names as components, with those of schema.ts. */
-export const operationComponents = { ReplayRequest, Operation, UndeliveredNotification };
+export const operationComponents = { ReplayRequest, RemovalRequest, Operation, UndeliveredNotification };

@@ -9,6 +9,7 @@ import {
   type InvalidInputError,
   StoreError,
   type StoreErrorKind,
+  type StreamDeletedError,
   type StreamNotFoundError,
   type StreamsConflictError,
   type ThrottledError,
@@ -41,6 +42,8 @@ export const problemTypes = {
   operationNotFound: problemType("operation-not-found", "Operation not found", 404),
   /** No snapshot of the stream for the schema asked (also when the stream does not exist). */
   snapshotNotFound: problemType("snapshot-not-found", "Snapshot not found", 404),
+  /** A stream deleted for good (hard delete): reads, details and appends answer this, for ever. */
+  streamDeleted: problemType("stream-deleted", "Stream deleted", 410),
   /** An endpoint that removes data, called through another URL than the admin URL (admin.ts). */
   adminOnly: problemType("admin-only", "Admin URL only", 403),
   methodNotAllowed: problemType("method-not-allowed", "Method not allowed", 405),
@@ -126,6 +129,7 @@ export function errorResponse(error: unknown, requestId: string): LambdaFunction
 type KnownStoreError =
   | InvalidInputError
   | StreamNotFoundError
+  | StreamDeletedError
   | WrongExpectedRevisionError
   | StreamsConflictError
   | AppendConditionFailedError
@@ -146,6 +150,7 @@ const storeErrorAnswers: {
 } = {
   invalid: (error) => ({ type: problemTypes.invalidInput, members: { errors: error.errors } }),
   "not-found": () => ({ type: problemTypes.streamNotFound }),
+  gone: () => ({ type: problemTypes.streamDeleted }),
   conflict: (error) => ({
     type: problemTypes.wrongExpectedRevision,
     detail: `${error.message}; read the stream and retry against its current revision`,

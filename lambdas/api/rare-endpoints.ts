@@ -7,6 +7,7 @@
  * one of these groups evaluates all of them, once.
  */
 export * as consistency from "./endpoints/consistency.ts";
+export * as lifecycle from "./endpoints/lifecycle.ts";
 export * as operations from "./endpoints/operations.ts";
 export * as replays from "./endpoints/replays.ts";
 export * as snapshots from "./endpoints/snapshots.ts";

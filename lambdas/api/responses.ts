@@ -92,6 +92,13 @@ export function operationBody(operation: Operation): Record<string, unknown> {
   };
 }
 
+/** The 202 of a request that started an operation: what it is, and where to poll it (Location, Retry-After). */
+export function acceptedOperation(operation: Operation): LambdaFunctionURLResult {
+  const location = operationLocation(operation);
+  const { id, kind, state } = operation;
+  return json(202, { id, kind, state, location }, { location, "retry-after": "1" });
+}
+
 /** Where an operation is polled. */
 export function operationLocation(operation: Operation): string {
   return `/operations/${operation.id}`;

@@ -7,12 +7,13 @@
  * openapi.ts (test/api/openapi.test.ts fails until the routes and the document agree).
  *
  * The groups few requests need (operations, replays, undelivered notifications, snapshots, uploads, appends across
- * streams and DCB) are imported on the first request to any of them, with `lazy`: in the Lambda bundle they are one
- * chunk (rare-endpoints.ts; scripts/build.ts splits the bundle), so a cold start does not evaluate them or the schemas
- * only they use. The streams,
- * events, feed and service groups, which most requests use, are imported as usual.
+ * streams and DCB, deletes and truncations) are imported on the first request to any of them, with `lazy`: in the
+ * Lambda bundle they are one chunk (rare-endpoints.ts; scripts/build.ts splits the bundle), so a cold start does not
+ * evaluate them or the schemas only they use. The streams, events, feed and service groups, which most requests use,
+ * are imported as usual. The endpoints that remove data answer only through the admin URL (admin.ts `adminOnly`).
  */
 import type { LambdaFunctionURLEvent } from "aws-lambda";
+import { adminOnly } from "./admin.ts";
 import { appendAtRevision, appendEvents, readEvents } from "./endpoints/events.ts";
 import { feedHead, readFeed } from "./endpoints/feed.ts";
 import { listStreams, listStreamTypes } from "./endpoints/listing.ts";
@@ -48,10 +49,17 @@ export const routes: Route[] = [
   { pattern: ["openapi.json"], methods: { GET: openApi } },
   { pattern: ["streams"], methods: { GET: listStreamTypes } },
   { pattern: ["streams", ":streamType"], methods: { GET: listStreams, POST: createStream } },
-  { pattern: ["streams", ":streamType", ":streamId"], methods: { GET: streamDetails } },
+  {
+    pattern: ["streams", ":streamType", ":streamId"],
+    methods: { GET: streamDetails, DELETE: lazy(rare, (groups) => adminOnly(groups.lifecycle.deleteStream)) },
+  },
   { pattern: ["streams", ":streamType", ":streamId", "details"], methods: { GET: streamDetails } },
   { pattern: ["streams", ":streamType", ":streamId", "events"], methods: { GET: readEvents, POST: appendEvents } },
   { pattern: ["streams", ":streamType", ":streamId", "events", ":revision"], methods: { PUT: appendAtRevision } },
+  {
+    pattern: ["streams", ":streamType", ":streamId", "truncation"],
+    methods: { POST: lazy(rare, (groups) => adminOnly(groups.lifecycle.truncateStream)) },
+  },
   {
     pattern: ["streams", ":streamType", ":streamId", "snapshots"],
     methods: { PUT: lazy(rare, (groups) => groups.snapshots.putSnapshot) },

@@ -12,6 +12,7 @@ import {
   notJson,
   parameters,
   problem,
+  streamDeleted,
   streamNotFound,
   tooLarge,
 } from "./openapi-parts.ts";
@@ -43,6 +44,7 @@ const details = (operationId: string) => ({
     "200": { description: "the stream", ...json(StreamAnswer) },
     ...badInput,
     ...streamNotFound,
+    ...streamDeleted,
     ...busy,
     ...always,
   },
@@ -109,6 +111,8 @@ export const streamsPaths = {
         "200": { description: "a page of events", ...json(EventPageAnswer) },
         ...badInput,
         ...streamNotFound,
+        ...streamDeleted,
+        ...streamDeleted,
         ...busy,
         ...always,
       },
@@ -121,6 +125,7 @@ export const streamsPaths = {
       responses: {
         "201": { description: "appended", ...json(AppendAnswer) },
         ...badInput,
+        ...streamDeleted,
         "404": problem(
           "the stream has another type than the path names, or does not exist while the expectation needs it " +
             "(stream-exists, or a revision above 0)",
@@ -142,6 +147,7 @@ export const streamsPaths = {
       responses: {
         "201": { description: "appended", ...json(StreamAnswer) },
         ...badInput,
+        ...streamDeleted,
         "404": problem(
           "the stream has another type than the path names, or does not exist and the revision is above 1",
         ),

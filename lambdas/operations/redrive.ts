@@ -9,7 +9,7 @@
  * topic is taken to be down: the step fails, and the queue brings it back later. A range is cleared only after its events were published, so a
  * repeated step publishes at most that range again.
  */
-import { StreamNotFoundError } from "#store/errors.ts";
+import { StreamDeletedError, StreamNotFoundError } from "#store/errors.ts";
 import type { RecordedEvent, UndeliveredNotification } from "#store/model.ts";
 import { PublishFailedError, type Step, type StepContext } from "./step.ts";
 
@@ -108,6 +108,11 @@ async function redriveStream(
       const unpublished = await context.publish(published, context.extra);
       if (unpublished.length > 0) throw new PublishFailedError(unpublished);
     } catch (error) {
+      // A stream deleted for good has no events left to notify: its ranges are done with.
+      if (error instanceof StreamDeletedError) {
+        await context.store.clearUndelivered(streamId, range.firstRevision);
+        continue;
+      }
       if (!(error instanceof PublishFailedError || error instanceof StreamNotFoundError)) throw error;
       return { events, cost: cost + 1, finished: false, failure: error };
     }

@@ -9,7 +9,7 @@
  * worker checkpoints that cursor only after the publish went through, so a repeated step publishes the same
  * events again (at least once) and never skips one.
  */
-import { StreamNotFoundError } from "#store/errors.ts";
+import { StreamDeletedError, StreamNotFoundError } from "#store/errors.ts";
 import type { EventPage, RecordedEvent, ReplayRequest } from "#store/model.ts";
 import { OperationProblem, PublishFailedError, type Step, type StepContext } from "./step.ts";
 
@@ -110,7 +110,7 @@ async function takeStreams(
   };
 }
 
-/** The stream's events after where it stopped; undefined when there is no such stream (of this type). */
+/** The stream's events after where it stopped; undefined when there is no such stream (of this type), or not any more. */
 async function readPage(
   streamType: string,
   stream: ReplayCursor["streams"][number],
@@ -125,7 +125,7 @@ async function readPage(
       payloadReferences: true,
     });
   } catch (error) {
-    if (error instanceof StreamNotFoundError) return undefined;
+    if (error instanceof StreamNotFoundError || error instanceof StreamDeletedError) return undefined;
     throw error;
   }
 }
@@ -134,7 +134,7 @@ async function updatedAt(streamType: string, streamId: string, context: StepCont
   try {
     return (await context.store.streamDetails(streamType, streamId)).updatedAt;
   } catch (error) {
-    if (error instanceof StreamNotFoundError) return undefined;
+    if (error instanceof StreamNotFoundError || error instanceof StreamDeletedError) return undefined;
     throw error;
   }
 }

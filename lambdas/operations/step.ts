@@ -19,6 +19,7 @@ export type OperationStore = Pick<
   | "listUndelivered"
   | "undeliveredOfStream"
   | "clearUndelivered"
+  | "removeHidden"
 >;
 
 export interface StepContext {

@@ -1,6 +1,6 @@
 /**
- * The operation worker (SPEC section 5, seed 004): carries out replays and redrives one bounded step per queue
- * message, and checkpoints each step in the table before it queues the next.
+ * The operation worker (SPEC section 5, seed 004): carries out replays, redrives and removals (SPEC section 13) one
+ * bounded step per queue message, and checkpoints each step in the table before it queues the next.
  *
  * A message `{operationId}` means "run the next step of this operation from its stored cursor"; it carries no
  * position of its own. The worker loads the operation (strongly consistent), runs one step (replay.ts or
@@ -20,9 +20,17 @@
 import { randomUUID } from "node:crypto";
 import type { Publish } from "#change-feed/notifications.ts";
 import { type Observability, quietObservability } from "#shared/observability.ts";
-import { isoTime, type Operation, type OperationKind, type OperationState } from "#store/model.ts";
+import {
+  isoTime,
+  type Operation,
+  type OperationKind,
+  type OperationState,
+  type RemovalRequest,
+  type ReplayRequest,
+} from "#store/model.ts";
 import type { OperationMessage, OperationQueue } from "./queue.ts";
 import { redriveStep } from "./redrive.ts";
+import { removalStep } from "./removal.ts";
 import { replayStep } from "./replay.ts";
 import { OperationProblem, type OperationStore, type Step, type StepContext, type StepOutcome } from "./step.ts";
 import { isAllowedTarget, type ReplayTarget } from "./targets.ts";
@@ -117,8 +125,12 @@ async function runStep(settings: Settings, operationId: string): Promise<void> {
 
 /** The step of this operation's kind, and where its notifications go; throws an OperationProblem if it cannot run. */
 function planStep(settings: Settings, operation: Operation): { step: Step; context: StepContext } {
-  const { request } = operation;
   const base = { store: settings.store, eventsPerStep: settings.eventsPerStep };
+  if (operation.kind === "removal") {
+    const step = removalStep(operation.request as RemovalRequest);
+    return { step, context: { ...base, publish: settings.publishToTopic, extra: {} } };
+  }
+  const request = operation.request as ReplayRequest;
   if (operation.kind === "redrive" || request.undelivered) {
     const extra = { replayId: operation.id, redrive: "true" };
     return { step: redriveStep, context: { ...base, publish: settings.publishToTopic, extra } };
@@ -191,6 +203,7 @@ async function tick(settings: Settings): Promise<void> {
   const [oldest] = (await store.listUndelivered({ limit: 1 })).notifications;
   const ageSeconds = oldest ? Math.max(0, Math.floor((now() - Date.parse(oldest.since)) / 1000)) : 0;
   observability.measure?.("OldestUndeliveredAgeSeconds", ageSeconds);
+  await resumeStalled(settings, "removal");
   const redrivesUnderWay = (await resumeStalled(settings, "replay")) + (await resumeStalled(settings, "redrive"));
   if (!oldest || redrivesUnderWay > 0) return;
   const time = isoTime(now());

@@ -1,12 +1,13 @@
 import { errorName, plainItem, type StoreTable, throttled } from "./dynamo.ts";
 import {
   InvalidInputError,
+  StreamDeletedError,
   StreamNotFoundError,
   ThrottledError,
   TooLargeError,
   WrongExpectedRevisionError,
 } from "./errors.ts";
-import type { KnownHead, StreamHeads } from "./heads.ts";
+import type { KnownHead, StreamHead, StreamHeads } from "./heads.ts";
 import { findAppended, matchWindow, readWindow } from "./idempotency.ts";
 import {
   type Item,
@@ -20,6 +21,7 @@ import {
   sameEvent,
 } from "./items.ts";
 import { eventsToWrite, itemForLimits, type LargePayloads, StagedPayloads, stagedItems } from "./large-payloads.ts";
+import { markerOf } from "./lifecycle-items.ts";
 import { type AppendResult, type ExpectedRevision, isoTime, laterTime, type NewEvent } from "./model.ts";
 
 export interface AppendContext {
@@ -62,18 +64,19 @@ export async function appendEvents(
     const { head, window } = await readBeforeAppend(context, streamId, exactRevision, mayBeRetry, attempt);
     if (head && head.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
     const current = head?.revision ?? 0;
+    const expectedHere = afterMarker(head, streamType, streamId, expected, exactRevision);
     // Appending to a stream that must exist: no stream is "not found", not a conflict (SPEC section 3, edges).
     if (current === 0 && (expected === "stream-exists" || (exactRevision ?? 0) > 0)) {
       throw new StreamNotFoundError(streamType, streamId);
     }
 
-    if (exactRevision !== undefined && current !== exactRevision) {
-      const original = await findRetried(context, streamType, streamId, events, exactRevision, current, mayBeRetry);
+    if (expectedHere !== undefined && current !== expectedHere) {
+      const original = await findRetried(context, streamType, streamId, events, expectedHere, current, mayBeRetry);
       if (original) return original;
       throw wrongRevision(streamId, current, expected);
     }
     if (window) {
-      const match = matchWindow(window, streamType, streamId, events);
+      const match = matchWindow(aboveMarker(window), streamType, streamId, events);
       if (match.kind === "retry") return match.result;
       if (match.kind === "mixed") throw new WrongExpectedRevisionError(`stream ${streamId}: ${match.detail}`, current);
     }
@@ -107,7 +110,10 @@ export async function appendEvents(
     }
     if (exactRevision !== undefined && outcome.kind === "occupied") {
       const latest = await context.heads.read(streamId, "append");
-      throw wrongRevision(streamId, latest?.revision ?? 0, expected);
+      if (!latest?.marker) throw wrongRevision(streamId, latest?.revision ?? 0, expected);
+      // A delete took the revision: 410, 404, or ("no-stream", which wrote revision 1 without reading) go on after
+      // the soft delete's marker at the next attempt.
+      afterMarker(latest, streamType, streamId, expected, exactRevision);
     }
     // Another writer won the race, or a transaction held the items: read again and retry. "any" and
     // "stream-exists" then write after the winner; an exact expectation learns that the stream moved on.
@@ -132,13 +138,40 @@ export async function readBeforeAppend(
   mayBeRetry: boolean,
   attempt: number,
 ): Promise<{ head: KnownHead | undefined; window?: Item[] }> {
-  if (exactRevision === 0) return { head: undefined };
+  if (exactRevision === 0 && attempt === 1) return { head: undefined };
   const known = context.heads.known(streamId);
   if (attempt === 1 && known && known.revision === exactRevision) return { head: known };
   if (exactRevision !== undefined || !mayBeRetry) return { head: await context.heads.read(streamId, "append") };
   // The window is the stream's newest events, newest first: its first is the head.
   const window = await readWindow(context.table, streamId, context.idempotencyWindow);
   return { head: context.heads.rememberNewest(streamId, window[0]), window };
+}
+
+/**
+ * What an append expects of a stream whose newest item is a delete's marker (lifecycle.ts), as an exact revision to
+ * hold against the head; for any other head, `exactRevision` unchanged. A tombstone refuses every append (410). A
+ * soft-deleted stream does not exist ("stream-exists" and old revisions: 404), but "no-stream", "any" and the
+ * marker's own revision append after the marker: its revisions go on, as EventStoreDB's do.
+ */
+export function afterMarker(
+  head: StreamHead | KnownHead | undefined,
+  streamType: string,
+  streamId: string,
+  expected: ExpectedRevision,
+  exactRevision: number | undefined,
+): number | undefined {
+  const marker = head && "marker" in head ? head.marker : undefined;
+  if (!head || !marker) return exactRevision;
+  if (marker === "tombstone") throw new StreamDeletedError(streamType, streamId);
+  const onMarker = exactRevision === undefined || exactRevision === 0 || exactRevision === head.revision;
+  if (expected === "stream-exists" || !onMarker) throw new StreamNotFoundError(streamType, streamId);
+  return exactRevision === undefined ? undefined : head.revision;
+}
+
+/** The idempotency window above a delete's marker: what was deleted is no longer there to be retried onto. */
+export function aboveMarker(window: Item[]): Item[] {
+  const marker = window.findIndex((item) => markerOf(item) !== undefined);
+  return marker === -1 ? window : window.slice(0, marker);
 }
 
 /**

@@ -39,7 +39,8 @@ export type StoreOperation =
   | "snapshot"
   | "streamTypes"
   | "undelivered"
-  | "operation";
+  | "operation"
+  | "lifecycle";
 
 export type CapacityListener = (operation: StoreOperation, capacity: ConsumedCapacity) => void;
 

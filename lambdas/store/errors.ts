@@ -5,6 +5,7 @@
 export type StoreErrorKind =
   | "invalid"
   | "not-found"
+  | "gone"
   | "conflict"
   | "streams-conflict"
   | "condition-failed"
@@ -35,6 +36,17 @@ export class StreamNotFoundError extends StoreError {
     readonly streamId: string,
   ) {
     super(`stream ${streamId} of type ${streamType} does not exist`);
+  }
+}
+
+/** The stream was deleted for good (a tombstone): it is never read or written again. */
+export class StreamDeletedError extends StoreError {
+  readonly kind = "gone";
+  constructor(
+    readonly streamType: string,
+    readonly streamId: string,
+  ) {
+    super(`stream ${streamId} of type ${streamType} was deleted for good (hard delete): it can never be written again`);
   }
 }
 

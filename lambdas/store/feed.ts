@@ -4,7 +4,8 @@
  * types' partitions, so a type's feed costs in proportion to its own events. Event types filter what was read.
  *
  * Every read is strongly consistent, and batch items are written in order (feed-index.ts): what a reader sees is a
- * prefix of the feed, and no event ever appears behind a position it was served.
+ * prefix of the feed, and no event ever appears behind a position it was served. Events a delete or truncation hid
+ * are left out (feed-removals.ts).
  */
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { StoreTable } from "./dynamo.ts";
@@ -18,6 +19,7 @@ import {
   storedBatch,
   typePartition,
 } from "./feed-items.ts";
+import { currentRemovals } from "./feed-removals.ts";
 import { recordedEvent } from "./items.ts";
 import { fitPage, type LargePayloads } from "./large-payloads.ts";
 import type { RecordedEvent } from "./model.ts";
@@ -67,7 +69,7 @@ export async function readFeed(
   // By type, a page that reaches the end moves on to the head: the head read first, so that every batch it counts
   // as settled was written before the queries below look (read after them, a batch settled meanwhile would be
   // passed by without its events).
-  const settled = byType ? await readSettledHead(table) : undefined;
+  const [settled, removals] = await Promise.all([byType ? readSettledHead(table) : undefined, currentRemovals(table)]);
   const partitions = byType ? (options.streamTypes as string[]).map(typePartition) : [feedPartition];
   const readers = partitions.map((partition) => new PartitionReader(table, partition, options.after));
   const wantedEventTypes = options.eventTypes?.length ? new Set(options.eventTypes) : undefined;
@@ -88,7 +90,10 @@ export async function readFeed(
     }
     next.reader.take();
     scannedTo = next.entry.position;
-    if (!wantedEventTypes || wantedEventTypes.has(next.entry.eventType)) events.push(next.entry);
+    // Events a delete or truncation hid are left out; lastPosition still moves past them.
+    if ((!wantedEventTypes || wantedEventTypes.has(next.entry.eventType)) && removals.visible(next.entry)) {
+      events.push(next.entry);
+    }
   }
   let hasMore = !exhausted;
   if (exhausted) {
@@ -191,10 +196,10 @@ async function withPayloads(
     const event = recordedEvent(item);
     found.set(`${event.streamId}/${event.revision}`, event);
   }
-  return entries.map((entry) => {
+  // An event removed after the removals were read (its stream deleted meanwhile) is left out, not an error.
+  return entries.flatMap((entry) => {
     const event = found.get(`${entry.streamId}/${entry.revision}`);
-    if (!event)
-      throw new Error(`the event ${entry.streamId}/${entry.revision} of feed position ${entry.position} is missing`);
-    return { ...entry, payload: event.payload, ...(event.metadata ? { metadata: event.metadata } : {}) };
+    if (!event) return [];
+    return [{ ...entry, payload: event.payload, ...(event.metadata ? { metadata: event.metadata } : {}) }];
   });
 }

@@ -2,14 +2,17 @@
  * A stream's head: the revision, type and time of its newest event. The store reads it strongly consistent
  * before most appends and for details, and remembers the newest head it has seen of recently used streams.
  *
- * A remembered head is always true — events are immutable and never deleted, so "revision n exists, with this
- * type and time" stays true — but it may be stale: others may have appended since. That is enough for the append
- * that expects exactly revision n: it may skip its read and let the conditional put of n+1 decide. A stale entry
+ * A remembered head is always true — events are immutable, and a delete or truncation only hides them, so "revision
+ * n exists, with this type and time" stays true of the revision sequence — but it may be stale: others may have
+ * appended since (or deleted: a delete's marker takes the next revision). That is enough for the append that
+ * expects exactly revision n: it may skip its read and let the conditional put of n+1 decide. A stale entry
  * then only turns the put into the conflict the append would have met anyway. Reads never answer from memory:
  * they must see every acknowledged append. Only the head is kept (no payloads), for a bounded number of streams.
  */
 import type { StoreOperation, StoreTable } from "./dynamo.ts";
 import { type Item, queryHead, recordedEvent } from "./items.ts";
+import { type MarkerKind, markerOf } from "./lifecycle-items.ts";
+import { tableDefinition } from "./table.ts";
 
 /** What the store remembers of a stream. */
 export interface KnownHead {
@@ -19,10 +22,16 @@ export interface KnownHead {
   updatedAt: string;
 }
 
-/** A head as read from the table: also the newest event's id, which tells a retried append by its last event. */
+/**
+ * A head as read from the table: also the newest event's id, which tells a retried append by its last event. The
+ * newest item may be a delete's marker (lifecycle-items.ts): then `marker` says which, and `eventId` is empty.
+ */
 export interface StreamHead extends KnownHead {
   eventId: string;
+  marker?: MarkerKind | undefined;
 }
+
+const sk = tableDefinition.sortKey.name;
 
 /** How many streams' heads a process remembers; the least recently remembered are forgotten first. */
 const defaultCapacity = 10_000;
@@ -44,6 +53,12 @@ export class StreamHeads {
   /** The head that `item`, the stream's newest event read just now, makes (remembered); undefined for none. */
   rememberNewest(streamId: string, item: Item | undefined): StreamHead | undefined {
     if (!item) return undefined;
+    const marker = markerOf(item);
+    // A marker is not remembered: an append that skipped its read on a remembered head must never write past one.
+    if (marker) {
+      const revision = Number(item[sk]);
+      return { revision, streamType: String(item.streamType), updatedAt: String(item.createdAt), eventId: "", marker };
+    }
     const newest = recordedEvent(item);
     const head = {
       revision: newest.revision,

@@ -9,6 +9,8 @@
  *   summary  pk = streamId, sk = 0: streamType, revision, updatedAt, listPk = `<type>#<shard>`,
  *            listSk = `<listedAt>#<streamId>`. Kept by the change feed; the only items in the listing index. Their keys and
  *            commands: listing-items.ts.
+ *   marker, settings, removal: a delete's marker in the revision sequence, a stream's settings at sk = -1 and the
+ *            feed's removal entries; their keys and commands: lifecycle-items.ts.
  *   secret   pk = `deployment-secret`, sk = 0: secret (base64). One per table (see deployment-secret.ts); its pk is
  *            no UUID, so no stream can meet it, and it has neither eventId nor listPk, so neither the change feed
  *            nor the listing sees it.
@@ -207,14 +209,15 @@ export function eventCondition(
 }
 
 /**
- * The newest event of a stream (strongly consistent): its revision, type, time and id. The cheapest strongly
+ * The newest item of a stream's revisions (strongly consistent): an event's revision, type, time and id, or a
+ * delete's marker (lifecycle-items.ts). The cheapest strongly
  * consistent read of a stream's head: 1 RRU (an item of up to 4 KB). Only the head's attributes come back, not
  * the payload, which the unit is paid for anyway but which would be sent, parsed and dropped.
  */
 export function queryHead(tableName: string, streamId: string): PlainQueryInput {
   return {
     ...newestEvents(tableName, streamId),
-    ProjectionExpression: "#pk, #sk, streamType, eventId, createdAt",
+    ProjectionExpression: "#pk, #sk, streamType, eventId, createdAt, marker",
     Limit: 1,
   };
 }

@@ -27,6 +27,7 @@ import {
   streamFromListing,
 } from "./listing-items.ts";
 import { isoTime, type ListStreamsOptions, laterTime, type Stream, type StreamPage } from "./model.ts";
+import { tableDefinition } from "./table.ts";
 
 /** Streams of a type updated after a time, oldest update first: every shard read from the same position, merged. */
 export async function listStreams(
@@ -52,14 +53,15 @@ export async function listStreams(
 /**
  * Raises the stream's summary (listing entry) to this revision; a no-op if it is there already or beyond.
  * Called by the change feed, which may redeliver or reorder records. True when this write created the summary:
- * the stream is new to the listing (a redelivery finds the summary there, so it is true once per stream).
+ * the stream is new to the listing (a redelivery finds the summary there, so it is true once per stream; again after
+ * a delete took it out of the listing and an append brought it back).
  */
 export async function keepSummary(table: StoreTable, stream: Stream, now: number): Promise<boolean> {
   const listedAt = laterTime(stream.updatedAt, isoTime(now - listingSettleMs));
   const update = raiseSummary(table.tableName, stream, listedAt, table.listingShards);
   try {
     const output = await table.send("summary", (client) => client.send(new UpdateCommand(update)));
-    return Object.keys(output.Attributes ?? {}).length === 0;
+    return wasUnlisted(output.Attributes);
   } catch (error) {
     if (errorName(error) !== "ConditionalCheckFailedException") throw error;
     return false;
@@ -87,7 +89,7 @@ export async function claimSummary(
   const update = raiseSummary(table.tableName, stream, listedAt, table.listingShards, claim);
   try {
     const output = await table.send("summary", (client) => client.send(new UpdateCommand(update)));
-    return { outcome: Object.keys(output.Attributes ?? {}).length === 0 ? "created" : "claimed" };
+    return { outcome: wasUnlisted(output.Attributes) ? "created" : "claimed" };
   } catch (error) {
     if (errorName(error) !== "ConditionalCheckFailedException") throw error;
     const feedRevision = feedRevisionOf(plainItem((error as { Item?: unknown }).Item), claim.voids);
@@ -95,6 +97,14 @@ export async function claimSummary(
     if (feedRevision < claim.firstRevision - 1) return { outcome: "behind", feedRevision };
     return { outcome: "overlap", feedRevision };
   }
+}
+
+/**
+ * Whether a summary write listed its stream anew: it created the summary, or found one a delete took out of the
+ * listing (lifecycle-items.ts), whose stream then counts again. UPDATED_OLD answers the listing key it replaced.
+ */
+function wasUnlisted(old: Record<string, unknown> | undefined): boolean {
+  return old?.[tableDefinition.listingIndex.partitionKey.name] === undefined;
 }
 
 /**

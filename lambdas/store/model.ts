@@ -187,7 +187,7 @@ export interface UndeliveredPage {
   nextPageKey?: string;
 }
 
-export type OperationKind = "replay" | "redrive";
+export type OperationKind = "replay" | "redrive" | "removal";
 export type OperationState = "pending" | "running" | "succeeded" | "failed" | "canceled";
 
 /** What a replay republishes (SPEC section 5); `undelivered: true` makes it a redrive. */
@@ -204,6 +204,27 @@ export interface ReplayRequest {
   undelivered?: boolean;
 }
 
+/**
+ * A deletion or truncation of a stream (SPEC section 13), as its removal operation records it: what was asked, by
+ * whom, and what it hid; the operation then removes the hidden items.
+ */
+export interface RemovalRequest {
+  streamType: string;
+  streamId: string;
+  /** "delete" hides the stream (appending again continues its revisions); "hard-delete" ends it for good. */
+  action: "delete" | "hard-delete" | "truncate";
+  /** The revision the caller expected the stream at, when it said one. */
+  expectedRevision?: number;
+  /** Truncations: the revision asked for; events before it are hidden. */
+  truncateBefore?: number;
+  /** Events with a revision below this are hidden (a hard delete: every event). */
+  hiddenBelow: number;
+  /** The revision of the delete's marker (deletes only). */
+  markerRevision?: number;
+  /** Who asked (the IAM principal, or "anonymous"). */
+  requestedBy: string;
+}
+
 /** A long-running operation (seed 003) and its durable state (seed 004). */
 export interface Operation {
   id: string;
@@ -211,7 +232,7 @@ export interface Operation {
   state: OperationState;
   createdAt: string;
   updatedAt: string;
-  request: ReplayRequest;
+  request: ReplayRequest | RemovalRequest;
   progress: { streams: number; events: number };
   /** Where the worker resumes: opaque to everyone but the worker (JSON). */
   cursor?: unknown;

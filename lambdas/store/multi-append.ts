@@ -1,6 +1,8 @@
 import type { TransactWriteItem } from "@aws-sdk/client-dynamodb";
 import {
   type AppendContext,
+  aboveMarker,
+  afterMarker,
   checkSizes,
   findRetried,
   maxContendedAttempts,
@@ -178,13 +180,14 @@ async function planWrite(
   const { head, window } = await readFirst(context, streamId, exactRevision, mayBeRetry, attempt);
   if (head && head.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
   const current = head?.revision ?? 0;
-  if (exactRevision !== undefined && current !== exactRevision) {
-    const original = await findRetried(context, streamType, streamId, events, exactRevision, current, mayBeRetry);
+  const expectedHere = afterMarker(head, streamType, streamId, expected, exactRevision);
+  if (expectedHere !== undefined && current !== expectedHere) {
+    const original = await findRetried(context, streamType, streamId, events, expectedHere, current, mayBeRetry);
     return original ? { kind: "retried", result: original } : { kind: "failed", failure: failureOf(write, current) };
   }
   if (current === 0 && expected === "stream-exists") return { kind: "failed", failure: failureOf(write, 0) };
   if (window) {
-    const match = matchWindow(window, streamType, streamId, events);
+    const match = matchWindow(aboveMarker(window), streamType, streamId, events);
     if (match.kind === "retry") return { kind: "retried", result: match.result };
     if (match.kind === "mixed") return { kind: "failed", failure: failureOf(write, current) };
   }
@@ -196,7 +199,8 @@ async function planCheck(context: AppendContext, check: StreamCheck, attempt: nu
   const { head } = await readFirst(context, check.streamId, exactRevision, false, attempt);
   if (head && head.streamType !== check.streamType) throw new StreamNotFoundError(check.streamType, check.streamId);
   const current = head?.revision ?? 0;
-  const holds = check.expected === "stream-exists" ? current > 0 : current === exactRevision;
+  const expectedHere = afterMarker(head, check.streamType, check.streamId, check.expected, exactRevision);
+  const holds = check.expected === "stream-exists" ? current > 0 : current === expectedHere;
   return holds
     ? { kind: "write", head, firstRevision: current + 1 }
     : { kind: "failed", failure: failureOf(check, current) };

@@ -18,7 +18,7 @@ import {
 import { decodeRecordsPageKey, mergedRecordsPage } from "./records-page.ts";
 import { tableDefinition } from "./table.ts";
 
-const kinds: OperationKind[] = ["replay", "redrive"];
+const kinds: OperationKind[] = ["replay", "redrive", "removal"];
 
 /** Creates `operation` (version 1) unless its id exists; then answers the stored one, `created: false`. */
 export async function createOperation(
@@ -63,7 +63,7 @@ export async function saveOperation(
   }
 }
 
-/** Operations newest last, of one kind or both, optionally in one state. */
+/** Operations newest last, of one kind or every kind, optionally in one state. */
 export async function listOperations(
   table: StoreTable,
   options: {

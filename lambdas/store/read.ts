@@ -2,12 +2,24 @@
  * How a stream is read: its events forward or backward, and its details (the head). Both strongly consistent:
  * a reader sees every acknowledged append.
  */
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { StoreTable } from "./dynamo.ts";
-import { StreamNotFoundError } from "./errors.ts";
+import { StreamDeletedError, StreamNotFoundError, ThrottledError } from "./errors.ts";
 import type { StreamHeads } from "./heads.ts";
-import { maxRevision, queryEvents, recordedEvent } from "./items.ts";
+import { type Item, maxRevision, queryEvents, recordedEvent, summarySortKey } from "./items.ts";
 import { fitPage, type LargePayloads } from "./large-payloads.ts";
+import {
+  getSettings,
+  isSettingsItem,
+  markerOf,
+  type StreamSettings,
+  settingsFromItem,
+  settingsSortKey,
+} from "./lifecycle-items.ts";
 import type { EventPage, ReadEventsOptions, Stream } from "./model.ts";
+import { tableDefinition } from "./table.ts";
+
+const sk = tableDefinition.sortKey.name;
 
 export interface ReadContext {
   table: StoreTable;
@@ -15,41 +27,98 @@ export interface ReadContext {
   payloads?: LargePayloads | undefined;
 }
 
-/** Events of a stream in revision order (forward) or newest first (backward). */
+/** How often a read starts again when what it read shows a delete or truncation it did not know of yet. */
+const maxReadAttempts = 4;
+
+/**
+ * Events of a stream in revision order (forward) or newest first (backward), without the events a delete or
+ * truncation hid (the stream's settings, lifecycle-items.ts). A forward read from the start queries from the
+ * settings item on, so that it pays nothing extra; any other read gets the settings in parallel (1 RRU). A read that
+ * meets a marker its settings do not explain, or a gap in the revisions (events the removal operation of a newer
+ * truncation is deleting), read the settings before what changed: it starts again, so a reader sees either the
+ * truncation or the whole stream as it was, never a mix.
+ */
 export async function readEvents(
   context: ReadContext,
   streamType: string,
   streamId: string,
   options: ReadEventsOptions,
 ): Promise<EventPage> {
+  for (let attempt = 1; ; attempt++) {
+    const page = await readOnce(context, streamType, streamId, options);
+    if (page !== "changed") return page;
+    if (attempt >= maxReadAttempts) {
+      throw new ThrottledError(`stream ${streamId} kept being deleted or truncated while it was read; retry shortly`);
+    }
+  }
+}
+
+async function readOnce(
+  context: ReadContext,
+  streamType: string,
+  streamId: string,
+  options: ReadEventsOptions,
+): Promise<EventPage | "changed"> {
   const forward = options.direction === "forward";
-  const range = forward
+  const fromStart = forward && (options.afterRevision ?? 0) === 0;
+  const asked = forward
     ? { from: (options.afterRevision ?? 0) + 1, to: maxRevision }
     : { from: 1, to: options.fromRevision ?? maxRevision };
-  // One item more than the page tells whether another page exists without a second round trip.
-  // A range past the largest revision (after-revision at the very top) is empty without asking DynamoDB.
-  const { items, lastEvaluatedKey } =
+  // One item more than the page tells whether another page exists without a second round trip; a read from the
+  // start also gets the settings and summary items (below revision 1), which are dropped.
+  const query = (range: { from: number; to: number }, extra: number) =>
     range.from <= range.to
-      ? await context.table.queryItems(
+      ? context.table.queryItems(
           "read",
-          queryEvents(context.table.tableName, streamId, range, forward, options.limit + 1),
+          queryEvents(context.table.tableName, streamId, range, forward, options.limit + 1 + extra),
         )
-      : { items: [], lastEvaluatedKey: undefined };
-  if (items.length === 0) {
+      : Promise.resolve({ items: [], lastEvaluatedKey: undefined });
+  let settings: StreamSettings | undefined;
+  let read: Awaited<ReturnType<typeof query>>;
+  if (fromStart) {
+    read = await query({ from: settingsSortKey, to: maxRevision }, 2);
+    const first = read.items[0];
+    settings = first && isSettingsItem(first) ? settingsFromItem(first) : undefined;
+    read.items = read.items.filter((item) => Number(item[sk]) > summarySortKey);
+    // A truncated stream: the events start further on; ask from there (rare: only after a truncation or delete).
+    if (settings && settings.hiddenBelow > 1 && !settings.tombstone) {
+      read = await query({ from: settings.hiddenBelow, to: maxRevision }, 0);
+    }
+  } else {
+    const [stored, got] = await Promise.all([query(asked, 0), readSettings(context.table, streamId)]);
+    read = stored;
+    settings = got;
+  }
+  if (settings?.tombstone) {
+    if (settings.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
+    throw new StreamDeletedError(streamType, streamId);
+  }
+  const hiddenBelow = settings?.hiddenBelow ?? 1;
+  const items = read.items.filter((item) => Number(item[sk]) >= hiddenBelow);
+  const firstVisible = Math.max(asked.from, hiddenBelow);
+  if (!contiguous(items, forward, forward ? firstVisible : undefined)) return "changed";
+  // A marker the settings do not hide: they were read before its delete.
+  if (items.some((item) => markerOf(item) !== undefined)) return "changed";
+  const events = items;
+  // Backward, a hidden event read means the visible ones end here.
+  const lastEvaluatedKey = items.length < read.items.length && !forward ? undefined : read.lastEvaluatedKey;
+  if (events.length === 0) {
     const head = await context.heads.read(streamId, "read");
     if (!head || head.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
+    if (head.marker === "tombstone") throw new StreamDeletedError(streamType, streamId);
+    if (head.marker === "deleted") throw new StreamNotFoundError(streamType, streamId);
     // Nothing after the position asked for: an empty last page that keeps the caller's position.
-    return { events: [], hasMore: false, lastEvaluatedRevision: forward ? range.from - 1 : 0 };
+    return { events: [], hasMore: false, lastEvaluatedRevision: forward ? Math.max(asked.from, hiddenBelow) - 1 : 0 };
   }
-  if (items[0]?.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
+  if (events[0]?.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
   // A page ends early rather than pass the function URL's 6 MB (payloads sent as strings are escaped: counted twice).
   const weight = options.escapedPayloads ? 2 : 1;
-  const read = items.slice(0, options.limit).map(recordedEvent);
+  const recorded = events.slice(0, options.limit).map(recordedEvent);
   const fitted = options.payloadReferences
-    ? { events: read, cut: false }
-    : await fitPage(context.payloads, read, undefined, weight);
+    ? { events: recorded, cut: false }
+    : await fitPage(context.payloads, recorded, undefined, weight);
   const page = fitted.events;
-  const hasMore = fitted.cut || items.length > options.limit || lastEvaluatedKey !== undefined;
+  const hasMore = fitted.cut || events.length > options.limit || lastEvaluatedKey !== undefined;
   // Reading to the end is how a writer loads a stream before appending to it: remember where it ends.
   const sawNewest = forward ? !hasMore : options.fromRevision === undefined;
   const newest = forward ? page.at(-1) : page[0];
@@ -59,9 +128,33 @@ export async function readEvents(
   return { events: page, hasMore, lastEvaluatedRevision: page.at(-1)?.revision ?? 0 };
 }
 
-/** The stream's type, revision and time of its last event. */
+/**
+ * Whether the revisions read follow each other with no gap (and, forward, start where they must): revisions have
+ * none, so a gap is events being removed under a truncation newer than the settings read.
+ */
+function contiguous(items: Item[], forward: boolean, firstExpected: number | undefined): boolean {
+  const step = forward ? 1 : -1;
+  let expected = firstExpected ?? Number(items[0]?.[sk]);
+  for (const item of items) {
+    if (Number(item[sk]) !== expected) return false;
+    expected += step;
+  }
+  return true;
+}
+
+/** The stream's settings (strongly consistent, 1 RRU); undefined when it was never deleted or truncated. */
+export async function readSettings(table: StoreTable, streamId: string): Promise<StreamSettings | undefined> {
+  const output = await table.send("read", (client) =>
+    client.send(new GetCommand(getSettings(table.tableName, streamId))),
+  );
+  return settingsFromItem(output.Item);
+}
+
+/** The stream's type, revision and time of its last event; 404 after a (soft) delete, 410 after a hard one. */
 export async function streamDetails(context: ReadContext, streamType: string, streamId: string): Promise<Stream> {
   const head = await context.heads.read(streamId, "details");
   if (!head || head.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
+  if (head.marker === "tombstone") throw new StreamDeletedError(streamType, streamId);
+  if (head.marker === "deleted") throw new StreamNotFoundError(streamType, streamId);
   return { streamId, streamType, revision: head.revision, updatedAt: head.updatedAt };
 }

@@ -16,7 +16,7 @@
 import type { DeleteCommandInput, PutCommandInput, QueryCommandInput, UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
 import { type Item, ifAbsent, summarySortKey } from "./items.ts";
 import { listingShard } from "./listing-items.ts";
-import type { Operation, ReplayRequest, StreamTypeSummary, UndeliveredNotification } from "./model.ts";
+import type { Operation, StreamTypeSummary, UndeliveredNotification } from "./model.ts";
 import { tableDefinition } from "./table.ts";
 
 const pk = tableDefinition.partitionKey.name;
@@ -145,7 +145,7 @@ export function operationFromItem(item: Item): Operation {
     state: item.state as Operation["state"],
     createdAt: String(item.createdAt),
     updatedAt: String(item.updatedAt),
-    request: JSON.parse(String(item.request)) as ReplayRequest,
+    request: JSON.parse(String(item.request)) as Operation["request"],
     progress: item.progress as Operation["progress"],
     ...(typeof item.cursor === "string" ? { cursor: JSON.parse(item.cursor) } : {}),
     ...(typeof item.result === "string" ? { result: JSON.parse(item.result) } : {}),

@@ -20,6 +20,7 @@ import { StreamHeads } from "./heads.ts";
 import { defaultIdempotencyWindow } from "./idempotency.ts";
 import { queryLiveness } from "./items.ts";
 import { createUpload, defaultPayloadThresholdBytes, type Upload } from "./large-payloads.ts";
+import type { DeleteOptions, RemovalStep, TruncateResult } from "./lifecycle.ts";
 import { claimSummary, keepSummary, listStreams, type SummaryClaim } from "./listing.ts";
 import type { FeedClaim } from "./listing-items.ts";
 import type {
@@ -36,6 +37,7 @@ import type {
   Operation,
   OperationPage,
   ReadEventsOptions,
+  RemovalRequest,
   Stream,
   StreamPage,
   StreamTypePage,
@@ -53,6 +55,9 @@ import { checkListingShards, tableDefinition } from "./table.ts";
 import { clearUndelivered, listUndelivered, recordUndelivered, undeliveredOfStream } from "./undelivered.ts";
 
 export type { StoreOperation } from "./dynamo.ts";
+
+/** Deletes and truncations, rare: imported on first use, a chunk of its own in the API's bundle (scripts/build.ts). */
+const lifecycle = () => import("./lifecycle.ts");
 
 export interface StreamStoreOptions {
   client: DynamoDBDocumentClient;
@@ -147,6 +152,31 @@ export class StreamStore {
   /** The stream's type, revision and time of its last event; strongly consistent. */
   streamDetails(streamType: string, streamId: string): Promise<Stream> {
     return streamDetails(this.context, streamType, streamId);
+  }
+
+  /**
+   * Deletes a stream (lifecycle.ts): hides it at once (soft: reads 404, appends go on after its marker; hard: 410 for
+   * ever) and answers the pending removal operation that deletes its items, for the caller to queue.
+   */
+  deleteStream(streamType: string, streamId: string, options: DeleteOptions): Promise<Operation> {
+    return lifecycle().then((module) => module.deleteStream(this.context, streamType, streamId, options));
+  }
+
+  /** Hides the stream's events before `truncateBefore` at once; answers the pending removal operation, if any. */
+  truncateStream(
+    streamType: string,
+    streamId: string,
+    truncateBefore: number,
+    requestedBy: string,
+  ): Promise<TruncateResult> {
+    return lifecycle().then((module) =>
+      module.truncateStream(this.context, streamType, streamId, truncateBefore, requestedBy),
+    );
+  }
+
+  /** One step of a removal operation: deletes up to `limit` hidden items after revision `after`. */
+  removeHidden(request: RemovalRequest, after: number, limit: number): Promise<RemovalStep> {
+    return lifecycle().then((module) => module.removeHidden(this.context, request, after, limit));
   }
 
   /** Streams of a type updated after a time, oldest update first; lags appends by the change feed. */

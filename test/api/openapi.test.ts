@@ -103,6 +103,7 @@ describe("GET /openapi.json", () => {
       "post /streams/{streamType}": "createStream",
       "get /streams/{streamType}": "listStreams",
       "get /streams/{streamType}/{streamId}": "getStream",
+      "delete /streams/{streamType}/{streamId}": "deleteStream",
       "get /streams/{streamType}/{streamId}/details": "getStreamDetails",
       "get /streams/{streamType}/{streamId}/events": "readEvents",
       "post /streams/{streamType}/{streamId}/events": "appendEvents",
@@ -120,6 +121,7 @@ describe("GET /openapi.json", () => {
       "post /dcb/append": "appendDcb",
       "put /streams/{streamType}/{streamId}/snapshots": "putSnapshot",
       "get /streams/{streamType}/{streamId}/snapshots/latest": "getLatestSnapshot",
+      "post /streams/{streamType}/{streamId}/truncation": "truncateStream",
     });
   });
 

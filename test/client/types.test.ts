@@ -83,6 +83,7 @@ agree<
     Answers<client.Operation, Served<typeof operationSchema.Operation>>,
     Answers<client.Operation["progress"], Served<typeof operationSchema.Operation>["progress"]>,
     Same<client.OperationRequest, Served<typeof operationSchema.ReplayRequest>>,
+    Same<client.RemovalRequest, Served<typeof operationSchema.RemovalRequest>>,
     Answers<client.AcceptedOperation, Served<typeof operationSchema.AcceptedAnswer>>,
     Answers<client.OperationPage, Served<typeof operationSchema.OperationPageAnswer>["operationPage"]>,
     Answers<client.UndeliveredNotification, Served<typeof operationSchema.UndeliveredNotification>>,

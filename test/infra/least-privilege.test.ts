@@ -204,7 +204,9 @@ describe("permissions", () => {
   it("lets the worker read and keep records, query both indexes, publish to the topic, and use its queue", () => {
     assert.deepEqual(allowed(worker, tableArn), [
       "dynamodb:BatchGetItem",
+      "dynamodb:BatchWriteItem",
       "dynamodb:DeleteItem",
+      "dynamodb:GetItem",
       "dynamodb:PutItem",
       "dynamodb:Query",
     ]);

@@ -67,6 +67,8 @@ export type CallApi = (
     base64?: boolean;
     /** The signer's ARN, as a function URL with IAM auth reports it. */
     caller?: string;
+    /** The ARN Lambda says the function was invoked with: an alias's ends in `:<alias>` (the admin URL). */
+    invokedFunctionArn?: string;
   },
 ) => Promise<ApiResponse>;
 
@@ -94,7 +96,8 @@ export function callApi(handle: ReturnType<typeof createApi>): CallApi {
       base64: options.base64 ?? false,
       caller: options.caller,
     });
-    const result = (await handle(event)) as Exclude<LambdaFunctionURLResult, string>;
+    const context = options.invokedFunctionArn ? { invokedFunctionArn: options.invokedFunctionArn } : undefined;
+    const result = (await handle(event, context)) as Exclude<LambdaFunctionURLResult, string>;
     const body = result.body ?? "";
     return {
       status: result.statusCode ?? 200,

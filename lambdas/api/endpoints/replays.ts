@@ -7,7 +7,7 @@ import { epochMillis, invalidInput, readInput } from "#api/input.ts";
 import { ReplayHeaders, ReplaysBody } from "#api/operation-schema.ts";
 import { HttpProblem, problemTypes } from "#api/problem.ts";
 import type { ApiRequest, ApiServices, OperationsConfig } from "#api/request.ts";
-import { json, operationLocation } from "#api/responses.ts";
+import { acceptedOperation } from "#api/responses.ts";
 import { isAllowedTarget, targetArn } from "#operations/targets.ts";
 import { keyedUuid } from "#shared/uuid.ts";
 import { isoTime, type Operation, type ReplayRequest } from "#store/model.ts";
@@ -52,9 +52,7 @@ export async function createReplay(
     );
   }
   if (operation.state === "pending") await queueFirstStep(store, operations, operation, idempotencyKey !== undefined);
-  const location = operationLocation(operation);
-  const { kind, state } = operation;
-  return json(202, { id, kind, state, location }, { location, "retry-after": "1" });
+  return acceptedOperation(operation);
 }
 
 function configured(services: ApiServices): OperationsConfig {

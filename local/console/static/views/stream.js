@@ -3,7 +3,8 @@
  * `#/streams/{type}/{id}`: one stream's details and events, forward (`?after-revision=N`) or backward
  * (`?direction=backward&from-revision=N`), a page at a time; each event's payload and metadata pretty-printed when
  * opened. Beside them, a form to append an event with the expected revision filled in; a 409 says the stream's
- * current revision and offers to retry with it.
+ * current revision and offers to retry with it. Below it, a form to delete or truncate the stream
+ * (stream-lifecycle.js), which asks for confirmation.
  */
 import { ApiError, call, isAbort, streamsPath, withQuery } from "../api.js";
 import {
@@ -22,6 +23,7 @@ import {
 import { jsonDetails } from "../json-view.js";
 import { href } from "../routes.js";
 import { eventFields } from "./event-form.js";
+import { lifecycleForm } from "./stream-lifecycle.js";
 
 /** @typedef {import("../routes.js").ViewContext} ViewContext */
 /** @typedef {import("../api.js").Stream} Stream */
@@ -73,7 +75,12 @@ export async function streamView(/** @type {ViewContext} */ { main, params, quer
         eventsProblem,
         more,
       ),
-      append.form,
+      h(
+        "div",
+        {},
+        append.form,
+        lifecycleForm(streamType, streamId, () => onAppended()),
+      ),
     ),
   );
 

@@ -1,0 +1,93 @@
+/** Deleting and truncating streams: their slice of the OpenAPI document (openapi.ts spreads it in; SPEC section 13). */
+import {
+  DeleteStreamQuery,
+  LifecyclePath,
+  RemovalAcceptedAnswer,
+  TruncateBody,
+  TruncatedAlreadyAnswer,
+} from "./lifecycle-schema.ts";
+import {
+  always,
+  badInput,
+  json,
+  notJson,
+  parameters,
+  problem,
+  retryAfter,
+  streamDeleted,
+  tooLarge,
+} from "./openapi-parts.ts";
+
+const accepted = {
+  "202": {
+    description:
+      "hidden now; the removal operation at Location deletes the hidden items (kind removal; its request records " +
+      "who asked, when and what)",
+    headers: { Location: { description: "where to poll the removal", schema: { type: "string" } }, ...retryAfter },
+    ...json(RemovalAcceptedAnswer),
+  },
+};
+
+const notThere = {
+  "404": problem("no such stream, the stream has another type than the path names, or it was deleted (soft)"),
+  ...streamDeleted,
+};
+
+const notAdmin = {
+  "403": problem(
+    "admin-only: the caller is not one the construct's grantAdmin named (problem+json); or Lambda refused the " +
+      "request before the API saw it (Lambda's own body)",
+  ),
+};
+
+const unavailable = {
+  "503": problem(
+    "DynamoDB throttled or did not answer (retry after Retry-After), or this API runs no operations",
+    retryAfter,
+  ),
+};
+
+export const lifecyclePaths = {
+  "/streams/{streamType}/{streamId}/truncation": {
+    post: {
+      operationId: "truncateStream",
+      summary: "Hide the stream's events before a revision, and remove them",
+      description:
+        "Reads never return the hidden events again, from this answer on; the removal operation deletes them. A " +
+        "revision at or below what the stream hides already changes nothing (200).",
+      parameters: parameters(LifecyclePath, "path"),
+      requestBody: { required: true, ...json(TruncateBody) },
+      responses: {
+        ...accepted,
+        "200": { description: "nothing new to hide", ...json(TruncatedAlreadyAnswer) },
+        ...badInput,
+        ...notThere,
+        ...tooLarge,
+        ...notJson,
+        ...unavailable,
+        ...always,
+        ...notAdmin,
+      },
+    },
+  },
+};
+
+/** The DELETE of a stream, which openapi.ts adds to the path of the stream's details. */
+export const deleteStreamOperation = {
+  operationId: "deleteStream",
+  summary: "Delete a stream: soft (404 from now on, appends continue its revisions) or hard (410 for ever)",
+  description:
+    "The delete writes a marker at the stream's next revision (so it races appends like an append: one of them " +
+    "wins, the other answers 409 or 410), takes the stream out of the listing and its type's count, and hides its " +
+    "events at once; the removal operation deletes them. Deletes are not notified.",
+  parameters: [...parameters(LifecyclePath, "path"), ...parameters(DeleteStreamQuery, "query")],
+  responses: {
+    ...accepted,
+    ...badInput,
+    ...notThere,
+    "409": problem("the stream is not at expected-revision, or moved on while it was deleted: see currentRevision"),
+    ...unavailable,
+    ...always,
+    ...notAdmin,
+  },
+};
