@@ -4,6 +4,7 @@ import type { CapacityResult } from "./capacity.ts";
 import { totalWrite, type Units } from "./capacity-meter.ts";
 import type { ClientOverheadRow } from "./client-overhead.ts";
 import type { ConsistencyResult } from "./consistency.ts";
+import type { ShreddingResult } from "./crypto-shredding.ts";
 import type { DrainResult, DrainRun } from "./drain.ts";
 import type { FanOutResult } from "./fan-out.ts";
 import type { FeedResult } from "./feed.ts";
@@ -16,6 +17,7 @@ import { consistencySection } from "./report-consistency.ts";
 import { feedSection } from "./report-feed.ts";
 import { fixed, kib, num, percent, table, usd } from "./report-format.ts";
 import { largeSection } from "./report-large.ts";
+import { shreddingSection } from "./report-shredding.ts";
 import { ratio } from "./stats.ts";
 import type { ThroughputRow, WarmUpResult } from "./throughput.ts";
 
@@ -38,6 +40,7 @@ export interface BenchResults {
   feed: FeedResult;
   consistency: ConsistencyResult;
   large: LargeResult;
+  shredding: ShreddingResult;
   bundles: BundlesResult;
   /** Budgets of SPEC section 7, each with the figure it was judged on. */
   budgets: { name: string; budget: string; value: string; met: boolean }[];
@@ -243,6 +246,8 @@ export function renderReport(results: BenchResults): string {
     ...consistencySection(results.consistency),
     "",
     ...largeSection(results.large),
+    "",
+    ...shreddingSection(results.shredding),
     "",
     "Budgets (SPEC section 7)",
     table(

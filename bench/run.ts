@@ -19,6 +19,7 @@
  *  11. consistency across streams: multi-stream and DCB appends against single appends, through the store, on another
  *  12. large payloads (S3) against an inline event, and a stream's load with and without a snapshot, through the store,
  *      on another, with local mode's S3 (s3rver) of its own
+ *  13. personal data (crypto-shredding): appends and reads with and without it (units, KMS calls, bytes), on another
  * Budgets (SPEC section 7, judged in budgets.ts) are reported, never asserted: the exit code says only whether the
  * bench ran.
  */
@@ -40,6 +41,7 @@ import { CapacityMeter, twinTableName } from "./capacity-meter.ts";
 import { type ClientOverheadRow, measureClientOverhead } from "./client-overhead.ts";
 import { type BenchConfig, fullConfig, smokeConfig } from "./config.ts";
 import { measureConsistency } from "./consistency.ts";
+import { measureCryptoShredding } from "./crypto-shredding.ts";
 import { measureDrain } from "./drain.ts";
 import { machine, versions } from "./environment.ts";
 import { newEvent, newStreamId } from "./events.ts";
@@ -88,6 +90,7 @@ async function main(): Promise<void> {
     | "feed"
     | "consistency"
     | "large"
+    | "shredding"
   >;
   try {
     const admin = new DynamoDBClient(localAwsClientConfig(dynamoDb.endpoint));
@@ -205,6 +208,8 @@ async function main(): Promise<void> {
   const consistency = await measureConsistency({ config: config.consistency, progress });
   progress("12. large payloads and snapshots (on a new DynamoDB Local and a local S3)");
   const large = await measureLarge({ config: config.large, progress });
+  progress("13. personal data, crypto-shredding (on a new DynamoDB Local)");
+  const shredding = await measureCryptoShredding({ progress });
 
   const results: BenchResults = {
     mode: config.mode,
@@ -218,6 +223,7 @@ async function main(): Promise<void> {
     feed,
     consistency,
     large,
+    shredding,
     bundles,
     budgets: [],
   };

@@ -30,6 +30,7 @@ export {
   SnapshotSuperseded,
   StreamNotFound,
   StreamsConflict,
+  SubjectErased,
   WrongExpectedRevision,
 } from "./errors.ts";
 export { EventStoreClient, type EventStoreClientOptions } from "./event-store-client.ts";

@@ -7,6 +7,7 @@ import { type AwsClientConfig, createDocumentClient } from "#shared/aws-clients.
 import { type Observability, observeInvocations, quietObservability } from "#shared/observability.ts";
 import { type PayloadObjectsConfig, s3PayloadObjects } from "#store/payload-objects.ts";
 import { StreamStore } from "#store/stream-store.ts";
+import type { SubjectKeysOptions } from "#store/subject-keys.ts";
 import { createApi } from "./app.ts";
 import type { OperationsConfig } from "./request.ts";
 
@@ -27,6 +28,8 @@ export interface ApiConfig {
    * the threshold above which a payload goes there (default 350 KB). Absent: events over 400 KB are refused.
    */
   payloads?: (PayloadObjectsConfig & { thresholdBytes?: number | undefined }) | undefined;
+  /** The subject keys of personal data (store/subject-keys.ts). Absent: personal data is refused, and reads as erased. */
+  subjectKeys?: SubjectKeysOptions | undefined;
 }
 
 export function createApiHandler(
@@ -38,6 +41,7 @@ export function createApiHandler(
     tableName: config.tableName,
     onContention: () => observability.count("AppendRetries"),
     listingShards: config.listingShards,
+    subjectKeys: config.subjectKeys,
     payloads: config.payloads && {
       objects: s3PayloadObjects(config.payloads),
       thresholdBytes: config.payloads.thresholdBytes,

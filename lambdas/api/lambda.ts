@@ -6,6 +6,7 @@ import {
   listingShardsFromEnvironment,
   payloadsFromEnvironment,
   requiredEnvironment,
+  subjectKeysFromEnvironment,
 } from "#shared/environment.ts";
 import { quietObservability } from "#shared/observability.ts";
 import { powertoolsObservability } from "#shared/powertools.ts";
@@ -23,6 +24,7 @@ export const handler = createApiHandler({
     : quietObservability,
   operations: operationsFromEnvironment(),
   listingShards: listingShardsFromEnvironment(),
+  subjectKeys: subjectKeysFromEnvironment(),
   payloads: payloadsFromEnvironment(),
 });
 

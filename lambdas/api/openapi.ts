@@ -19,6 +19,7 @@ import { snapshotsPaths } from "./snapshots-openapi.ts";
 import { snapshotsComponents } from "./snapshots-schema.ts";
 import { streamsPaths } from "./streams-openapi.ts";
 import { streamsComponents } from "./streams-schema.ts";
+import { subjectsPaths } from "./subjects-openapi.ts";
 import { uploadsPaths } from "./uploads-openapi.ts";
 
 const namedSchemas: Record<string, TSchema> = {
@@ -97,6 +98,7 @@ export const openApiDocument = {
     ...consistencyPaths,
     ...uploadsPaths,
     ...snapshotsPaths,
+    ...subjectsPaths,
   },
   components: {
     schemas: Object.fromEntries(Object.entries(namedSchemas).map(([name, schema]) => [name, documented(schema, name)])),

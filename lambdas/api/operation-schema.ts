@@ -105,8 +105,8 @@ export const ReplaysBody = Type.Union([RedriveBody, ReplayBody]);
 
 export const ReplayHeaders = idempotencyKeyHeader("operation");
 
-const OperationKind = Type.Union([Type.Literal("replay"), Type.Literal("redrive")], {
-  errorMessage: "must be replay or redrive, got {value}",
+const OperationKind = Type.Union([Type.Literal("replay"), Type.Literal("redrive"), Type.Literal("erasure")], {
+  errorMessage: "must be replay, redrive or erasure, got {value}",
 });
 
 const OperationState = Type.Union(
@@ -135,7 +135,12 @@ export const ListUndeliveredQuery = PageQuery;
 const { streamType, ...replayOptions } = replayMembers;
 
 export const ReplayRequest = Type.Object(
-  { streamType: Type.Optional(streamType), ...replayOptions, undelivered: Type.Optional(Type.Literal(true)) },
+  {
+    streamType: Type.Optional(streamType),
+    ...replayOptions,
+    undelivered: Type.Optional(Type.Literal(true)),
+    subject: Type.Optional(Type.String({ description: "an erasure: the erased data subject" })),
+  },
   {
     $id: "ReplayRequest",
     additionalProperties: false,
@@ -163,6 +168,9 @@ export const Operation = Type.Object(
     ),
     cancelRequested: Type.Optional(
       Type.Literal(true, { description: "canceled by a caller while running: it ends as canceled at its next step" }),
+    ),
+    requestedBy: Type.Optional(
+      Type.String({ description: "who asked for it: the signer's IAM ARN, or anonymous (recorded for erasures)" }),
     ),
   },
   { $id: "Operation", additionalProperties: false },

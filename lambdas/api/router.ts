@@ -7,7 +7,7 @@
  * openapi.ts (test/api/openapi.test.ts fails until the routes and the document agree).
  *
  * The groups few requests need (operations, replays, undelivered notifications, snapshots, uploads, appends across
- * streams and DCB) are imported on their first request, with `lazy`: in the Lambda bundle each is a chunk of its own
+ * streams, DCB and subjects) are imported on their first request, with `lazy`: in the Lambda bundle each is a chunk of its own
  * (scripts/build.ts splits them), so a cold start does not evaluate them or the schemas only they use. The streams,
  * events, feed and service groups, which most requests use, are imported as usual.
  */
@@ -43,6 +43,7 @@ const consistency = () => import("./endpoints/consistency.ts");
 const operations = () => import("./endpoints/operations.ts");
 const replays = () => import("./endpoints/replays.ts");
 const snapshots = () => import("./endpoints/snapshots.ts");
+const subjects = () => import("./endpoints/subjects.ts");
 const undelivered = () => import("./endpoints/undelivered.ts");
 const uploads = () => import("./endpoints/uploads.ts");
 
@@ -80,6 +81,7 @@ export const routes: Route[] = [
   { pattern: ["uploads"], methods: { POST: lazy(uploads, (group) => group.createUpload) } },
   { pattern: ["dcb", "read"], methods: { POST: lazy(consistency, (group) => group.readDcb) } },
   { pattern: ["dcb", "append"], methods: { POST: lazy(consistency, (group) => group.appendDcb) } },
+  { pattern: ["subjects", ":subject"], methods: { DELETE: lazy(subjects, (group) => group.eraseSubject) } },
 ];
 
 /** The endpoint for this event and the request it reads; 400, 404, 405 or 413 (HttpProblem) when there is none. */

@@ -39,7 +39,8 @@ export type StoreOperation =
   | "snapshot"
   | "streamTypes"
   | "undelivered"
-  | "operation";
+  | "operation"
+  | "subjectKey";
 
 export type CapacityListener = (operation: StoreOperation, capacity: ConsumedCapacity) => void;
 

@@ -11,6 +11,10 @@ export interface NewEvent {
   metadata?: RawJson | undefined;
   /** The W3C trace context of the append that wrote it, kept apart from the user's metadata (SPEC section 14). */
   traceContext?: TraceContext | undefined;
+  /** The data subject whose personal data the event carries (SPEC section 13); given with `personalData`. */
+  subject?: string | undefined;
+  /** JSON Pointers of the personal values (`/payload`, `/payload/email`, `/metadata/ip`), sealed with the subject's key. */
+  personalData?: string[] | undefined;
 }
 
 /**
@@ -36,6 +40,13 @@ export interface RecordedEvent {
   /** The event's DCB tags, for events appended through the DCB. */
   tags?: string[] | undefined;
   traceContext?: TraceContext | undefined;
+  /** The data subject and the pointers of its personal values, for an event that carries personal data. */
+  subject?: string | undefined;
+  personalData?: string[] | undefined;
+  /** True once the subject was erased: each personal value reads as "[erased]". */
+  erased?: boolean | undefined;
+  /** The sealed personal values as stored; the store opens them before an event leaves it (subject-keys.ts). */
+  sealed?: Uint8Array | undefined;
 }
 
 /** An event of a DCB append (SPEC section 11): tags, and the stream it is stored in (by default one of its first tag's). */
@@ -187,7 +198,8 @@ export interface UndeliveredPage {
   nextPageKey?: string;
 }
 
-export type OperationKind = "replay" | "redrive";
+/** `erasure`: the record of a subject's erasure (DELETE /subjects/{subject}), created succeeded. */
+export type OperationKind = "replay" | "redrive" | "erasure";
 export type OperationState = "pending" | "running" | "succeeded" | "failed" | "canceled";
 
 /** What a replay republishes (SPEC section 5); `undelivered: true` makes it a redrive. */
@@ -202,6 +214,8 @@ export interface ReplayRequest {
   /** Where the notifications go: the store's topic by default. */
   target?: { queueUrl: string } | { topicArn: string };
   undelivered?: boolean;
+  /** An erasure's subject. */
+  subject?: string;
 }
 
 /** A long-running operation (seed 003) and its durable state (seed 004). */
@@ -219,6 +233,8 @@ export interface Operation {
   problem?: { title: string; detail: string };
   /** Set by a cancel; the worker sees it at its next step and ends the operation as canceled. */
   cancelRequested?: boolean;
+  /** Who asked for it (the signer's ARN, or "anonymous"), where the operation records it. */
+  requestedBy?: string;
   /** Grows with every change: checkpoints are conditional on it, so a repeated or stale step cannot overwrite. */
   version: number;
 }

@@ -8,11 +8,14 @@ import type { StreamHeads } from "./heads.ts";
 import { maxRevision, queryEvents, recordedEvent } from "./items.ts";
 import { fitPage, type LargePayloads } from "./large-payloads.ts";
 import type { EventPage, ReadEventsOptions, Stream } from "./model.ts";
+import { openPersonalData, type SubjectKeys } from "./subject-keys.ts";
 
 export interface ReadContext {
   table: StoreTable;
   heads: StreamHeads;
   payloads?: LargePayloads | undefined;
+  /** The subjects' data keys, which open events' personal data (subject-keys.ts). */
+  subjects?: SubjectKeys | undefined;
 }
 
 /** Events of a stream in revision order (forward) or newest first (backward). */
@@ -44,7 +47,7 @@ export async function readEvents(
   if (items[0]?.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
   // A page ends early rather than pass the function URL's 6 MB (payloads sent as strings are escaped: counted twice).
   const weight = options.escapedPayloads ? 2 : 1;
-  const read = items.slice(0, options.limit).map(recordedEvent);
+  const read = await openPersonalData(context.subjects, items.slice(0, options.limit).map(recordedEvent));
   const fitted = options.payloadReferences
     ? { events: read, cut: false }
     : await fitPage(context.payloads, read, undefined, weight);

@@ -120,6 +120,7 @@ describe("GET /openapi.json", () => {
       "post /dcb/append": "appendDcb",
       "put /streams/{streamType}/{streamId}/snapshots": "putSnapshot",
       "get /streams/{streamType}/{streamId}/snapshots/latest": "getLatestSnapshot",
+      "delete /subjects/{subject}": "eraseSubject",
     });
   });
 

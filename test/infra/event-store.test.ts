@@ -155,7 +155,13 @@ describe("functions", () => {
       notificationBody,
       payloadBucket,
       payloadThresholdBytes,
+      subjectKeysTable,
+      subjectKeyId,
     } = environmentVariables;
+    const keys = {
+      [subjectKeysTable]: { Ref: resourceId(template, "AWS::DynamoDB::GlobalTable", "StoreSubjectKeysTable") },
+      [subjectKeyId]: { "Fn::GetAtt": [resourceId(template, "AWS::KMS::Key", "StoreSubjectKeysKey"), "Arn"] },
+    };
     const variables = (id: string) => {
       const { NODE_OPTIONS, ...own } = resources[id].Properties.Environment.Variables;
       assert.equal(NODE_OPTIONS, "--enable-source-maps");
@@ -167,11 +173,13 @@ describe("functions", () => {
       [allowedReplayTargets]: "[]",
       [payloadBucket]: bucket,
       [payloadThresholdBytes]: "358400",
+      ...keys,
     });
     assert.deepEqual(variables(changeFeedId), {
       [tableName]: { Ref: tableId },
       [topicArn]: { Ref: topicId },
       [notificationBody]: "go",
+      ...keys,
     });
     assert.deepEqual(variables(workerId), {
       [tableName]: { Ref: tableId },
@@ -180,6 +188,7 @@ describe("functions", () => {
       [allowedReplayTargets]: "[]",
       [notificationBody]: "go",
       [payloadBucket]: bucket,
+      ...keys,
     });
   });
 });
