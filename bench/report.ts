@@ -4,6 +4,7 @@ import type { CapacityResult } from "./capacity.ts";
 import { totalWrite, type Units } from "./capacity-meter.ts";
 import type { ClientOverheadRow } from "./client-overhead.ts";
 import type { ConsistencyResult } from "./consistency.ts";
+import type { ShreddingResult } from "./crypto-shredding.ts";
 import type { DrainResult, DrainRun } from "./drain.ts";
 import type { FanOutResult } from "./fan-out.ts";
 import type { FeedResult } from "./feed.ts";
@@ -18,6 +19,7 @@ import { feedSection } from "./report-feed.ts";
 import { fixed, kib, num, percent, table, usd } from "./report-format.ts";
 import { largeSection } from "./report-large.ts";
 import { lifecycleSection } from "./report-lifecycle.ts";
+import { shreddingSection } from "./report-shredding.ts";
 import { ratio } from "./stats.ts";
 import type { ThroughputRow, WarmUpResult } from "./throughput.ts";
 
@@ -41,6 +43,7 @@ export interface BenchResults {
   consistency: ConsistencyResult;
   large: LargeResult;
   lifecycle: LifecycleResult;
+  shredding: ShreddingResult;
   bundles: BundlesResult;
   /** Budgets of SPEC section 7, each with the figure it was judged on. */
   budgets: { name: string; budget: string; value: string; met: boolean }[];
@@ -248,6 +251,7 @@ export function renderReport(results: BenchResults): string {
     ...largeSection(results.large),
     "",
     ...lifecycleSection(results.lifecycle),
+    ...shreddingSection(results.shredding),
     "",
     "Budgets (SPEC section 7)",
     table(

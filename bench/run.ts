@@ -21,6 +21,7 @@
  *      on another, with local mode's S3 (s3rver) of its own
  *  13. deleting and truncating streams: the cost of a soft delete, a truncation, a hard delete and the removal of a
  *      hard-deleted stream per 1,000 events, through the store, on another
+ *  14. personal data (crypto-shredding): appends and reads with and without it (units, KMS calls, bytes), on another
  * Budgets (SPEC section 7, judged in budgets.ts) are reported, never asserted: the exit code says only whether the
  * bench ran.
  */
@@ -42,6 +43,7 @@ import { CapacityMeter, twinTableName } from "./capacity-meter.ts";
 import { type ClientOverheadRow, measureClientOverhead } from "./client-overhead.ts";
 import { type BenchConfig, fullConfig, smokeConfig } from "./config.ts";
 import { measureConsistency } from "./consistency.ts";
+import { measureCryptoShredding } from "./crypto-shredding.ts";
 import { measureDrain } from "./drain.ts";
 import { machine, versions } from "./environment.ts";
 import { newEvent, newStreamId } from "./events.ts";
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
     | "consistency"
     | "large"
     | "lifecycle"
+    | "shredding"
   >;
   try {
     const admin = new DynamoDBClient(localAwsClientConfig(dynamoDb.endpoint));
@@ -211,6 +214,8 @@ async function main(): Promise<void> {
   const large = await measureLarge({ config: config.large, progress });
   progress("13. deleting and truncating streams (on a new DynamoDB Local)");
   const lifecycle = await measureLifecycle({ config: config.lifecycle, progress });
+  progress("14. personal data, crypto-shredding (on a new DynamoDB Local)");
+  const shredding = await measureCryptoShredding({ progress });
 
   const results: BenchResults = {
     mode: config.mode,
@@ -225,6 +230,7 @@ async function main(): Promise<void> {
     consistency,
     large,
     lifecycle,
+    shredding,
     bundles,
     budgets: [],
   };

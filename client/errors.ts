@@ -32,6 +32,7 @@ export const problemTypes = {
   requestTooLarge: tag("content-too-large"),
   unsupportedMediaType: tag("unsupported-media-type"),
   unprocessable: tag("unprocessable"),
+  subjectErased: tag("subject-erased"),
   internalError: tag("internal-error"),
   throttled: tag("throttled"),
   databaseUnavailable: tag("database-unavailable"),
@@ -161,6 +162,22 @@ export class PayloadTooLarge extends EventStoreError {
   }
 }
 
+/**
+ * 410: personal data for a data subject that was erased (`eraseSubject`); nothing was written. A returning customer
+ * is a new subject: name a new one.
+ */
+export class SubjectErased extends EventStoreError {
+  override name = "SubjectErased";
+  /** The erased subject and when it was erased. */
+  readonly subject: string | undefined;
+  readonly erasedAt: string | undefined;
+  constructor(problem: Problem) {
+    super(problem);
+    this.subject = problem.subject;
+    this.erasedAt = problem.erasedAt;
+  }
+}
+
 /** 422: an Idempotency-Key used before with another request body. Use a new key for a new request. */
 export class IdempotencyKeyReused extends EventStoreError {
   override name = "IdempotencyKeyReused";
@@ -198,6 +215,7 @@ const errorsByType: Record<string, new (problem: Problem) => EventStoreError> = 
   [problemTypes.operationFinished]: OperationFinished,
   [problemTypes.snapshotSuperseded]: SnapshotSuperseded,
   [problemTypes.unprocessable]: IdempotencyKeyReused,
+  [problemTypes.subjectErased]: SubjectErased,
 };
 
 const errorsByStatus: Record<number, new (problem: Problem) => EventStoreError> = {

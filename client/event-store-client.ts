@@ -15,10 +15,12 @@ import * as operations from "./operations.ts";
 import type { NewSnapshot, Snapshot, SnapshotInfo } from "./snapshot-types.ts";
 import * as snapshots from "./snapshots.ts";
 import * as streams from "./streams.ts";
+import * as subjects from "./subjects.ts";
 import { type EventStoreClientOptions, Transport } from "./transport.ts";
 import type {
   AcceptedOperation,
   AppendResult,
+  Erasure,
   EventPage,
   FeedEvent,
   FeedHead,
@@ -341,6 +343,23 @@ export class EventStoreClient {
     options: snapshots.LoadStateOptions<State>,
   ): Promise<snapshots.LoadedState<State>> {
     return snapshots.loadState(this.#transport, streamType, streamId, options);
+  }
+
+  /**
+   * Erases a data subject's personal data by crypto-shredding (`DELETE /subjects/{subject}`): the subject's data key
+   * is destroyed, so its personal values (`personalData` of the events that name it as `subject`) read as
+   * `"[erased]"` with `erased: true` everywhere from then on. Idempotent: erasing again answers the first erasure.
+   * Appending personal data for the subject afterwards throws SubjectErased.
+   *
+   * @example
+   * await client.append("customer", id, [
+   *   { eventType: "Registered", payload: { email: "ada@example.com", plan: "gold" }, subject: "customer-42",
+   *     personalData: ["/payload/email"] },
+   * ]);
+   * await client.eraseSubject("customer-42");
+   */
+  eraseSubject(subject: string, options: CallOptions = {}): Promise<Erasure> {
+    return subjects.eraseSubject(this.#transport, subject, options);
   }
 
   /** The OpenAPI 3.1 document of the API (`GET /openapi.json`). */

@@ -31,6 +31,7 @@ export {
   StreamDeleted,
   StreamNotFound,
   StreamsConflict,
+  SubjectErased,
   WrongExpectedRevision,
 } from "./errors.ts";
 export { EventStoreClient, type EventStoreClientOptions } from "./event-store-client.ts";

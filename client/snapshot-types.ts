@@ -8,6 +8,8 @@ export interface NewSnapshot<State = unknown> {
   schema: string;
   /** Any JSON value; read back exactly as given. */
   state: State;
+  /** The data subject whose personal data the state is: sealed whole, read as `"[erased]"` once it is erased. */
+  subject?: string;
 }
 
 /** A snapshot as stored, without its state: what `putSnapshot` answers. */
@@ -20,9 +22,13 @@ export interface SnapshotInfo {
   createdAt: string;
   /** Bytes of the state's JSON text. */
   stateSize: number;
+  /** The data subject whose personal data the state is. */
+  subject?: string;
 }
 
 /** The latest snapshot of a stream for a schema, with its state (`getLatestSnapshot`). */
 export interface Snapshot<State = unknown> extends SnapshotInfo {
   state: State;
+  /** True once the snapshot's subject was erased: `state` is then the string `"[erased]"`. */
+  erased?: boolean;
 }

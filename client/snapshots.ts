@@ -49,10 +49,10 @@ export async function putSnapshot(
   options: CallOptions = {},
 ): Promise<SnapshotInfo> {
   const path = ["streams", streamType, streamId, "snapshots"];
-  const { revision, schema, state } = snapshot;
+  const { revision, schema, state, subject } = snapshot;
   const answer = await transport.call<{ snapshot: SnapshotInfo }>("PUT", path, {
     ...options,
-    body: { revision, schema, state },
+    body: { revision, schema, state, ...(subject !== undefined ? { subject } : {}) },
   });
   return answer.snapshot;
 }

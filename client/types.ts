@@ -33,6 +33,16 @@ export interface NewEvent {
   eventId?: string;
   /** A JSON object stored with the event. */
   metadata?: Record<string, unknown>;
+  /**
+   * The data subject whose personal data the event carries (e.g. `customer-42`), given with `personalData`;
+   * `client.eraseSubject(subject)` erases it.
+   */
+  subject?: string;
+  /**
+   * JSON Pointers of the personal values: `/payload` (the whole payload), `/payload/email`, `/metadata/ip`. The store
+   * encrypts them with the subject's key; once the subject is erased they read as `"[erased]"`.
+   */
+  personalData?: string[];
 }
 
 /** An event as the store recorded it. */
@@ -58,6 +68,11 @@ export interface RecordedEvent {
   /** The W3C trace context of the append that wrote it (the client sends the active one: tracing.ts). */
   traceparent?: string;
   tracestate?: string;
+  /** The data subject of the event's personal data, and the pointers of its personal values. */
+  subject?: string;
+  personalData?: string[];
+  /** True once the subject was erased: each personal value reads as `"[erased]"`. */
+  erased?: boolean;
 }
 
 /**
@@ -132,7 +147,8 @@ export interface RedriveRequest {
 /** What `startReplay` posts to `POST /replays`. */
 export type ReplayRequest = StreamReplayRequest | RedriveRequest;
 
-export type OperationKind = "replay" | "redrive" | "removal";
+/** `removal`: a delete's or truncation's removal of items; `erasure`: the record of a subject's erasure. */
+export type OperationKind = "replay" | "redrive" | "removal" | "erasure";
 
 export type OperationState = "pending" | "running" | "succeeded" | "failed" | "canceled";
 
@@ -145,6 +161,11 @@ export interface OperationRequest {
   eventTypes?: string[];
   target?: ReplayTarget;
   undelivered?: true;
+}
+
+/** What an erasure operation records (`eraseSubject`); who asked is the operation's `requestedBy`. */
+export interface ErasureRequest {
+  subject: string;
 }
 
 /** What a removal operation records of the delete or truncation that started it (who, what; `createdAt` is when). */
@@ -170,13 +191,15 @@ export interface Operation {
   createdAt: string;
   updatedAt: string;
   progress: { streams: number; events: number };
-  request: OperationRequest | RemovalRequest;
+  request: OperationRequest | RemovalRequest | ErasureRequest;
   /** Succeeded: what the operation did. */
   result?: unknown;
   /** Failed: why. */
   problem?: { title: string; detail: string };
   /** Canceled while running: it ends as canceled at its next step. */
   cancelRequested?: true;
+  /** Who asked for it (the signer's IAM ARN, or anonymous); recorded for erasures. */
+  requestedBy?: string;
 }
 
 /** The answer of `POST /replays`: the operation that was started; poll it with `getOperation`. */
@@ -219,6 +242,15 @@ export interface Liveness {
   database: "ok";
 }
 
+/** The record of a data subject's erasure (`eraseSubject`): its personal values read as `"[erased]"` from then on. */
+export interface Erasure {
+  subject: string;
+  /** When its key was erased (the first erasure's time, also on a repeat). */
+  erasedAt: string;
+  /** Who erased it: the signer's IAM ARN, or `anonymous`. */
+  erasedBy: string;
+}
+
 /** An RFC 9457 problem document, as the API answers every error. */
 export interface Problem {
   /** A stable name to switch on: one of `problemTypes`, or `about:blank` for an answer that was not problem+json. */
@@ -238,6 +270,9 @@ export interface Problem {
   failures?: StreamExpectationFailure[];
   /** 409 of a DCB append: the first matching event after the condition's position. */
   conflictingPosition?: number;
+  /** 410 subject-erased: the erased subject and when it was erased. */
+  subject?: string;
+  erasedAt?: string;
   [member: string]: unknown;
 }
 
@@ -303,6 +338,11 @@ export interface FeedEvent {
   /** The W3C trace context of the append that wrote it. */
   traceparent?: string;
   tracestate?: string;
+  /** The data subject of the event's personal data, and the pointers of its personal values. */
+  subject?: string;
+  personalData?: string[];
+  /** True once the subject was erased: each personal value reads as `"[erased]"`. */
+  erased?: boolean;
 }
 
 export interface FeedPage {

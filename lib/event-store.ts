@@ -49,6 +49,7 @@ import {
   defaultLargePayloadThresholdBytes,
   grantPayloadObjects,
 } from "./payload-bucket.ts";
+import { SubjectKeys } from "./subject-keys.ts";
 
 /** An event store: DynamoDB table, HTTP API on a Lambda function URL, change feed to SNS, replays and redrives. */
 export class EventStore extends Construct {
@@ -79,6 +80,8 @@ export class EventStore extends Construct {
   readonly payloadBucket: Bucket;
   /** Every hour: the operations worker sweeps the payload bucket of objects no event names. */
   readonly payloadSweepSchedule: Rule;
+  /** Personal data (SPEC section 13): the subject keys table and the KMS key that wraps its data keys. */
+  readonly subjectKeys: SubjectKeys;
   /** The alarms of docs/deploy.md: 5xx answers, dead letters, lag, undelivered notifications, errors, throttles. */
   readonly alarms: Alarm[] = [];
   /** The principals grantAdmin named: the only callers the API lets delete and truncate streams. */
@@ -239,6 +242,14 @@ export class EventStore extends Construct {
         onFailure: new SqsDlq(this.deadLetterQueue),
       }),
     );
+
+    this.subjectKeys = new SubjectKeys(this, "SubjectKeys", {
+      removalPolicy,
+      deletionProtection: props.deletionProtection ?? true,
+    });
+    this.subjectKeys.grant(this.apiFunction, api.role, true);
+    this.subjectKeys.grant(this.changeFeedFunction, changeFeed.role, false);
+    this.subjectKeys.grant(worker, this.operations.workerRole, false);
 
     this.alarms.push(
       ...createAlarms(

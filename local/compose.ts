@@ -8,12 +8,15 @@
  * `process.env`) — and the console's routes (local/console/). `npm start`, the bench and the tests all start local
  * mode through `composeLocalMode`.
  */
+import { randomBytes } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { createApiHandler } from "#api/handler.ts";
 import { createOperationWorkerHandler, type SweepEvent } from "#operations/handler.ts";
 import { createSqsOperationQueue } from "#operations/queue.ts";
 import type { AwsClientConfig } from "#shared/aws-clients.ts";
+import { localKeyWrapper } from "#store/key-wrapping.ts";
+import type { SubjectKeysOptions } from "#store/subject-keys.ts";
 import { type LocalClientTimeouts, localAwsClientConfig, localClientWithTimeouts } from "./aws-local.ts";
 import { startChangeFeedThread } from "./change-feed/thread.ts";
 import { createConsole } from "./console/serve.ts";
@@ -25,7 +28,7 @@ import {
   startOperationsPoller,
   startRedriveTimer,
 } from "./operations-poller.ts";
-import { ensureTable } from "./table.ts";
+import { ensureSubjectKeysTable, ensureTable } from "./table.ts";
 
 export interface LocalModeOptions {
   /** A running DynamoDB Local (see dynamodb-local.ts), or any DynamoDB endpoint. */
@@ -63,6 +66,12 @@ export interface LocalModeOptions {
    * worker. Absent: events over DynamoDB's 400 KB are refused, as in a deployment without a bucket.
    */
   payloads?: LocalPayloadsOptions;
+  /**
+   * The key that wraps the subjects' data keys of personal data (SPEC section 13; local/subject-wrapping-key.ts), in
+   * place of the construct's KMS key. Absent: a random key in memory. The keys table, `<tableName>-subject-keys`, is
+   * created when missing.
+   */
+  subjectWrappingKey?: Buffer;
 }
 
 export interface LocalPayloadsOptions {
@@ -142,13 +151,17 @@ export async function composeLocalMode(options: LocalModeOptions): Promise<Local
   );
   const notifications = changeFeedThread.notifications;
 
-  const operations = await startOperations(options, dynamoDb, notifications).catch(async (error: unknown) => {
-    await notifications.stop();
-    throw error;
-  });
+  const subjectKeys = await localSubjectKeys(dynamoDb.endpoint, options);
+  const operations = await startOperations(options, dynamoDb, notifications, subjectKeys).catch(
+    async (error: unknown) => {
+      await notifications.stop();
+      throw error;
+    },
+  );
   const api = createApiHandler({
     tableName: options.tableName,
     dynamoDb,
+    subjectKeys,
     // Local mode has no stack to allow replay targets: any local queue or topic will do.
     operations: { queue: operations.queue, allowedReplayTargets: ["*"] },
     payloads: options.payloads && {
@@ -184,6 +197,7 @@ async function startOperations(
   options: LocalModeOptions,
   dynamoDb: AwsClientConfig,
   notifications: LocalNotifications,
+  subjectKeys: SubjectKeysOptions,
 ) {
   const settings = options.operations ?? {};
   const onError = settings.onError ?? ((error: Error) => console.error(`operations: ${error.message}`));
@@ -200,6 +214,7 @@ async function startOperations(
     dynamoDb,
     sns: sqsConfig,
     sqs: sqsConfig,
+    subjectKeys,
     ...(settings.eventsPerStep !== undefined ? { eventsPerStep: settings.eventsPerStep } : {}),
     payloads: options.payloads && { bucket: options.payloads.bucket, s3: options.payloads.s3 },
   });
@@ -252,6 +267,18 @@ function startSweepTimer(
     await Promise.race([running, new Promise((resolve) => (grace = setTimeout(resolve, sweepStopGraceMs)))]);
     clearTimeout(grace);
   };
+}
+
+/** The subject keys table (created when missing) and the local key wrapper of personal data. */
+async function localSubjectKeys(endpoint: string, options: LocalModeOptions): Promise<SubjectKeysOptions> {
+  const tableName = `${options.tableName}-subject-keys`;
+  const client = new DynamoDBClient(localClientWithTimeouts(endpoint));
+  try {
+    await ensureSubjectKeysTable(client, tableName);
+  } finally {
+    client.destroy();
+  }
+  return { tableName, wrapper: localKeyWrapper(options.subjectWrappingKey ?? randomBytes(32)) };
 }
 
 /** Creates the table when missing; a DynamoDB that does not answer is a one-line error naming its endpoint. */

@@ -19,6 +19,7 @@ import { type DynamoDbLocal, type DynamoDbLocalExit, startDynamoDbLocal } from "
 import { type FunctionUrlHandler, type HttpServer, startHttpServer } from "./http-server.ts";
 import { type S3Local, startS3Local } from "./s3-local.ts";
 import { parseStartOptions, type StartOptions, usage } from "./start-options.ts";
+import { loadWrappingKey } from "./subject-wrapping-key.ts";
 
 const tableName = "events";
 
@@ -105,6 +106,7 @@ async function main(): Promise<void> {
       dynamoDbEndpoint,
       tableName,
       payloads: { bucket: s3.bucket, s3: s3.clientConfig },
+      subjectWrappingKey: loadWrappingKey(options.dataDir),
       ...("endpoint" in options.sns ? { snsEndpoint: options.sns.endpoint } : { snsPort: options.sns.port }),
       checkpointFile: options.dataDir ? resolve(options.dataDir, "change-feed-checkpoints.json") : undefined,
       onChangeFeedDied: (error) => {

@@ -4,6 +4,7 @@
  */
 import {
   CreateTableCommand,
+  type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
@@ -11,6 +12,7 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
+import { createSubjectKeysTableInput } from "#store/subject-key-items.ts";
 import { attributeDefinitions, createTableInput, recordsIndexInput, tableDefinition } from "#store/table.ts";
 
 /**
@@ -20,13 +22,7 @@ import { attributeDefinitions, createTableInput, recordsIndexInput, tableDefinit
  * @returns the table's LatestStreamArn, where the change feed reads from
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<string> {
-  try {
-    await client.send(new CreateTableCommand(createTableInput(tableName)));
-  } catch (error) {
-    // Another caller created it first (or it was there already): fine, we only need it to exist.
-    if (!(error instanceof ResourceInUseException)) throw error;
-  }
-  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
+  await createIfMissing(client, createTableInput(tableName));
   await enableTimeToLive(client, tableName);
 
   const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
@@ -74,4 +70,20 @@ async function enableTimeToLive(client: DynamoDBClient, tableName: string): Prom
     // A second UpdateTimeToLive answers ValidationException "TimeToLive is already enabled"; that is the goal.
     if (!(error instanceof Error && /already enabled/i.test(error.message))) throw error;
   }
+}
+
+/** Makes sure the subject keys table of personal data exists (store/subject-key-items.ts); creates it when missing. */
+export async function ensureSubjectKeysTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await createIfMissing(client, createSubjectKeysTableInput(tableName));
+}
+
+/** Creates a table unless it exists, and waits until it is ACTIVE. */
+async function createIfMissing(client: DynamoDBClient, input: CreateTableCommandInput): Promise<void> {
+  try {
+    await client.send(new CreateTableCommand(input));
+  } catch (error) {
+    // Another caller created it first (or it was there already): fine, we only need it to exist.
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: input.TableName });
 }

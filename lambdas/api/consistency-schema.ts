@@ -188,10 +188,12 @@ export const DcbEvent = Type.Object(
     additionalProperties: false,
     exactlyOne: NewEvent.exactlyOne,
     errorMessage: {
-      default: "must be an object {eventType, payload, tags, eventId?, metadata?, streamType?, streamId?}",
+      default:
+        "must be an object {eventType, payload, tags, eventId?, metadata?, streamType?, streamId?, subject?, personalData?}",
       required: "is required: {eventType, payload, tags}",
       additionalProperties:
-        "is not a field of a DCB event (eventType, payload, tags, eventId, metadata, streamType, streamId)",
+        "is not a field of a DCB event (eventType, payload, tags, eventId, metadata, streamType, streamId, subject, " +
+        "personalData)",
     },
   },
 );

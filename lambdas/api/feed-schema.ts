@@ -4,7 +4,15 @@
  */
 import * as Type from "@sinclair/typebox/type";
 import { streamTypeRule } from "#shared/stream-type.ts";
-import { Event, maxEventTypeLength, maxPageSize, maxWholeNumber, Time, wholeNumber } from "./schema.ts";
+import {
+  Event,
+  maxEventTypeLength,
+  maxPageSize,
+  maxWholeNumber,
+  personalDataMembers,
+  Time,
+  wholeNumber,
+} from "./schema.ts";
 import { ReadEventsQuery } from "./streams-schema.ts";
 
 /** How long a read of the feed may wait for new events (a long poll). */
@@ -68,6 +76,7 @@ export const FeedEvent = Type.Object(
     createdAt: Time,
     traceparent: Event.properties.traceparent,
     tracestate: Event.properties.tracestate,
+    ...personalDataMembers,
   },
   { $id: "FeedEvent", additionalProperties: false },
 );

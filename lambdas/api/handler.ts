@@ -7,6 +7,7 @@ import { type AwsClientConfig, createDocumentClient } from "#shared/aws-clients.
 import { type Observability, observeInvocations, quietObservability } from "#shared/observability.ts";
 import { type PayloadObjectsConfig, s3PayloadObjects } from "#store/payload-objects.ts";
 import { StreamStore } from "#store/stream-store.ts";
+import type { SubjectKeysOptions } from "#store/subject-keys.ts";
 import { createApi } from "./app.ts";
 import type { OperationsConfig } from "./request.ts";
 
@@ -29,6 +30,8 @@ export interface ApiConfig {
   payloads?: (PayloadObjectsConfig & { thresholdBytes?: number | undefined }) | undefined;
   /** The alias of the admin URL, the only way in to the endpoints that remove data (admin.ts). Absent: none. */
   adminAlias?: string | undefined;
+  /** The subject keys of personal data (store/subject-keys.ts). Absent: personal data is refused, and reads as erased. */
+  subjectKeys?: SubjectKeysOptions | undefined;
 }
 
 export function createApiHandler(
@@ -40,6 +43,7 @@ export function createApiHandler(
     tableName: config.tableName,
     onContention: () => observability.count("AppendRetries"),
     listingShards: config.listingShards,
+    subjectKeys: config.subjectKeys,
     payloads: config.payloads && {
       objects: s3PayloadObjects(config.payloads),
       thresholdBytes: config.payloads.thresholdBytes,

@@ -8,7 +8,8 @@ import type { Static, TObject, TSchema } from "@sinclair/typebox";
 import { DefaultErrorFunction, Errors, SetErrorFunction, ValueErrorType } from "@sinclair/typebox/errors";
 import { FormatRegistry } from "@sinclair/typebox/type";
 import type { NewEvent } from "#store/model.ts";
-import { UploadedPayload } from "#store/raw-json.ts";
+import { checkPersonalData } from "#store/personal-data.ts";
+import { RawJson, UploadedPayload } from "#store/raw-json.ts";
 import { type IllFormedString, type JsonBody, parseJsonBody } from "./json-body.ts";
 import { HttpProblem, problemTypes } from "./problem.ts";
 import type { ApiRequest } from "./request.ts";
@@ -296,12 +297,43 @@ export function newEventAt(body: JsonBody, ...path: (string | number)[]): NewEve
   const metadata = node.members?.get("metadata");
   // One of the two, as the schema's ExactlyOne checked: the payload itself, or the upload that holds it.
   const payload = node.members?.get("payload");
-  return {
+  const newEvent: NewEvent = {
     eventType: event.eventType,
     payload: payload ? body.raw(payload) : new UploadedPayload((event.upload as string).toLowerCase()),
     eventId: event.eventId?.toLowerCase(),
     metadata: event.metadata !== undefined && metadata ? body.raw(metadata) : undefined,
   };
+  if (event.subject === undefined && event.personalData === undefined) return newEvent;
+  checkPersonalDataOf(newEvent, event, fieldName(path));
+  return { ...newEvent, subject: event.subject, personalData: event.personalData };
+}
+
+/**
+ * Personal data names its subject and its values (SPEC section 13): a subject needs personalData and personalData a
+ * subject; each pointer names a value present in the event, none inside another. An upload cannot carry personal data:
+ * it is sealed inside the event item (the store refuses a payload over its inline threshold the same way, 413).
+ */
+function checkPersonalDataOf(newEvent: NewEvent, input: NewEventInput, field: string): void {
+  const prefix = `${field}.`;
+  if (input.personalData === undefined) {
+    throw invalidInput({
+      [`${prefix}personalData`]: ["is required with subject: the pointers of the personal values"],
+    });
+  }
+  if (input.subject === undefined) {
+    throw invalidInput({ [`${prefix}subject`]: ["is required with personalData: the data subject, e.g. customer-42"] });
+  }
+  if (!(newEvent.payload instanceof RawJson)) {
+    throw new HttpProblem(
+      problemTypes.tooLarge,
+      "an event with personal data is kept inline in its item, which an uploaded payload is not: append the personal " +
+        "values in an event of their own",
+      { members: { errors: { [`${prefix}upload`]: ["cannot carry personal data"] } } },
+    );
+  }
+  const texts = { payload: newEvent.payload.text, metadata: newEvent.metadata?.text };
+  const problem = checkPersonalData(input.personalData, texts, `${prefix}personalData`);
+  if (problem) throw invalidInput(problem.errors);
 }
 
 /** An eventId stands once in a stream: the same one twice in one append (under `field`) can only be a mistake. */

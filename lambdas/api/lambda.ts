@@ -6,6 +6,7 @@ import {
   listingShardsFromEnvironment,
   payloadsFromEnvironment,
   requiredEnvironment,
+  subjectKeysFromEnvironment,
 } from "#shared/environment.ts";
 import { observabilityOnFirstUse, quietObservability } from "#shared/observability.ts";
 import { createApiHandler } from "./handler.ts";
@@ -27,6 +28,7 @@ export const handler = createApiHandler({
     : quietObservability,
   operations: operationsFromEnvironment(),
   listingShards: listingShardsFromEnvironment(),
+  subjectKeys: subjectKeysFromEnvironment(),
   payloads: payloadsFromEnvironment(),
   adminAlias: process.env[environmentVariables.adminAlias],
 });

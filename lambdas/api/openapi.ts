@@ -20,6 +20,7 @@ import { snapshotsPaths } from "./snapshots-openapi.ts";
 import { snapshotsComponents } from "./snapshots-schema.ts";
 import { streamsPaths } from "./streams-openapi.ts";
 import { streamsComponents } from "./streams-schema.ts";
+import { subjectsPaths } from "./subjects-openapi.ts";
 import { uploadsPaths } from "./uploads-openapi.ts";
 
 const namedSchemas: Record<string, TSchema> = {
@@ -103,6 +104,7 @@ export const openApiDocument = {
     ...consistencyPaths,
     ...uploadsPaths,
     ...snapshotsPaths,
+    ...subjectsPaths,
   },
   components: {
     schemas: Object.fromEntries(Object.entries(namedSchemas).map(([name, schema]) => [name, documented(schema, name)])),

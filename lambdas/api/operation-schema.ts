@@ -105,9 +105,12 @@ export const ReplaysBody = Type.Union([RedriveBody, ReplayBody]);
 
 export const ReplayHeaders = idempotencyKeyHeader("operation");
 
-const OperationKind = Type.Union([Type.Literal("replay"), Type.Literal("redrive"), Type.Literal("removal")], {
-  errorMessage: "must be replay, redrive or removal, got {value}",
-});
+const OperationKind = Type.Union(
+  [Type.Literal("replay"), Type.Literal("redrive"), Type.Literal("removal"), Type.Literal("erasure")],
+  {
+    errorMessage: "must be replay, redrive, removal or erasure, got {value}",
+  },
+);
 
 const OperationState = Type.Union(
   [
@@ -135,7 +138,11 @@ export const ListUndeliveredQuery = PageQuery;
 const { streamType, ...replayOptions } = replayMembers;
 
 export const ReplayRequest = Type.Object(
-  { streamType: Type.Optional(streamType), ...replayOptions, undelivered: Type.Optional(Type.Literal(true)) },
+  {
+    streamType: Type.Optional(streamType),
+    ...replayOptions,
+    undelivered: Type.Optional(Type.Literal(true)),
+  },
   {
     $id: "ReplayRequest",
     additionalProperties: false,
@@ -158,6 +165,12 @@ export const RemovalRequest = Type.Object(
   { $id: "RemovalRequest", additionalProperties: false },
 );
 
+/** What an erasure operation records (DELETE /subjects/{subject}); who asked is the operation's requestedBy. */
+export const ErasureRequest = Type.Object(
+  { subject: Type.String({ description: "the erased data subject" }) },
+  { $id: "ErasureRequest", additionalProperties: false },
+);
+
 const Count = Type.Integer({ minimum: 0 });
 
 export const Operation = Type.Object(
@@ -174,13 +187,16 @@ export const Operation = Type.Object(
       },
       { additionalProperties: false },
     ),
-    request: Type.Union([ReplayRequest, RemovalRequest]),
+    request: Type.Union([ReplayRequest, RemovalRequest, ErasureRequest]),
     result: Type.Optional(Type.Unknown({ description: "succeeded: what the operation did" })),
     problem: Type.Optional(
       Type.Object({ title: Type.String(), detail: Type.String() }, { description: "failed: why" }),
     ),
     cancelRequested: Type.Optional(
       Type.Literal(true, { description: "canceled by a caller while running: it ends as canceled at its next step" }),
+    ),
+    requestedBy: Type.Optional(
+      Type.String({ description: "who asked for it: the signer's IAM ARN, or anonymous (recorded for erasures)" }),
     ),
   },
   { $id: "Operation", additionalProperties: false },
@@ -210,4 +226,10 @@ export const UndeliveredPageAnswer = Type.Object({
 });
 
 /** The schemas of this group the OpenAPI document names as components, with those of schema.ts. */
-export const operationComponents = { ReplayRequest, RemovalRequest, Operation, UndeliveredNotification };
+export const operationComponents = {
+  ReplayRequest,
+  RemovalRequest,
+  ErasureRequest,
+  Operation,
+  UndeliveredNotification,
+};

@@ -12,6 +12,7 @@ import {
   type StreamDeletedError,
   type StreamNotFoundError,
   type StreamsConflictError,
+  type SubjectErasedError,
   type ThrottledError,
   type TooLargeError,
   type UnavailableError,
@@ -60,6 +61,8 @@ export const problemTypes = {
   requestTooLarge: problemType("content-too-large", "Content too large", 413),
   unsupportedMediaType: problemType("unsupported-media-type", "Unsupported media type", 415),
   unprocessable: problemType("unprocessable", "Unprocessable request", 422),
+  /** Personal data for a data subject that was erased (DELETE /subjects/{subject}): name a new subject. */
+  subjectErased: problemType("subject-erased", "Subject erased", 410),
   internalError: problemType("internal-error", "Internal error", 500),
   throttled: problemType("throttled", "Service busy", 503),
   /** DynamoDB did not answer within the request timeout. */
@@ -135,6 +138,7 @@ type KnownStoreError =
   | AppendConditionFailedError
   | TooLargeError
   | UnprocessableError
+  | SubjectErasedError
   | ThrottledError
   | UnavailableError;
 
@@ -168,6 +172,10 @@ const storeErrorAnswers: {
   }),
   "too-large": (error) => ({ type: problemTypes.tooLarge, members: { limitBytes: error.limitBytes } }),
   unprocessable: () => ({ type: problemTypes.unprocessable }),
+  "subject-erased": (error) => ({
+    type: problemTypes.subjectErased,
+    members: { subject: error.subject, erasedAt: error.erasedAt },
+  }),
   throttled: (error) => ({
     type: problemTypes.throttled,
     headers: { "retry-after": String(error.retryAfterSeconds) },

@@ -11,5 +11,6 @@ export * as lifecycle from "./endpoints/lifecycle.ts";
 export * as operations from "./endpoints/operations.ts";
 export * as replays from "./endpoints/replays.ts";
 export * as snapshots from "./endpoints/snapshots.ts";
+export * as subjects from "./endpoints/subjects.ts";
 export * as undelivered from "./endpoints/undelivered.ts";
 export * as uploads from "./endpoints/uploads.ts";

@@ -28,7 +28,14 @@ export function eventBody(event: RecordedEvent, payloadEncoding: PayloadEncoding
     createdAt: event.createdAt,
     ...(event.tags ? { tags: event.tags } : {}),
     ...traceMembers(event.traceContext),
+    ...personalMembers(event),
   };
+}
+
+/** An event's personal data as the members of an answer: subject, personalData and, once erased, `erased: true`. */
+export function personalMembers(event: Pick<RecordedEvent, "subject" | "personalData" | "erased">) {
+  if (event.subject === undefined) return {};
+  return { subject: event.subject, personalData: event.personalData, ...(event.erased ? { erased: true } : {}) };
 }
 
 /** An event's trace context as the members of an answer: `traceparent` and `tracestate`, as the headers were. */
@@ -76,7 +83,8 @@ export function streamLocation(stream: Stream): string {
 
 /** An operation as the API shows it (operation-schema.ts `Operation`): never the worker's cursor or version. */
 export function operationBody(operation: Operation): Record<string, unknown> {
-  const { id, kind, state, createdAt, updatedAt, progress, request, result, problem, cancelRequested } = operation;
+  const { id, kind, state, createdAt, updatedAt, progress, request, result, problem, cancelRequested, requestedBy } =
+    operation;
   return {
     id,
     kind,
@@ -89,6 +97,7 @@ export function operationBody(operation: Operation): Record<string, unknown> {
     ...(problem ? { problem } : {}),
     // Only while it matters: a finished operation has nothing left to cancel.
     ...(cancelRequested && state === "running" ? { cancelRequested } : {}),
+    ...(requestedBy !== undefined ? { requestedBy } : {}),
   };
 }
 

@@ -7,7 +7,7 @@
  * openapi.ts (test/api/openapi.test.ts fails until the routes and the document agree).
  *
  * The groups few requests need (operations, replays, undelivered notifications, snapshots, uploads, appends across
- * streams and DCB, deletes and truncations) are imported on the first request to any of them, with `lazy`: in the
+ * streams and DCB, deletes, truncations and erasures) are imported on the first request to any of them, with `lazy`: in the
  * Lambda bundle they are one chunk (rare-endpoints.ts; scripts/build.ts splits the bundle), so a cold start does not
  * evaluate them or the schemas only they use. The streams, events, feed and service groups, which most requests use,
  * are imported as usual. The endpoints that remove data answer only through the admin URL (admin.ts `adminOnly`).
@@ -87,6 +87,10 @@ export const routes: Route[] = [
   { pattern: ["uploads"], methods: { POST: lazy(rare, (groups) => groups.uploads.createUpload) } },
   { pattern: ["dcb", "read"], methods: { POST: lazy(rare, (groups) => groups.consistency.readDcb) } },
   { pattern: ["dcb", "append"], methods: { POST: lazy(rare, (groups) => groups.consistency.appendDcb) } },
+  {
+    pattern: ["subjects", ":subject"],
+    methods: { DELETE: lazy(rare, (groups) => adminOnly(groups.subjects.eraseSubject)) },
+  },
 ];
 
 /** The endpoint for this event and the request it reads; 400, 404, 405 or 413 (HttpProblem) when there is none. */

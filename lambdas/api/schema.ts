@@ -14,10 +14,12 @@
  * `errorMessage` (our own keyword, in the manner of ajv-errors) is what a 400 says of a value that breaks the
  * schema, see ErrorMessage. openapi.ts leaves it out of the published document.
  */
+
 import type { SchemaOptions, Static, TProperties } from "@sinclair/typebox";
 // The builders by name, not the `Type` object of the package root: only the ones used are bundled.
 import * as Type from "@sinclair/typebox/type";
 import { streamTypeRule } from "#shared/stream-type.ts";
+import { maxPersonalPointers } from "#store/personal-data.ts";
 
 /**
  * One message for every way a value can break the schema, or one per failing keyword with `default` for the
@@ -118,6 +120,13 @@ export const Metadata = Type.Object(
   { additionalProperties: true, description: "any JSON object; returned exactly as given" },
 );
 
+/** A data subject (SPEC section 13): an opaque id such as customer-42, never the personal data itself. */
+export const Subject = Type.String({
+  pattern: "^[\\x21-\\x7e]{1,256}$",
+  description: "a data subject: an opaque id such as customer-42 (not an e-mail address: the id outlives erasure)",
+  errorMessage: "must be 1 to 256 visible ASCII characters, e.g. customer-42, got {value}",
+});
+
 export const NewEvent = Type.Object(
   {
     eventType: Type.String({
@@ -142,6 +151,31 @@ export const NewEvent = Type.Object(
     }),
     eventId: Type.Optional({ ...Uuid, description: "makes retries idempotent; generated when absent" }),
     metadata: Type.Optional({ ...Metadata, errorMessage: "must be a JSON object" }),
+    subject: Type.Optional({
+      ...Subject,
+      description:
+        "the data subject (e.g. customer-42) whose personal data the event carries; given with personalData. " +
+        "DELETE /subjects/{subject} erases it",
+    }),
+    personalData: Type.Optional(
+      Type.Array(
+        Type.String({
+          pattern: "^/(payload|metadata)(/.*)?$",
+          maxLength: 1024,
+          errorMessage: "must be a JSON Pointer (RFC 6901) starting with /payload or /metadata, e.g. /payload/email",
+        }),
+        {
+          minItems: 1,
+          maxItems: maxPersonalPointers,
+          uniqueItems: true,
+          description:
+            "JSON Pointers of the personal values: /payload (the whole payload) or values in the payload and the " +
+            'metadata (/payload/email, /metadata/ip); encrypted with the subject\'s key, read as "[erased]" once ' +
+            "the subject is erased",
+          errorMessage: `must be 1 to ${maxPersonalPointers} distinct JSON Pointers, e.g. ["/payload/email"]`,
+        },
+      ),
+    ),
   },
   {
     $id: "NewEvent",
@@ -154,7 +188,8 @@ export const NewEvent = Type.Object(
     errorMessage: {
       default: "must be an object {eventType, payload (or upload), eventId?, metadata?}",
       required: "is required: {eventType, payload}",
-      additionalProperties: "is not a field of an event (eventType, payload, upload, eventId, metadata)",
+      additionalProperties:
+        "is not a field of an event (eventType, payload, upload, eventId, metadata, subject, personalData)",
     },
   },
 );
@@ -215,6 +250,17 @@ export const Stream = Type.Object(
   { $id: "Stream", additionalProperties: false },
 );
 
+/** What an event with personal data says about it on every read (members of Event, FeedEvent and the DCB's). */
+export const personalDataMembers = {
+  subject: Type.Optional(Type.String({ description: "the data subject of the event's personal data" })),
+  personalData: Type.Optional(
+    Type.Array(Type.String(), { description: "JSON Pointers of the event's personal values" }),
+  ),
+  erased: Type.Optional(
+    Type.Boolean({ description: 'true once the subject was erased: each personal value reads as "[erased]"' }),
+  ),
+};
+
 export const Event = Type.Object(
   {
     streamId: Uuid,
@@ -240,6 +286,7 @@ export const Event = Type.Object(
     // The append's W3C trace context, when it carried one (trace-context.ts).
     traceparent: Type.Optional(Type.String({ description: "the W3C traceparent of the append that wrote the event" })),
     tracestate: Type.Optional(Type.String({ description: "the W3C tracestate of that append" })),
+    ...personalDataMembers,
   },
   { $id: "Event", additionalProperties: false },
 );
@@ -267,6 +314,8 @@ export const Problem = Type.Object(
         { description: "409 of POST /appends: every stream whose expectation failed, with its current revision" },
       ),
     ),
+    subject: Type.Optional(Type.String({ description: "410 subject-erased: the erased subject" })),
+    erasedAt: Type.Optional(Type.String({ description: "410 subject-erased: when it was erased" })),
     conflictingPosition: Type.Optional(
       Type.Integer({ description: "409 of POST /dcb/append: the first matching event after the condition's position" }),
     ),

@@ -5,7 +5,7 @@
  */
 import * as Type from "@sinclair/typebox/type";
 import { streamTypeRule } from "#shared/stream-type.ts";
-import { maxWholeNumber, Revision, requestBody, StreamType, Time, Uuid, wholeNumber } from "./schema.ts";
+import { maxWholeNumber, Revision, requestBody, StreamType, Subject, Time, Uuid, wholeNumber } from "./schema.ts";
 
 /** The reducer's version, by the stream type's rule (no '#' or '/': it is part of a key and of an object key). */
 export const SnapshotSchemaName = Type.String({
@@ -25,6 +25,12 @@ export const PutSnapshotBody = requestBody({
     description: "any JSON value; returned exactly as given",
     errorMessage: { default: "must be a JSON value", required: "is required: any JSON value" },
   }),
+  subject: Type.Optional({
+    ...Subject,
+    description:
+      'the data subject whose personal data the state is: sealed whole with its key, read as "[erased]" after ' +
+      "DELETE /subjects/{subject}",
+  }),
 });
 
 export const SnapshotPath = Type.Object({ streamType: StreamType, streamId: Uuid });
@@ -38,12 +44,17 @@ const snapshotMembers = {
   schema: Type.String(),
   createdAt: { ...Time, description: "when the snapshot was put" },
   stateSize: Type.Integer({ minimum: 0, description: "bytes of the state's JSON text (UTF-8)" }),
+  subject: Type.Optional(Type.String({ description: "the data subject whose personal data the state is" })),
 };
 
 export const SnapshotInfo = Type.Object(snapshotMembers, { $id: "SnapshotInfo", additionalProperties: false });
 
 export const Snapshot = Type.Object(
-  { ...snapshotMembers, state: Type.Unknown({ description: "the JSON value exactly as it was put" }) },
+  {
+    ...snapshotMembers,
+    state: Type.Unknown({ description: 'the JSON value exactly as it was put; "[erased]" once its subject is erased' }),
+    erased: Type.Optional(Type.Boolean({ description: "true once the snapshot's subject was erased" })),
+  },
   { $id: "Snapshot", additionalProperties: false },
 );
 

@@ -57,6 +57,11 @@ export interface ChangeFeedDependencies {
   observability?: Observability;
   /** Milliseconds since the epoch, for `since` of undelivered notifications. */
   now?: () => number;
+  /**
+   * Opens the events' personal data (store.openPersonalData) before they are published: given when notifications
+   * carry payloads (the full body), so that they show personal values, or "[erased]", never ciphertext.
+   */
+  openPersonalData?: StreamStore["openPersonalData"];
 }
 
 /** Summary writes in flight at once: about what one DynamoDB client's connections carry without queueing long. */
@@ -71,6 +76,8 @@ export function createChangeFeed(
   return async (event) => {
     const streams = [...eventsByStream(event.Records).values()];
     if (streams.length === 0) return { batchItemFailures: [] };
+    const open = dependencies.openPersonalData;
+    if (open) for (const batch of streams) batch.events = await open(batch.events);
     const claimed = dependencies.feed ? await dependencies.feed.begin() : undefined;
     try {
       const failures = await changeFeedBatch(streams, claimed, dependencies, observability);

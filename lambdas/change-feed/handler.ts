@@ -6,6 +6,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-la
 import { type AwsClientConfig, createDocumentClient, createSnsClient } from "#shared/aws-clients.ts";
 import { type Observability, observeInvocations, quietObservability } from "#shared/observability.ts";
 import { StreamStore } from "#store/stream-store.ts";
+import type { SubjectKeysOptions } from "#store/subject-keys.ts";
 import { createChangeFeed } from "./change-feed.ts";
 import { createSnsPublisher } from "./notifications.ts";
 
@@ -32,6 +33,8 @@ export interface ChangeFeedConfig {
    * before the feed: the bench turns it off to measure what indexing costs the drain (bench/drain.ts).
    */
   globalFeed?: boolean | undefined;
+  /** The subject keys of personal data (store/subject-keys.ts), which full bodies open; absent: shown as erased. */
+  subjectKeys?: SubjectKeysOptions | undefined;
   /** Where counters and failures go. Default: nowhere but failures to stderr (local mode, tests). */
   observability?: Observability;
 }
@@ -45,6 +48,7 @@ export function createChangeFeedHandler(
     client: createDocumentClient(config.dynamoDb),
     tableName: config.tableName,
     listingShards: config.listingShards,
+    subjectKeys: config.subjectKeys,
   });
   const changeFeed = createChangeFeed({
     store,
@@ -59,6 +63,7 @@ export function createChangeFeedHandler(
         })
       : undefined,
     fifo: topicArn?.endsWith(".fifo") ?? false,
+    ...(config.notificationBody === "full" ? { openPersonalData: (events) => store.openPersonalData(events) } : {}),
     observability,
   });
   return observeInvocations(observability, changeFeed);

@@ -4,6 +4,7 @@ import {
   listingShardsFromEnvironment,
   notificationMaxBytesFromEnvironment,
   requiredEnvironment,
+  subjectKeysFromEnvironment,
 } from "#shared/environment.ts";
 import { quietObservability } from "#shared/observability.ts";
 import { powertoolsObservability } from "#shared/powertools.ts";
@@ -18,6 +19,7 @@ export const handler = createChangeFeedHandler({
   notificationBody: notificationBody(process.env[environmentVariables.notificationBody]),
   notificationMaxBytes: notificationMaxBytesFromEnvironment(),
   listingShards: listingShardsFromEnvironment(),
+  subjectKeys: subjectKeysFromEnvironment(),
   observability: functionName
     ? powertoolsObservability({ serviceName: "event-store-change-feed", functionName })
     : quietObservability,

@@ -58,7 +58,7 @@ export function notificationMessage(
   const body = notificationBody(event);
   if (options.body !== "full") return { body, attributes };
   const maxMessageBytes = options.maxMessageBytes ?? defaultMaxMessageBytes;
-  const metadata = event.metadata ? `,"Metadata":${event.metadata.text}` : "";
+  const metadata = `${event.metadata ? `,"Metadata":${event.metadata.text}` : ""}${personalMembers(event)}`;
   // A payload kept in S3 is never in a message: its reference is (SPEC section 12; subscribers read the object).
   if (event.payload instanceof StoredPayload) {
     const { key, size, sha256 } = event.payload;
@@ -73,6 +73,13 @@ export function notificationMessage(
   const included = { ...attributes, PayloadIncluded: "true" };
   if (deliveredBytes(full, included) <= maxMessageBytes) return { body: full, attributes: included };
   return { body, attributes: { ...attributes, PayloadIncluded: "false" } };
+}
+
+/** A full body's members about personal data: the subject, the pointers, and whether the subject was erased. */
+function personalMembers(event: RecordedEvent): string {
+  if (event.subject === undefined) return "";
+  const marks = { Subject: event.subject, PersonalData: event.personalData ?? [], Erased: event.erased === true };
+  return `,${JSON.stringify(marks).slice(1, -1)}`;
 }
 
 /**

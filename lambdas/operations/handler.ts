@@ -13,6 +13,7 @@ import { type Observability, observeInvocations, quietObservability } from "#sha
 import { type PayloadObjectsConfig, s3PayloadObjects } from "#store/payload-objects.ts";
 import type { PayloadSweep } from "#store/payload-sweep.ts";
 import { StreamStore } from "#store/stream-store.ts";
+import type { SubjectKeysOptions } from "#store/subject-keys.ts";
 import { createSqsOperationQueue, parseOperationMessage } from "./queue.ts";
 import { createQueuePublisher } from "./queue-publisher.ts";
 import { type ReplayTarget, targetArn } from "./targets.ts";
@@ -49,6 +50,8 @@ export interface OperationWorkerConfig {
    * reads. Absent: the sweep does nothing.
    */
   payloads?: (PayloadObjectsConfig & { thresholdBytes?: number | undefined }) | undefined;
+  /** The subject keys of personal data (store/subject-keys.ts). Absent: personal data is refused, and reads as erased. */
+  subjectKeys?: SubjectKeysOptions | undefined;
 }
 
 /** What the schedule sends the worker every hour: sweep the payload bucket. */
@@ -66,6 +69,7 @@ function configuredStore(config: OperationWorkerConfig): StreamStore {
     client: createDocumentClient(config.dynamoDb),
     tableName: config.tableName,
     listingShards: config.listingShards,
+    subjectKeys: config.subjectKeys,
     payloads: config.payloads && {
       objects: s3PayloadObjects(config.payloads),
       thresholdBytes: config.payloads.thresholdBytes,

@@ -8,6 +8,7 @@ import {
   notificationMaxBytesFromEnvironment,
   payloadsFromEnvironment,
   requiredEnvironment,
+  subjectKeysFromEnvironment,
 } from "#shared/environment.ts";
 import { quietObservability } from "#shared/observability.ts";
 import { powertoolsObservability } from "#shared/powertools.ts";
@@ -25,6 +26,7 @@ export const handler = createOperationWorkerHandler({
   notificationBody: process.env[environmentVariables.notificationBody] === "full" ? "full" : "go",
   notificationMaxBytes: notificationMaxBytesFromEnvironment(),
   listingShards: listingShardsFromEnvironment(),
+  subjectKeys: subjectKeysFromEnvironment(),
   payloads: payloadsFromEnvironment(),
   observability: functionName
     ? powertoolsObservability({ serviceName: "event-store-operations", functionName })

@@ -3,6 +3,9 @@
  * them; nothing else reads them: handler factories take their configuration as arguments, and local mode passes it
  * in directly.
  */
+import { kmsKeyWrapper } from "../store/key-wrapping.ts";
+import type { SubjectKeysOptions } from "../store/subject-keys.ts";
+
 export const environmentVariables = {
   /** Name of the event table. */
   tableName: "EVENT_STORE_TABLE",
@@ -30,6 +33,10 @@ export const environmentVariables = {
    * invocations through it. Unset (local mode): they answer every caller of the one local URL.
    */
   adminAlias: "ADMIN_ALIAS",
+  /** Name of the subject keys table of personal data (unset: events with personal data are refused). */
+  subjectKeysTable: "SUBJECT_KEYS_TABLE",
+  /** The KMS key (id or ARN) that wraps the subjects' data keys. */
+  subjectKeyId: "SUBJECT_KEY_ID",
 } as const;
 
 /** The listing shards the stack chose, or undefined for the default (the store checks the range). */
@@ -62,6 +69,13 @@ export function payloadsFromEnvironment(
   if (!bucket) return undefined;
   const threshold = env[environmentVariables.payloadThresholdBytes];
   return threshold ? { bucket, thresholdBytes: Number(threshold) } : { bucket };
+}
+
+/** The subject keys table and the KMS key that wraps its keys, or undefined when the function has neither. */
+export function subjectKeysFromEnvironment(env: NodeJS.ProcessEnv = process.env): SubjectKeysOptions | undefined {
+  const tableName = env[environmentVariables.subjectKeysTable];
+  if (!tableName) return undefined;
+  return { tableName, wrapper: kmsKeyWrapper({ keyId: requiredEnvironment(environmentVariables.subjectKeyId, env) }) };
 }
 
 export function requiredEnvironment(name: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -23,6 +23,7 @@ import {
 import { eventsToWrite, itemForLimits, type LargePayloads, StagedPayloads, stagedItems } from "./large-payloads.ts";
 import { markerOf } from "./lifecycle-items.ts";
 import { type AppendResult, type ExpectedRevision, isoTime, laterTime, type NewEvent } from "./model.ts";
+import type { SubjectKeys } from "./subject-keys.ts";
 
 export interface AppendContext {
   table: StoreTable;
@@ -34,6 +35,8 @@ export interface AppendContext {
   idempotencyWindow: number;
   /** Where payloads over the inline threshold go (large-payloads.ts); absent, they are refused as too large. */
   payloads?: LargePayloads | undefined;
+  /** The subjects' data keys, which seal personal data (subject-keys.ts); absent, personal data is refused. */
+  subjects?: SubjectKeys | undefined;
 }
 
 /** How often an append with "any" / "stream-exists" re-reads and retries when other writers win the race. */
@@ -54,7 +57,7 @@ export async function appendEvents(
   expected: ExpectedRevision,
   newEvents: NewEvent[],
 ): Promise<AppendResult> {
-  const events = await eventsToWrite(context.payloads, newEvents);
+  const events = await eventsToWrite(context.payloads, newEvents, context.subjects);
   checkLimits(events.map((event) => itemForLimits(context.payloads, streamType, streamId, event)));
   const exactRevision = expected === "no-stream" ? 0 : typeof expected === "number" ? expected : undefined;
   // Generated eventIds are new by construction; only client-given ones can make a retry.

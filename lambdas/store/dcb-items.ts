@@ -58,9 +58,11 @@ export function isTagHead(item: Item): boolean {
 
 /** The entry of `event` under one of its tags. */
 export function tagEntryItem(tag: string, event: SequencedEvent, eventItem: Item): Item {
-  const { payload, metadata, position, ...rest } = event;
+  // Personal data stays in the event's own item: the entry names the event, the item holds the sealed values.
+  const { payload, metadata, position, sealed: _sealed, subject: _subject, personalData: _pointers, ...rest } = event;
   const item: Item = { [pk]: tagPartition(tag), [sk]: position, dcbEvent: JSON.stringify(rest) };
-  if (payload instanceof RawJson && itemSizeBytes(eventItem) <= inlineEventBytes) {
+  // An event with personal data is read from its own item, which holds the sealed values (personal-data.ts).
+  if (payload instanceof RawJson && eventItem.sealed === undefined && itemSizeBytes(eventItem) <= inlineEventBytes) {
     item.payload = payload.text;
     if (metadata) item.metadata = metadata.text;
   }

@@ -7,9 +7,10 @@ import { keyTags, matchesQuery, maxReadAttempts, readTag, type TagRead } from ".
 import { sealTag, type TagEntry } from "./dcb-items.ts";
 import { errorName, type StoreTable } from "./dynamo.ts";
 import { ThrottledError } from "./errors.ts";
-import { type Item, recordedEvent } from "./items.ts";
+import { recordedEvent } from "./items.ts";
 import { fitPage, type LargePayloads, resolvePayloads } from "./large-payloads.ts";
-import type { DcbQuery, DcbReadResult, SequencedEvent } from "./model.ts";
+import type { DcbQuery, DcbReadResult, RecordedEvent, SequencedEvent } from "./model.ts";
+import { openPersonalData, personalMarks, type SubjectKeys } from "./subject-keys.ts";
 import { tableDefinition } from "./table.ts";
 
 /**
@@ -23,6 +24,7 @@ export async function readDcb(
   after: number,
   limit: number,
   payloads?: LargePayloads,
+  subjects?: SubjectKeys,
 ): Promise<DcbReadResult> {
   const tags = keyTags(query);
   const reads = new Map<string, TagRead>();
@@ -38,7 +40,7 @@ export async function readDcb(
   const hasMore = cut !== Number.POSITIVE_INFINITY;
   const position = hasMore ? cut : await seal(table, query, after, reads);
   // A seal that lost a race read tags again: what matches is taken from the reads as they are now.
-  const events = await resolve(table, hasMore ? entries : matching(query, [...reads.values()], position));
+  const events = await resolve(table, subjects, hasMore ? entries : matching(query, [...reads.values()], position));
   // Within the function URL's 6 MB: payloads in S3 read in while they fit and linked by URL beyond; a page of large
   // inline payloads ends early, after a whole position (events that share it stay together).
   const fitted = await fitPage(payloads, events);
@@ -107,20 +109,24 @@ function matching(query: DcbQuery, reads: TagRead[], upTo: number): TagEntry[] {
 }
 
 /** Entries with their payloads: copied into the entry, or read from the event's item (strongly consistent). */
-async function resolve(table: StoreTable, entries: TagEntry[]): Promise<SequencedEvent[]> {
+async function resolve(
+  table: StoreTable,
+  subjects: SubjectKeys | undefined,
+  entries: TagEntry[],
+): Promise<SequencedEvent[]> {
   const pk = tableDefinition.partitionKey.name;
   const sk = tableDefinition.sortKey.name;
   const missing = entries.filter((entry) => entry.payload === undefined);
-  const stored = new Map<string, Item>();
+  const stored = new Map<string, RecordedEvent>();
   if (missing.length > 0) {
     const keys = missing.map((entry) => ({ [pk]: entry.streamId, [sk]: entry.revision }));
-    for (const item of await table.getItems("dcb", keys)) stored.set(String(item.eventId), item);
+    const items = await table.getItems("dcb", keys);
+    for (const event of await openPersonalData(subjects, items.map(recordedEvent))) stored.set(event.eventId, event);
   }
   return entries.map((entry) => {
     if (entry.payload !== undefined) return { ...entry, payload: entry.payload };
-    const item = stored.get(entry.eventId);
-    const event = item ? recordedEvent(item) : undefined;
+    const event = stored.get(entry.eventId);
     if (!event) throw new Error(`the event ${entry.eventId} of tag entry ${entry.position} is missing`);
-    return { ...entry, payload: event.payload, metadata: event.metadata };
+    return { ...entry, payload: event.payload, metadata: event.metadata, ...personalMarks(event) };
   });
 }

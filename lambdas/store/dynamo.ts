@@ -40,7 +40,8 @@ export type StoreOperation =
   | "streamTypes"
   | "undelivered"
   | "operation"
-  | "lifecycle";
+  | "lifecycle"
+  | "subjectKey";
 
 export type CapacityListener = (operation: StoreOperation, capacity: ConsumedCapacity) => void;
 

@@ -11,6 +11,7 @@ export type StoreErrorKind =
   | "condition-failed"
   | "too-large"
   | "unprocessable"
+  | "subject-erased"
   | "throttled"
   | "unavailable";
 
@@ -107,6 +108,17 @@ export class TooLargeError extends StoreError {
 /** Well-formed but contradicting what is stored, e.g. an idempotency key reused with another body. */
 export class UnprocessableError extends StoreError {
   readonly kind = "unprocessable";
+}
+
+/** Personal data for a subject whose key was erased: refused for good (a returning customer is a new subject). */
+export class SubjectErasedError extends StoreError {
+  readonly kind = "subject-erased";
+  constructor(
+    readonly subject: string,
+    readonly erasedAt: string,
+  ) {
+    super(`subject ${subject} was erased at ${erasedAt}: it takes no personal data again; name a new subject`);
+  }
 }
 
 /** A failure that a later retry may not meet: `retryAfterSeconds` says when to try again. */

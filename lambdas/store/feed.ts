@@ -23,6 +23,7 @@ import { currentRemovals } from "./feed-removals.ts";
 import { recordedEvent } from "./items.ts";
 import { fitPage, type LargePayloads } from "./large-payloads.ts";
 import type { RecordedEvent } from "./model.ts";
+import { openPersonalData, personalMarks, type SubjectKeys } from "./subject-keys.ts";
 import { tableDefinition } from "./table.ts";
 
 export type { FeedEntry } from "./feed-items.ts";
@@ -37,7 +38,8 @@ export interface ReadFeedOptions {
   includePayload?: boolean;
 }
 
-export type FeedEvent = FeedEntry & Partial<Pick<RecordedEvent, "payload" | "metadata">>;
+export type FeedEvent = FeedEntry &
+  Partial<Pick<RecordedEvent, "payload" | "metadata" | "subject" | "personalData" | "erased">>;
 
 export interface FeedPage {
   events: FeedEvent[];
@@ -64,6 +66,7 @@ export async function readFeed(
   table: StoreTable,
   options: ReadFeedOptions,
   payloads?: LargePayloads,
+  subjects?: SubjectKeys,
 ): Promise<FeedPage> {
   const byType = Boolean(options.streamTypes?.length);
   // By type, a page that reaches the end moves on to the head: the head read first, so that every batch it counts
@@ -106,7 +109,7 @@ export async function readFeed(
   }
   if (!options.includePayload) return { events, lastPosition: scannedTo, hasMore };
   // With payloads, a page ends early rather than pass the function URL's 6 MB: at its last event that fits.
-  const fitted = await fitPage(payloads, await withPayloads(table, events));
+  const fitted = await fitPage(payloads, await withPayloads(table, events, subjects));
   const last = fitted.events.at(-1);
   if (!fitted.cut || !last) return { events: fitted.events, lastPosition: scannedTo, hasMore };
   return { events: fitted.events, lastPosition: last.position, hasMore: true };
@@ -187,19 +190,21 @@ class PartitionReader {
 async function withPayloads(
   table: StoreTable,
   entries: FeedEntry[],
-): Promise<(FeedEntry & Pick<RecordedEvent, "payload" | "metadata">)[]> {
+  subjects: SubjectKeys | undefined,
+): Promise<(FeedEntry & Pick<RecordedEvent, "payload" | "metadata" | "subject" | "personalData" | "erased">)[]> {
   const pk = tableDefinition.partitionKey.name;
   const sk = tableDefinition.sortKey.name;
   const keys = entries.map((entry) => ({ [pk]: entry.streamId, [sk]: entry.revision }));
   const found = new Map<string, RecordedEvent>();
-  for (const item of await table.getItems("feedRead", keys)) {
-    const event = recordedEvent(item);
+  const items = await table.getItems("feedRead", keys);
+  for (const event of await openPersonalData(subjects, items.map(recordedEvent))) {
     found.set(`${event.streamId}/${event.revision}`, event);
   }
   // An event removed after the removals were read (its stream deleted meanwhile) is left out, not an error.
   return entries.flatMap((entry) => {
     const event = found.get(`${entry.streamId}/${entry.revision}`);
     if (!event) return [];
-    return [{ ...entry, payload: event.payload, ...(event.metadata ? { metadata: event.metadata } : {}) }];
+    const metadata = event.metadata ? { metadata: event.metadata } : {};
+    return [{ ...entry, payload: event.payload, ...metadata, ...personalMarks(event) }];
   });
 }

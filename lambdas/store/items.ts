@@ -5,7 +5,9 @@
  * Items (one table, see table-definition.ts):
  *   event    pk = streamId, sk = revision (1, 2, …): streamType, eventType, eventId, payload (JSON text),
  *            metadata (JSON text, optional), createdAt, traceparent and tracestate (optional: the append's W3C trace
- *            context, apart from the metadata). Written once, with `attribute_not_exists(pk)`.
+ *            context, apart from the metadata); for personal data (personal-data.ts) subject, personalData (JSON
+ *            text of the pointers), sealed (Binary: IV | ciphertext | tag) and personalMac, the payload and metadata
+ *            then holding placeholders. Written once, with `attribute_not_exists(pk)`.
  *   summary  pk = streamId, sk = 0: streamType, revision, updatedAt, listPk = `<type>#<shard>`,
  *            listSk = `<listedAt>#<streamId>`. Kept by the change feed; the only items in the listing index. Their keys and
  *            commands: listing-items.ts.
@@ -25,6 +27,7 @@ import type {
 import type { PutCommandInput, QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { NewEvent, RecordedEvent, TraceContext } from "./model.ts";
+import type { SealedPersonalData } from "./personal-data.ts";
 import { RawJson, StoredPayload, sha256 } from "./raw-json.ts";
 import { tableDefinition } from "./table.ts";
 
@@ -44,7 +47,12 @@ export const maxTransactionItems = 100;
 export type Item = Record<string, unknown>;
 
 /** An event ready to be written: its id given, an upload read in, a large payload staged in S3 (large-payloads.ts). */
-export type NewEventWithId = Omit<NewEvent, "payload"> & { eventId: string; payload: RawJson | StoredPayload };
+export type NewEventWithId = Omit<NewEvent, "payload"> & {
+  eventId: string;
+  payload: RawJson | StoredPayload;
+  /** Its personal values, sealed (the payload and metadata then hold placeholders). */
+  sealed?: SealedPersonalData | undefined;
+};
 
 export function eventItem(
   streamType: string,
@@ -71,6 +79,12 @@ export function eventItem(
     item.traceparent = event.traceContext.traceparent;
     if (event.traceContext.tracestate) item.tracestate = event.traceContext.tracestate;
   }
+  if (event.sealed) {
+    item.subject = event.sealed.subject;
+    item.personalData = JSON.stringify(event.sealed.pointers);
+    item.sealed = event.sealed.sealed;
+    item.personalMac = event.sealed.mac;
+  }
   return item;
 }
 
@@ -94,7 +108,16 @@ export function recordedEvent(item: Item): RecordedEvent {
     createdAt: String(item.createdAt),
     ...(typeof item.tags === "string" ? { tags: JSON.parse(item.tags) as string[] } : {}),
     ...traceContextOf(item),
+    ...personalDataOf(item),
   };
+}
+
+/** The subject, pointers and sealed values an item keeps, as the members to spread into its RecordedEvent. */
+function personalDataOf(item: Item): Pick<RecordedEvent, "subject" | "personalData" | "sealed"> {
+  if (typeof item.subject !== "string" || item.sealed === undefined) return {};
+  // Lambda's stream events carry binary values as base64 text (JSON), which the SDK's unmarshall leaves as it is.
+  const sealed = typeof item.sealed === "string" ? Buffer.from(item.sealed, "base64") : (item.sealed as Uint8Array);
+  return { subject: item.subject, personalData: JSON.parse(String(item.personalData)) as string[], sealed };
 }
 
 /** The trace context an item keeps (an event's, or a feed entry's), as the members to spread into what it becomes. */
@@ -115,7 +138,11 @@ export function sameEvent(stored: Item, retried: Item): boolean {
     stored.eventType === retried.eventType &&
     payloadHash(stored) === payloadHash(retried) &&
     stored.metadata === retried.metadata &&
-    stored.streamType === retried.streamType
+    stored.streamType === retried.streamType &&
+    // Personal values are compared by their MAC under the subject's key: the ciphertexts differ (random IVs).
+    stored.subject === retried.subject &&
+    stored.personalData === retried.personalData &&
+    stored.personalMac === retried.personalMac
   );
 }
 
@@ -128,7 +155,8 @@ export function itemSizeBytes(item: Item): number {
   let bytes = 0;
   for (const [name, value] of Object.entries(item)) {
     bytes += Buffer.byteLength(name);
-    bytes += typeof value === "number" ? 21 : Buffer.byteLength(String(value));
+    bytes +=
+      typeof value === "number" ? 21 : value instanceof Uint8Array ? value.length : Buffer.byteLength(String(value));
   }
   return bytes;
 }
@@ -141,14 +169,16 @@ export function itemSizeBytes(item: Item): number {
  */
 export type AttributeMap = Record<string, AttributeValue>;
 
-/** An item of strings and numbers (events, summaries) in DynamoDB's wire format. */
+/** An item of strings, numbers and binary values (events, summaries) in DynamoDB's wire format. */
 export function toAttributes(item: Item): AttributeMap {
   const attributes: AttributeMap = {};
   for (const name in item) {
     const value = item[name];
     if (typeof value === "string") attributes[name] = { S: value };
     else if (typeof value === "number") attributes[name] = { N: String(value) };
-    else if (value !== undefined) throw new TypeError(`attribute ${name} is neither a string nor a number`);
+    // The wire format (dynamodb-wire.ts: every item built here is sent as JSON) carries binary values as base64.
+    else if (value instanceof Uint8Array) attributes[name] = { B: Buffer.from(value).toString("base64") as never };
+    else if (value !== undefined) throw new TypeError(`attribute ${name} is neither a string, a number nor binary`);
   }
   return attributes;
 }
@@ -160,6 +190,7 @@ export function fromAttributes(attributes: AttributeMap): Item {
     const value = attributes[name] as AttributeValue;
     if (value.S !== undefined) item[name] = value.S;
     else if (value.N !== undefined) item[name] = Number(value.N);
+    else if (typeof (value.B as unknown) === "string") item[name] = Buffer.from(value.B as unknown as string, "base64");
     else item[name] = unmarshall({ [name]: value })[name];
   }
   return item;

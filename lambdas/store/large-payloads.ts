@@ -22,7 +22,9 @@ import { InvalidInputError, TooLargeError } from "./errors.ts";
 import { eventItem, type Item, type NewEventWithId } from "./items.ts";
 import type { NewEvent } from "./model.ts";
 import type { PayloadObjects } from "./payload-objects.ts";
+import { sealPersonalData } from "./personal-data.ts";
 import { RawJson, StoredPayload, sha256, UploadedPayload } from "./raw-json.ts";
+import type { SubjectKeys } from "./subject-keys.ts";
 
 export { sha256 } from "./raw-json.ts";
 
@@ -130,9 +132,46 @@ export class StagedPayloads {
 export async function eventsToWrite(
   payloads: LargePayloads | undefined,
   events: NewEvent[],
+  subjects?: SubjectKeys,
 ): Promise<NewEventWithId[]> {
+  for (const event of events) checkInline(payloads, event);
   const read = await readUploads(payloads, events);
-  return read.map((event) => ({ ...event, eventId: event.eventId ?? randomUUID() }));
+  const withIds = read.map((event) => ({ ...event, eventId: event.eventId ?? randomUUID() }));
+  return Promise.all(withIds.map((event) => sealEvent(subjects, event)));
+}
+
+/**
+ * Personal data is sealed inside the event item: a payload that would go to S3 (an upload, or one over the threshold)
+ * cannot carry it (a documented limit: keep personal values in a small event of their own).
+ */
+function checkInline(payloads: LargePayloads | undefined, event: NewEvent): void {
+  if (!event.personalData) return;
+  const bytes = event.payload instanceof RawJson ? Buffer.byteLength(event.payload.text) : Number.POSITIVE_INFINITY;
+  const limit = payloads?.thresholdBytes ?? defaultPayloadThresholdBytes;
+  if (bytes > limit) {
+    throw new TooLargeError(
+      `an event with personal data is kept inline: its payload may take at most ${limit} bytes (no upload); ` +
+        "put the personal values in a smaller event of their own",
+      limit,
+    );
+  }
+}
+
+/** The event with its personal values sealed by its subject's data key (personal-data.ts). */
+async function sealEvent(
+  subjects: SubjectKeys | undefined,
+  event: Omit<NewEventWithId, "payload"> & { payload: RawJson },
+): Promise<NewEventWithId> {
+  const { subject, personalData, ...rest } = event;
+  if (!subject || !personalData) return rest;
+  if (!subjects) {
+    throw new InvalidInputError("this store keeps no subject keys", {
+      subject: ["this deployment has no subject keys table: personal data is not available"],
+    });
+  }
+  const key = await subjects.keyForAppend(subject);
+  const sealed = sealPersonalData(event, { subject, pointers: personalData }, key);
+  return { ...rest, payload: sealed.payload, metadata: sealed.metadata, sealed: sealed.sealed };
 }
 
 /** The items of one attempt at these revisions, their large payloads staged in S3 by `staged`. */

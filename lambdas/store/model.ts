@@ -11,6 +11,10 @@ export interface NewEvent {
   metadata?: RawJson | undefined;
   /** The W3C trace context of the append that wrote it, kept apart from the user's metadata (SPEC section 14). */
   traceContext?: TraceContext | undefined;
+  /** The data subject whose personal data the event carries (SPEC section 13); given with `personalData`. */
+  subject?: string | undefined;
+  /** JSON Pointers of the personal values (`/payload`, `/payload/email`, `/metadata/ip`), sealed with the subject's key. */
+  personalData?: string[] | undefined;
 }
 
 /**
@@ -36,6 +40,13 @@ export interface RecordedEvent {
   /** The event's DCB tags, for events appended through the DCB. */
   tags?: string[] | undefined;
   traceContext?: TraceContext | undefined;
+  /** The data subject and the pointers of its personal values, for an event that carries personal data. */
+  subject?: string | undefined;
+  personalData?: string[] | undefined;
+  /** True once the subject was erased: each personal value reads as "[erased]". */
+  erased?: boolean | undefined;
+  /** The sealed personal values as stored; the store opens them before an event leaves it (subject-keys.ts). */
+  sealed?: Uint8Array | undefined;
 }
 
 /** An event of a DCB append (SPEC section 11): tags, and the stream it is stored in (by default one of its first tag's). */
@@ -187,7 +198,11 @@ export interface UndeliveredPage {
   nextPageKey?: string;
 }
 
-export type OperationKind = "replay" | "redrive" | "removal";
+/**
+ * `removal`: a delete's or truncation's removal of items; `erasure`: the record of a subject's erasure
+ * (DELETE /subjects/{subject}), created succeeded.
+ */
+export type OperationKind = "replay" | "redrive" | "removal" | "erasure";
 export type OperationState = "pending" | "running" | "succeeded" | "failed" | "canceled";
 
 /** What a replay republishes (SPEC section 5); `undelivered: true` makes it a redrive. */
@@ -202,6 +217,11 @@ export interface ReplayRequest {
   /** Where the notifications go: the store's topic by default. */
   target?: { queueUrl: string } | { topicArn: string };
   undelivered?: boolean;
+}
+
+/** What an erasure operation records (DELETE /subjects/{subject}); who asked is the operation's `requestedBy`. */
+export interface ErasureRequest {
+  subject: string;
 }
 
 /**
@@ -232,7 +252,7 @@ export interface Operation {
   state: OperationState;
   createdAt: string;
   updatedAt: string;
-  request: ReplayRequest | RemovalRequest;
+  request: ReplayRequest | RemovalRequest | ErasureRequest;
   progress: { streams: number; events: number };
   /** Where the worker resumes: opaque to everyone but the worker (JSON). */
   cursor?: unknown;
@@ -240,6 +260,8 @@ export interface Operation {
   problem?: { title: string; detail: string };
   /** Set by a cancel; the worker sees it at its next step and ends the operation as canceled. */
   cancelRequested?: boolean;
+  /** Who asked for it (the signer's ARN, or "anonymous"), where the operation records it. */
+  requestedBy?: string;
   /** Grows with every change: checkpoints are conditional on it, so a repeated or stale step cannot overwrite. */
   version: number;
 }

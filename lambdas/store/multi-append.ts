@@ -84,7 +84,7 @@ export async function appendToStreams(
       ...write,
       // Generated eventIds are new by construction: only client-given ones can make a retry, worth looking for.
       mayBeRetry: !extension?.recognisesRetries && write.events.some((event) => event.eventId !== undefined),
-      events: await eventsToWrite(context.payloads, write.events),
+      events: await eventsToWrite(context.payloads, write.events, context.subjects),
     })),
   );
   checkSizes(

@@ -18,7 +18,7 @@ import {
 import { decodeRecordsPageKey, mergedRecordsPage } from "./records-page.ts";
 import { tableDefinition } from "./table.ts";
 
-const kinds: OperationKind[] = ["replay", "redrive", "removal"];
+const kinds: OperationKind[] = ["replay", "redrive", "removal", "erasure"];
 
 /** Creates `operation` (version 1) unless its id exists; then answers the stored one, `created: false`. */
 export async function createOperation(

@@ -17,6 +17,7 @@ import {
   settingsSortKey,
 } from "./lifecycle-items.ts";
 import type { EventPage, ReadEventsOptions, Stream } from "./model.ts";
+import { openPersonalData, type SubjectKeys } from "./subject-keys.ts";
 import { tableDefinition } from "./table.ts";
 
 const sk = tableDefinition.sortKey.name;
@@ -25,6 +26,8 @@ export interface ReadContext {
   table: StoreTable;
   heads: StreamHeads;
   payloads?: LargePayloads | undefined;
+  /** The subjects' data keys, which open events' personal data (subject-keys.ts). */
+  subjects?: SubjectKeys | undefined;
 }
 
 /** How often a read starts again when what it read shows a delete or truncation it did not know of yet. */
@@ -113,7 +116,7 @@ async function readOnce(
   if (events[0]?.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
   // A page ends early rather than pass the function URL's 6 MB (payloads sent as strings are escaped: counted twice).
   const weight = options.escapedPayloads ? 2 : 1;
-  const recorded = events.slice(0, options.limit).map(recordedEvent);
+  const recorded = await openPersonalData(context.subjects, events.slice(0, options.limit).map(recordedEvent));
   const fitted = options.payloadReferences
     ? { events: recorded, cut: false }
     : await fitPage(context.payloads, recorded, undefined, weight);

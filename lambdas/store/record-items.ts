@@ -151,6 +151,7 @@ export function operationFromItem(item: Item): Operation {
     ...(typeof item.result === "string" ? { result: JSON.parse(item.result) } : {}),
     ...(item.problem ? { problem: item.problem as Operation["problem"] } : {}),
     ...(item.cancelRequested === true ? { cancelRequested: true } : {}),
+    ...(typeof item.requestedBy === "string" ? { requestedBy: item.requestedBy } : {}),
     version: Number(item.version),
   };
 }

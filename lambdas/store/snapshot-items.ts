@@ -4,7 +4,9 @@
  *
  *   snapshot  pk = `snapshot#<streamId>#<schema>`, sk = 0: streamId, streamType, schema, revision, createdAt,
  *             stateSize, and either `state` (the JSON text as sent) or, for a state over the payload threshold,
- *             `stateKey` and `stateSha256` (its S3 object, `snapshots/<streamId>/<schema>/<revision>`).
+ *             `stateKey` and `stateSha256` (its S3 object, `snapshots/<streamId>/<schema>/<revision>`). A snapshot of
+ *             a data subject (SPEC section 13) keeps `subject` and its whole state sealed (`sealed`, `personalMac`, as
+ *             an event's personal data: personal-data.ts), `state` then holding the placeholder.
  *
  * One item per stream and schema: the latest. Its pk is no UUID (no stream meets it; a schema holds no '#', so no
  * two streams' or schemas' keys meet either), and it carries neither eventId, listPk nor recPk: neither the change
@@ -27,10 +29,14 @@ export interface SnapshotInfo {
   createdAt: string;
   /** Bytes of the state's JSON text (UTF-8). */
   stateSize: number;
+  /** The data subject whose personal data the state is: sealed whole with the subject's key. */
+  subject?: string | undefined;
 }
 
-/** Where a snapshot's state is: its text in the item, or an S3 object with its hash. */
-export type StoredState = { text: string } | { key: string; sha256: string };
+/** Where a snapshot's state is: its text in the item (sealed for a subject), or an S3 object with its hash. */
+export type StoredState =
+  | { text: string; sealed?: Uint8Array | undefined; mac?: string }
+  | { key: string; sha256: string };
 
 function snapshotPk(streamId: string, schema: string): string {
   return `snapshot#${streamId}#${schema}`;
@@ -52,6 +58,9 @@ export function snapshotItem(info: SnapshotInfo, state: StoredState): Item {
     createdAt: info.createdAt,
     stateSize: info.stateSize,
     ...("text" in state ? { state: state.text } : { stateKey: state.key, stateSha256: state.sha256 }),
+    ...(info.subject !== undefined && "sealed" in state
+      ? { subject: info.subject, sealed: state.sealed, personalMac: state.mac }
+      : {}),
   };
 }
 
@@ -63,13 +72,13 @@ export function snapshotInfo(item: Item): SnapshotInfo {
     schema: String(item.schema),
     createdAt: String(item.createdAt),
     stateSize: Number(item.stateSize),
+    ...(typeof item.subject === "string" ? { subject: item.subject } : {}),
   };
 }
 
 export function storedState(item: Item): StoredState {
-  return typeof item.state === "string"
-    ? { text: item.state }
-    : { key: String(item.stateKey), sha256: String(item.stateSha256) };
+  if (typeof item.state !== "string") return { key: String(item.stateKey), sha256: String(item.stateSha256) };
+  return item.sealed instanceof Uint8Array ? { text: item.state, sealed: item.sealed } : { text: item.state };
 }
 
 /** The state's object key, if the item keeps its state in S3. */

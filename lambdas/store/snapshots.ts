@@ -12,10 +12,11 @@
 import type { PutItemCommandOutput } from "@aws-sdk/client-dynamodb";
 import type { AppendContext } from "./append.ts";
 import { errorName, plainItem } from "./dynamo.ts";
-import { StreamNotFoundError, TooLargeError, WrongExpectedRevisionError } from "./errors.ts";
+import { InvalidInputError, StreamNotFoundError, TooLargeError, WrongExpectedRevisionError } from "./errors.ts";
 import { type AttributeMap, fromAttributes, itemSizeBytes, maxItemBytes } from "./items.ts";
 import { sha256 } from "./large-payloads.ts";
 import { isoTime } from "./model.ts";
+import { sealPersonalData, unsealPersonalData } from "./personal-data.ts";
 import { RawJson } from "./raw-json.ts";
 import {
   putSnapshotItem,
@@ -38,10 +39,14 @@ export interface NewSnapshot {
   schema: string;
   /** The state's JSON text, kept exactly. */
   state: RawJson;
+  /** The data subject whose personal data the state is (SPEC section 13): sealed whole with the subject's key. */
+  subject?: string | undefined;
 }
 
 export interface Snapshot extends SnapshotInfo {
   state: RawJson;
+  /** True once the snapshot's subject was erased: the state reads as "[erased]". */
+  erased?: boolean | undefined;
 }
 
 /**
@@ -68,11 +73,20 @@ export async function putSnapshot(
     schema: snapshot.schema,
     createdAt: isoTime(context.now()),
     stateSize: body.length,
+    ...(snapshot.subject !== undefined ? { subject: snapshot.subject } : {}),
   };
   const payloads = context.payloads;
   const large = payloads !== undefined && body.length > payloads.thresholdBytes;
+  if (large && snapshot.subject !== undefined) {
+    throw new TooLargeError(
+      `a snapshot of a data subject is kept inline: its state may take at most ${payloads.thresholdBytes} bytes`,
+      payloads.thresholdBytes,
+    );
+  }
   const objectKey = snapshotObjectKey(streamId, snapshot.schema, snapshot.revision);
-  const state: StoredState = large ? { key: objectKey, sha256: sha256(body) } : { text: snapshot.state.text };
+  const state: StoredState = large
+    ? { key: objectKey, sha256: sha256(body) }
+    : await inlineState(context, snapshot, snapshotSealId(info));
   const item = snapshotItem(info, state);
   const size = itemSizeBytes(item);
   if (size > maxItemBytes) {
@@ -120,11 +134,54 @@ export async function latestSnapshot(
     );
     const item = items[0];
     if (!item || item.streamType !== streamType) return undefined;
-    const text = await stateText(context, storedState(item));
-    if (text !== undefined) return { ...snapshotInfo(item), state: new RawJson(text) };
+    const info = snapshotInfo(item);
+    const stored = storedState(item);
+    if ("sealed" in stored && stored.sealed) return openSnapshot(context, info, stored.text, stored.sealed);
+    const text = await stateText(context, stored);
+    if (text !== undefined) return { ...info, state: new RawJson(text) };
     // A snapshot is a cache of what the events say: one whose state cannot be read is as good as none.
     if (attempt >= 3) return undefined;
   }
+}
+
+/** What a sealed state binds as its id (the AAD): the snapshot's stream, schema and revision. */
+function snapshotSealId(info: SnapshotInfo): string {
+  return `snapshot:${info.streamId}:${info.schema}:${info.revision}`;
+}
+
+/** The state as the item keeps it: its text, or for a subject's snapshot the placeholder and the sealed state. */
+async function inlineState(context: AppendContext, snapshot: NewSnapshot, sealId: string): Promise<StoredState> {
+  if (snapshot.subject === undefined) return { text: snapshot.state.text };
+  if (!context.subjects) {
+    throw new InvalidInputError("this store keeps no subject keys", {
+      subject: ["this deployment has no subject keys table: personal data is not available"],
+    });
+  }
+  const key = await context.subjects.keyForAppend(snapshot.subject);
+  const sealed = sealPersonalData(
+    { payload: snapshot.state, eventId: sealId },
+    { subject: snapshot.subject, pointers: ["/payload"] },
+    key,
+  );
+  return { text: sealed.payload.text, sealed: sealed.sealed.sealed, mac: sealed.sealed.mac };
+}
+
+/** A subject's snapshot as a reader sees it: its state decrypted, or "[erased]" with erased: true. */
+async function openSnapshot(
+  context: AppendContext,
+  info: SnapshotInfo,
+  placeholder: string,
+  sealed: Uint8Array,
+): Promise<Snapshot> {
+  const subject = info.subject as string;
+  const key = await context.subjects?.keyForRead(subject);
+  if (!key) return { ...info, state: new RawJson(placeholder), erased: true };
+  const opened = unsealPersonalData(
+    { payload: new RawJson(placeholder), eventId: snapshotSealId(info) },
+    { subject, pointers: ["/payload"], sealed },
+    key,
+  );
+  return { ...info, state: opened.payload };
 }
 
 /** The state's text; undefined when its object is gone or holds another state (it was replaced meanwhile). */

@@ -14,6 +14,7 @@ import { appendDcb } from "./dcb-append.ts";
 import { readDcb } from "./dcb-read.ts";
 import { DeploymentSecret } from "./deployment-secret.ts";
 import { type CapacityListener, StoreTable } from "./dynamo.ts";
+import { InvalidInputError } from "./errors.ts";
 import { type FeedHead, type FeedPage, feedHead, type ReadFeedOptions, readFeed } from "./feed.ts";
 import { FeedIndex } from "./feed-index.ts";
 import { StreamHeads } from "./heads.ts";
@@ -37,6 +38,7 @@ import type {
   Operation,
   OperationPage,
   ReadEventsOptions,
+  RecordedEvent,
   RemovalRequest,
   Stream,
   StreamPage,
@@ -51,6 +53,13 @@ import { type PayloadSweep, sweepPayloads } from "./payload-sweep.ts";
 import { readEvents, streamDetails } from "./read.ts";
 import { latestSnapshot, type NewSnapshot, type PutSnapshotResult, putSnapshot, type Snapshot } from "./snapshots.ts";
 import { countNewStreams, listStreamTypes } from "./stream-types.ts";
+import {
+  type Erasure,
+  erasureOperation,
+  openPersonalData,
+  SubjectKeys,
+  type SubjectKeysOptions,
+} from "./subject-keys.ts";
 import { checkListingShards, tableDefinition } from "./table.ts";
 import { clearUndelivered, listUndelivered, recordUndelivered, undeliveredOfStream } from "./undelivered.ts";
 
@@ -84,7 +93,14 @@ export interface StreamStoreOptions {
    * an event over DynamoDB's 400 KB is refused (413) and uploads are not offered.
    */
   payloads?: { objects: PayloadObjects; thresholdBytes?: number | undefined } | undefined;
+  /**
+   * The subject keys table and the key wrapper (KMS in AWS, a local key in local mode) of personal data (SPEC
+   * section 13, subject-keys.ts). Absent, an event with personal data is refused, and sealed values read as erased.
+   */
+  subjectKeys?: SubjectKeysOptions | undefined;
 }
+
+const noSubjectKeys = "this deployment was given no subject keys table: personal data is not available";
 
 export class StreamStore {
   private readonly table: StoreTable;
@@ -106,6 +122,9 @@ export class StreamStore {
       now: options.now ?? Date.now,
       onContention: options.onContention,
       idempotencyWindow: options.idempotencyWindow ?? defaultIdempotencyWindow,
+      subjects:
+        options.subjectKeys &&
+        new SubjectKeys(options.client, options.subjectKeys, options.now ?? Date.now, options.onConsumedCapacity),
       payloads: options.payloads && {
         objects: options.payloads.objects,
         thresholdBytes: options.payloads.thresholdBytes ?? defaultPayloadThresholdBytes,
@@ -131,7 +150,7 @@ export class StreamStore {
 
   /** The DCB events matching a query after a position, and the condition to append on (dcb.ts). */
   readDcb(query: DcbQuery, after: number, limit: number): Promise<DcbReadResult> {
-    return readDcb(this.table, query, after, limit, this.context.payloads);
+    return readDcb(this.table, query, after, limit, this.context.payloads, this.context.subjects);
   }
 
   /** Appends DCB events with their tags if no event matching the condition came after its position (dcb.ts). */
@@ -256,7 +275,7 @@ export class StreamStore {
 
   /** A page of the global feed after a position; strongly consistent (feed.ts). */
   readFeed(options: ReadFeedOptions): Promise<FeedPage> {
-    return readFeed(this.table, options, this.context.payloads);
+    return readFeed(this.table, options, this.context.payloads, this.context.subjects);
   }
 
   /** The newest position of the feed and how long indexing took for it. */
@@ -289,6 +308,26 @@ export class StreamStore {
    */
   putSnapshot(streamType: string, streamId: string, snapshot: NewSnapshot): Promise<PutSnapshotResult> {
     return putSnapshot(this.context, streamType, streamId, snapshot);
+  }
+
+  /**
+   * Events made from items elsewhere (the change feed's stream records) as a reader sees them: personal values
+   * decrypted, or "[erased]" with `erased: true` (subject-keys.ts).
+   */
+  openPersonalData<Event extends RecordedEvent>(events: Event[]): Promise<Event[]> {
+    return openPersonalData(this.context.subjects, events);
+  }
+
+  /**
+   * Erases the subject's data key (subject-keys.ts): from now on its personal values read as "[erased]" everywhere.
+   * Idempotent: erasing again answers the first erasure.
+   */
+  async eraseSubject(subject: string, erasedBy: string): Promise<Erasure> {
+    const subjects = this.context.subjects;
+    if (!subjects) throw new InvalidInputError("this store keeps no subject keys", { subject: [noSubjectKeys] });
+    const erasure = await subjects.erase(subject, erasedBy);
+    await createOperation(this.table, erasureOperation(erasure));
+    return erasure;
   }
 
   /** The latest snapshot of the stream for `schema`, with its state (strongly consistent); undefined for none. */

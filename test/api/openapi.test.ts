@@ -122,6 +122,7 @@ describe("GET /openapi.json", () => {
       "put /streams/{streamType}/{streamId}/snapshots": "putSnapshot",
       "get /streams/{streamType}/{streamId}/snapshots/latest": "getLatestSnapshot",
       "post /streams/{streamType}/{streamId}/truncation": "truncateStream",
+      "delete /subjects/{subject}": "eraseSubject",
     });
   });
 

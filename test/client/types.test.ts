@@ -84,6 +84,7 @@ agree<
     Answers<client.Operation["progress"], Served<typeof operationSchema.Operation>["progress"]>,
     Same<client.OperationRequest, Served<typeof operationSchema.ReplayRequest>>,
     Same<client.RemovalRequest, Served<typeof operationSchema.RemovalRequest>>,
+    Same<client.ErasureRequest, Served<typeof operationSchema.ErasureRequest>>,
     Answers<client.AcceptedOperation, Served<typeof operationSchema.AcceptedAnswer>>,
     Answers<client.OperationPage, Served<typeof operationSchema.OperationPageAnswer>["operationPage"]>,
     Answers<client.UndeliveredNotification, Served<typeof operationSchema.UndeliveredNotification>>,

@@ -21,7 +21,8 @@ describe("EventStore in a consumer's app", () => {
     Validations.of(invoices).acknowledge({ id: "AwsSolutions-SQS3", reason: "The test's own queue, not the store's." });
     billing.subscribeQueue(invoices, { eventTypes: ["InvoiceIssued"] });
     const template = Template.fromStack(stack);
-    template.resourceCountIs("AWS::DynamoDB::GlobalTable", 2);
+    // Each store: its event table and its subject keys table (personal data).
+    template.resourceCountIs("AWS::DynamoDB::GlobalTable", 4);
     // Each store's URL and its admin URL.
     template.resourceCountIs("AWS::Lambda::Url", 4);
     template.resourceCountIs("AWS::SNS::Topic", 2);

@@ -156,7 +156,13 @@ describe("functions", () => {
       payloadBucket,
       payloadThresholdBytes,
       adminAlias,
+      subjectKeysTable,
+      subjectKeyId,
     } = environmentVariables;
+    const keys = {
+      [subjectKeysTable]: { Ref: resourceId(template, "AWS::DynamoDB::GlobalTable", "StoreSubjectKeysTable") },
+      [subjectKeyId]: { "Fn::GetAtt": [resourceId(template, "AWS::KMS::Key", "StoreSubjectKeysKey"), "Arn"] },
+    };
     const variables = (id: string) => {
       const { NODE_OPTIONS, ...own } = resources[id].Properties.Environment.Variables;
       assert.equal(NODE_OPTIONS, "--enable-source-maps");
@@ -169,11 +175,13 @@ describe("functions", () => {
       [payloadBucket]: bucket,
       [payloadThresholdBytes]: "358400",
       [adminAlias]: "admin",
+      ...keys,
     });
     assert.deepEqual(variables(changeFeedId), {
       [tableName]: { Ref: tableId },
       [topicArn]: { Ref: topicId },
       [notificationBody]: "go",
+      ...keys,
     });
     assert.deepEqual(variables(workerId), {
       [tableName]: { Ref: tableId },
@@ -182,6 +190,7 @@ describe("functions", () => {
       [allowedReplayTargets]: "[]",
       [notificationBody]: "go",
       [payloadBucket]: bucket,
+      ...keys,
     });
   });
 });

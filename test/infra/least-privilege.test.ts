@@ -25,6 +25,10 @@ const objectsArn = { "Fn::Join": ["", [bucketArn, "/*"]] };
 const tableArn = { "Fn::GetAtt": [tableId, "Arn"] };
 const streamArn = { "Fn::GetAtt": [tableId, "StreamArn"] };
 const queueArn = { "Fn::GetAtt": [queueId, "Arn"] };
+const keysTableArn = {
+  "Fn::GetAtt": [resourceId(template, "AWS::DynamoDB::GlobalTable", "StoreSubjectKeysTable"), "Arn"],
+};
+const kmsKeyArn = { "Fn::GetAtt": [resourceId(template, "AWS::KMS::Key", "StoreSubjectKeysKey"), "Arn"] };
 const indexArn = (name: string) => ({ "Fn::Join": ["", [tableArn, `/index/${name}`]] });
 const { listingIndex, recordsIndex } = tableDefinition;
 
@@ -160,10 +164,26 @@ describe("permissions", () => {
     assert.deepEqual(allowed(api, queueArn), ["sqs:SendMessage"]);
     assert.deepEqual(
       resourcesOf(api, "dynamodb:"),
-      new Set([tableArn, indexArn(listingIndex.name), indexArn(recordsIndex.name)].map((r) => JSON.stringify(r))),
+      new Set(
+        [tableArn, indexArn(listingIndex.name), indexArn(recordsIndex.name), keysTableArn].map((r) =>
+          JSON.stringify(r),
+        ),
+      ),
     );
     assert.deepEqual(resourcesOf(api, "sqs:"), new Set([JSON.stringify(queueArn)]));
     assert.ok(!api.flatMap(actionsOf).some((action) => action.startsWith("sns:")));
+  });
+
+  it("lets the API make, read and erase subject keys; the change feed and the worker only read and unwrap them", () => {
+    assert.deepEqual(allowed(api, keysTableArn), ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+    assert.deepEqual(allowed(api, kmsKeyArn), ["kms:Decrypt", "kms:GenerateDataKey"]);
+    for (const statements of [changeFeed, worker]) {
+      assert.deepEqual(allowed(statements, keysTableArn), ["dynamodb:GetItem"]);
+      assert.deepEqual(allowed(statements, kmsKeyArn), ["kms:Decrypt"]);
+    }
+    for (const statements of [api, changeFeed, worker]) {
+      assert.deepEqual(resourcesOf(statements, "kms:Decrypt"), new Set([JSON.stringify(kmsKeyArn)]));
+    }
   });
 
   it("lets the API and the worker put, get and delete payload objects and list the bucket, and nothing else of S3", () => {
@@ -190,7 +210,7 @@ describe("permissions", () => {
     ]);
     assert.deepEqual(
       resourcesOf(changeFeed, "dynamodb:"),
-      new Set([tableArn, streamArn].map((r) => JSON.stringify(r))),
+      new Set([tableArn, streamArn, keysTableArn].map((r) => JSON.stringify(r))),
     );
     assert.deepEqual(allowed(changeFeed, { Ref: topicId }), ["sns:Publish"]);
     assert.deepEqual(allowed(changeFeed, { "Fn::GetAtt": [dlqId, "Arn"] }), [

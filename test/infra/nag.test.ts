@@ -142,7 +142,7 @@ describe("cdk-nag AwsSolutions", () => {
     ]);
   });
 
-  it("acknowledges only the dead-letter queues' SQS3, the payload bucket's S1 and its objects' wildcard by default, with a reason", () => {
+  it("acknowledges only the dead-letter queues' SQS3, the payload bucket's S1 and its objects' wildcard, and the subject keys table's missing backups (DDB3) by default, with a reason", () => {
     const app = build(variants[0] as Variant);
     const found = acknowledgments(app.node.findChild("EventStore-test"));
     assert.deepEqual(found.map(({ path, id }) => `${path} ${id}`).sort(), [
@@ -151,6 +151,7 @@ describe("cdk-nag AwsSolutions", () => {
       "EventStore-test/EventStore/Operations/DeadLetters Annotation::AwsSolutions-SQS3",
       `EventStore-test/EventStore/Operations/Worker/Role Annotation::${payloadObjectsWildcard}`,
       "EventStore-test/EventStore/Payloads Annotation::AwsSolutions-S1",
+      "EventStore-test/EventStore/SubjectKeys/Table Annotation::AwsSolutions-DDB3",
     ]);
     for (const { reason } of found) assert.ok(reason.length >= 40, `a reason that explains: ${reason}`);
   });

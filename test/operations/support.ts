@@ -20,13 +20,18 @@ import { RawJson } from "#store/raw-json.ts";
 import { StreamStore } from "#store/stream-store.ts";
 import { testDynamoDb, testTable } from "#test/support/dynamodb.ts";
 import { type TestNotifications, testNotifications } from "#test/support/notifications.ts";
+import { testSubjectKeys } from "#test/support/store.ts";
 
 /** The operation tests' table (shared by their files; each test's streams have a stream type of their own). */
 export const operationsTable = "operations-test";
 
 export async function operationsStore(): Promise<StreamStore> {
   const tableName = await testTable(operationsTable);
-  return new StreamStore({ client: createDocumentClient(localAwsClientConfig(testDynamoDb().endpoint)), tableName });
+  return new StreamStore({
+    client: createDocumentClient(localAwsClientConfig(testDynamoDb().endpoint)),
+    tableName,
+    subjectKeys: await testSubjectKeys(),
+  });
 }
 
 /** Appends `events` events to each of `streams` new streams of `streamType` and lists them, as the change feed would. */

@@ -2,16 +2,19 @@
  * Set-up shared by the store, API and change-feed tests: one table on the run's DynamoDB Local, the real
  * StreamStore over it, and function-URL events for the API handler.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { ConsumedCapacity } from "@aws-sdk/client-dynamodb";
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
 import { createApi } from "#api/app.ts";
 import type { ApiServices } from "#api/request.ts";
 import { localAwsClientConfig } from "#local/aws-local.ts";
+import { ensureSubjectKeysTable } from "#local/table.ts";
 import { createDocumentClient } from "#shared/aws-clients.ts";
+import { type KeyWrapper, localKeyWrapper } from "#store/key-wrapping.ts";
 import type { StreamTypeSummary } from "#store/model.ts";
 import { RawJson, type StoredPayload } from "#store/raw-json.ts";
 import { type StoreOperation, StreamStore, type StreamStoreOptions } from "#store/stream-store.ts";
+import type { SubjectKeysOptions } from "#store/subject-keys.ts";
 import { testDynamoDb, testTable } from "./dynamodb.ts";
 
 /** The table the store, API and change-feed tests share (streams are told apart by their random ids). */
@@ -33,6 +36,8 @@ export async function testStreamStore(
     listingShards?: number;
     /** The bucket of large payloads and snapshot states, as StreamStoreOptions take it. */
     payloads?: StreamStoreOptions["payloads"];
+    /** The subject keys of personal data; default: the shared test keys table, wrapped by a random local key. */
+    subjectKeys?: StreamStoreOptions["subjectKeys"];
   } = {},
 ): Promise<{ store: StreamStore; tableName: string; capacity: CapacityLog }> {
   const { endpoint } = testDynamoDb();
@@ -44,9 +49,21 @@ export async function testStreamStore(
     now: options.now,
     listingShards: options.listingShards,
     payloads: options.payloads,
+    subjectKeys: options.subjectKeys ?? (await testSubjectKeys()),
     onConsumedCapacity: (operation, capacity) => entries.push({ operation, capacity }),
   });
   return { store, tableName, capacity: { entries, clear: () => entries.splice(0) } };
+}
+
+/** The table the tests keep subjects' data keys in. */
+export const subjectKeysTable = "subject-keys-test";
+/** The local wrapping key of this test process (local mode keeps its own in the data folder). */
+const testWrappingKey = randomBytes(32);
+
+/** Subject keys over the shared test keys table; `wrapper` replaces the process's local key wrapper. */
+export async function testSubjectKeys(wrapper?: KeyWrapper): Promise<SubjectKeysOptions> {
+  await ensureSubjectKeysTable(testDynamoDb().client, subjectKeysTable);
+  return { tableName: subjectKeysTable, wrapper: wrapper ?? localKeyWrapper(testWrappingKey) };
 }
 
 export interface ApiResponse {

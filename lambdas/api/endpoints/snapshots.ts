@@ -11,10 +11,10 @@ import type { StreamStore } from "#store/stream-store.ts";
 /** PUT /streams/{type}/{id}/snapshots {"revision", "schema", "state"}: 201 stored, 200 the same revision again. */
 export async function putSnapshot(request: ApiRequest, store: StreamStore): Promise<LambdaFunctionURLResult> {
   const { path, body } = readInput(request, { path: SnapshotPath, body: PutSnapshotBody });
-  const { revision, schema } = body.value;
+  const { revision, schema, subject } = body.value;
   // The schema requires it: the state as the exact text the client sent.
   const state = body.raw(body.root.members?.get("state") as JsonNode);
-  const result = await store.putSnapshot(path.streamType, path.streamId, { revision, schema, state });
+  const result = await store.putSnapshot(path.streamType, path.streamId, { revision, schema, state, subject });
   if (result.kind === "superseded") {
     throw new HttpProblem(
       problemTypes.snapshotSuperseded,
