@@ -168,6 +168,49 @@ describe("the local console in a real browser (headless Chromium)", {
     await ui.page.getByText(/every notification went out|waiting for a redrive/).waitFor();
   });
 
+  it("deletes a stream and erases a data subject only after the user confirms", async () => {
+    const streamType = uniqueStreamType("console-remove");
+    const streamId = await createStream(streamType);
+    const subject = `console-subject-${streamId.slice(0, 8)}`;
+    const personal = {
+      eventType: "Registered",
+      payload: { email: "ada@example.com" },
+      subject,
+      personalData: ["/payload/email"],
+    };
+    const appended = await ui.api("POST", `/streams/${streamType}/${streamId}/events`, {
+      expectedRevision: 1,
+      events: [personal],
+    });
+    assert.equal(appended.status, 201, JSON.stringify(appended.json));
+    const answers: boolean[] = [];
+    ui.page.on("dialog", (dialog) => void (answers.shift() ? dialog.accept() : dialog.dismiss()));
+
+    await ui.open("#/operations");
+    await ui.page.getByRole("textbox", { name: "Subject" }).fill(subject);
+    answers.push(false);
+    await ui.page.getByRole("button", { name: "Erase", exact: true }).click();
+    const before = await ui.api("GET", `/streams/${streamType}/${streamId}/events`);
+    assert.equal(
+      before.json.eventPage.events[1].payload.email,
+      "ada@example.com",
+      "a dismissed confirmation erases nothing",
+    );
+    answers.push(true);
+    await ui.page.getByRole("button", { name: "Erase", exact: true }).click();
+    await ui.page.getByText(`Erased ${subject}`).waitFor();
+    const erased = await ui.api("GET", `/streams/${streamType}/${streamId}/events`);
+    assert.equal(erased.json.eventPage.events[1].payload.email, "[erased]");
+
+    await ui.open(`#/streams/${streamType}/${streamId}`);
+    // The page shows the stream again after the delete: it is gone (404).
+    ui.expected.push({ method: "GET", url: new RegExp(streamId), status: 404 });
+    answers.push(true);
+    await ui.page.getByRole("button", { name: "Go" }).click();
+    await ui.page.getByText(/Done: /).waitFor();
+    assert.equal((await ui.api("GET", `/streams/${streamType}/${streamId}/events`)).status, 404);
+  });
+
   it("answers an append with a stale expected revision by showing the current revision, and retries with it", async () => {
     const streamType = uniqueStreamType("console-append");
     const streamId = await createStream(streamType);

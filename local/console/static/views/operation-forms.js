@@ -2,7 +2,8 @@
 /**
  * The forms of `#/operations` that start one: a replay (`POST /replays` with the body of
  * lambdas/api/operation-schema.ts) and a redrive of every undelivered notification. On 202 the page goes to the new
- * operation; a refusal shows its problem (a 400 names the fields).
+ * operation; a refusal shows its problem (a 400 names the fields). And the erasure of a data subject (`DELETE
+ * /subjects/{subject}`, SPEC section 13), which asks for confirmation and is recorded as an operation of its own.
  */
 import { call } from "../api.js";
 import { field, h, panelForm, problemBox, setFieldError } from "../dom.js";
@@ -75,6 +76,30 @@ export function redriveForm() {
     submitLabel: "Redrive now",
   };
   return panelForm(options, [], (result) => startOperation({ undelivered: true }, result));
+}
+
+/** Erases a data subject's key (crypto-shredding), after a confirmation: its personal data reads as erased. */
+export function erasureForm() {
+  const subject = h("input", { id: "erasure-subject", name: "subject", autocomplete: "off", required: true });
+  const options = {
+    id: "erasure",
+    title: "Erase a data subject",
+    intro: "Erases the subject's key: its personal values read as [erased] everywhere, for good.",
+    submitLabel: "Erase",
+  };
+  const fields = [field("Subject", subject, "As the events name it, e.g. customer-42.")];
+  return panelForm(options, fields, async (result) => {
+    const name = subject.value.trim();
+    setFieldError(subject, name ? "" : "Name the subject to erase.");
+    if (!name) return subject.focus();
+    if (!window.confirm(`Erase ${name}? Its personal data can never be read again.`)) return;
+    try {
+      const { erasure } = await call(`/subjects/${encodeURIComponent(name)}`, { method: "DELETE" });
+      result.append(h("p", { class: "success" }, `Erased ${erasure.subject} at ${erasure.erasedAt}.`));
+    } catch (error) {
+      result.append(problemBox(error));
+    }
+  });
 }
 
 /**

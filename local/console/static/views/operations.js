@@ -24,7 +24,7 @@ import {
 import { jsonDetails } from "../json-view.js";
 import { pagedTable } from "../paged-table.js";
 import { href, sleep } from "../routes.js";
-import { redriveForm, replayForm } from "./operation-forms.js";
+import { erasureForm, redriveForm, replayForm } from "./operation-forms.js";
 
 /** @typedef {import("../routes.js").ViewContext} ViewContext */
 /** @typedef {import("../api.js").Operation} Operation */
@@ -79,7 +79,7 @@ export async function operationsView(/** @type {ViewContext} */ { main, query, s
         ),
         undeliveredSection(signal),
       ),
-      h("div", { class: "side" }, replayForm(), redriveForm()),
+      h("div", { class: "side" }, replayForm(), redriveForm(), erasureForm()),
     ),
   );
 
