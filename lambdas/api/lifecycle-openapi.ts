@@ -7,6 +7,7 @@ import {
   TruncatedAlreadyAnswer,
 } from "./lifecycle-schema.ts";
 import {
+  adminOnly,
   always,
   badInput,
   json,
@@ -31,13 +32,6 @@ const accepted = {
 const notThere = {
   "404": problem("no such stream, the stream has another type than the path names, or it was deleted (soft)"),
   ...streamDeleted,
-};
-
-const notAdmin = {
-  "403": problem(
-    "admin-only: the caller is not one the construct's grantAdmin named (problem+json); or Lambda refused the " +
-      "request before the API saw it (Lambda's own body)",
-  ),
 };
 
 const unavailable = {
@@ -66,7 +60,7 @@ export const lifecyclePaths = {
         ...notJson,
         ...unavailable,
         ...always,
-        ...notAdmin,
+        ...adminOnly,
       },
     },
   },
@@ -88,6 +82,6 @@ export const deleteStreamOperation = {
     "409": problem("the stream is not at expected-revision, or moved on while it was deleted: see currentRevision"),
     ...unavailable,
     ...always,
-    ...notAdmin,
+    ...adminOnly,
   },
 };

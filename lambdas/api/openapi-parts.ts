@@ -49,6 +49,14 @@ export const streamDeleted = {
 export const tooLarge = {
   "413": problem("an event over 400 KB, an append over 4 MB or a request over 6 MB: see limitBytes"),
 };
+/** The endpoints that remove data, called through the API URL instead of the admin URL (admin.ts). */
+export const adminOnly = {
+  "403": problem(
+    "admin-only: this endpoint answers only through the store's admin URL (stack output AdminUrl), to callers " +
+      "granted with grantAdmin (problem+json); or Lambda refused the signed request before the API saw it (Lambda's " +
+      "own body)",
+  ),
+};
 export const notJson = { "415": problem("the body is not application/json") };
 export const keyReused = { "422": problem("the Idempotency-Key was used before with another body") };
 export const busy = {

@@ -1,5 +1,5 @@
 /** The data subjects' slice of the OpenAPI document (openapi.ts spreads it in; SPEC section 13). */
-import { always, badInput, busy, json, parameters } from "./openapi-parts.ts";
+import { adminOnly, always, badInput, busy, json, parameters } from "./openapi-parts.ts";
 import { ErasureAnswer, SubjectPath } from "./subjects-schema.ts";
 
 export const subjectsPaths = {
@@ -17,6 +17,7 @@ export const subjectsPaths = {
       responses: {
         "200": { description: "the subject is erased", ...json(ErasureAnswer) },
         ...badInput,
+        ...adminOnly,
         ...busy,
         ...always,
       },
