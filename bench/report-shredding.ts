@@ -1,4 +1,4 @@
-/** Renders part 13, personal data and its erasure (crypto-shredding.ts), as report.ts's tables. */
+/** Renders part 14, personal data and its erasure (crypto-shredding.ts), as report.ts's tables. */
 import { totalWrite } from "./capacity-meter.ts";
 import type { ShreddingResult, ShreddingRow } from "./crypto-shredding.ts";
 import { num, table } from "./report-format.ts";
@@ -7,7 +7,7 @@ export function shreddingSection(result: ShreddingResult): string[] {
   const plain = result.appends[0] as ShreddingRow;
   const held = [...result.appends, ...result.reads].every((row) => row.holds);
   return [
-    `13. Personal data (crypto-shredding; a DynamoDB Local of its own; one ${result.payloadBytes} B customer event, 3 personal values)`,
+    `14. Personal data (crypto-shredding; a DynamoDB Local of its own; one ${result.payloadBytes} B customer event, 3 personal values)`,
     table(
       ["append", "WRU", "RRU", "KMS GenerateDataKey", "KMS Decrypt", "item bytes", "bytes added"],
       result.appends.map((row) => [
