@@ -48,7 +48,6 @@ export const consistencyPaths = {
         ...transactionLimits,
         ...streamNotFound,
         ...streamDeleted,
-        ...streamDeleted,
         "409": problem(
           "streams are not at their expected revisions; nothing was written: failures names every one with its " +
             "currentRevision",
@@ -66,7 +65,10 @@ export const consistencyPaths = {
       description:
         "An item matches an event of one of its types (any, if none) that carries all its tags; items are ORed. " +
         "Strongly consistent: an acknowledged append is seen. appendCondition decides on exactly what was read: " +
-        "send it with the append the decision makes.",
+        "send it with the append the decision makes. Events of deleted or truncated streams (SPEC section 13) are " +
+        "left out, at the cost of one strongly consistent read of the settings of the page's streams (1 RRU per " +
+        "stream, by BatchGetItem); their positions stay covered by the condition's after, and a page may hold " +
+        "fewer events than the limit while hasMore is true.",
       requestBody: { required: true, ...json(DcbReadBody) },
       responses: {
         "200": { description: "the matching events in position order", ...json(DcbPageAnswer) },
@@ -92,10 +94,10 @@ export const consistencyPaths = {
         ...transactionLimits,
         ...streamNotFound,
         ...streamDeleted,
-        ...streamDeleted,
         "409": problem(
           "an event matching failIfEventsMatch was appended after the condition's position (conflictingPosition); " +
-            "nothing was written: read again and decide again",
+            "nothing was written: read again and decide again (also when that event's stream was deleted or " +
+            "truncated since: the read again passes its position)",
         ),
         ...notJson,
         ...busy,

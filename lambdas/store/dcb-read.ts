@@ -3,7 +3,7 @@
  * the condition that decides on exactly them; with the read's seal, which keeps one `after` sound for several tags.
  */
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { keyTags, matchesQuery, maxReadAttempts, readTag, type TagRead } from "./dcb.ts";
+import { keyTags, matchesQuery, maxReadAttempts, readTag, type TagRead, visibleEntries } from "./dcb.ts";
 import { sealTag, type TagEntry } from "./dcb-items.ts";
 import { errorName, type StoreTable } from "./dynamo.ts";
 import { ThrottledError } from "./errors.ts";
@@ -39,8 +39,13 @@ export async function readDcb(
   }
   const hasMore = cut !== Number.POSITIVE_INFINITY;
   const position = hasMore ? cut : await seal(table, query, after, reads);
-  // A seal that lost a race read tags again: what matches is taken from the reads as they are now.
-  const events = await resolve(table, subjects, hasMore ? entries : matching(query, [...reads.values()], position));
+  // A seal that lost a race read tags again: what matches is taken from the reads as they are now. Events of deleted
+  // or truncated streams are left out; the position stays (their positions are covered, as on any page).
+  const events = await resolveVisible(
+    table,
+    subjects,
+    hasMore ? entries : matching(query, [...reads.values()], position),
+  );
   // Within the function URL's 6 MB: payloads in S3 read in while they fit and linked by URL beyond; a page of large
   // inline payloads ends early, after a whole position (events that share it stay together).
   const fitted = await fitPage(payloads, events);
@@ -108,12 +113,37 @@ function matching(query: DcbQuery, reads: TagRead[], upTo: number): TagEntry[] {
   );
 }
 
-/** Entries with their payloads: copied into the entry, or read from the event's item (strongly consistent). */
-async function resolve(
+/** How often a read takes its streams' settings again because an event's item was removed meanwhile. */
+const maxSettingsAttempts = 4;
+
+/**
+ * The entries their streams still show (dcb.ts, visibleEntries), with their payloads. Only a removal operation
+ * deletes an event's item, and only once a delete or truncation hid it: an item missing means the settings were read
+ * before that, so they are read again and every entry is judged by them (never a mix of before and after).
+ */
+async function resolveVisible(
   table: StoreTable,
   subjects: SubjectKeys | undefined,
   entries: TagEntry[],
 ): Promise<SequencedEvent[]> {
+  for (let attempt = 1; ; attempt++) {
+    const events = await resolve(table, subjects, await visibleEntries(table, entries));
+    if (events) return events;
+    if (attempt >= maxSettingsAttempts) {
+      throw new ThrottledError("the query's streams kept being deleted or truncated while they were read; retry");
+    }
+  }
+}
+
+/**
+ * Entries with their payloads: copied into the entry, or read from the event's item (strongly consistent); undefined
+ * when an item is gone (removed under a delete or truncation newer than the settings read).
+ */
+async function resolve(
+  table: StoreTable,
+  subjects: SubjectKeys | undefined,
+  entries: TagEntry[],
+): Promise<SequencedEvent[] | undefined> {
   const pk = tableDefinition.partitionKey.name;
   const sk = tableDefinition.sortKey.name;
   const missing = entries.filter((entry) => entry.payload === undefined);
@@ -123,10 +153,10 @@ async function resolve(
     const items = await table.getItems("dcb", keys);
     for (const event of await openPersonalData(subjects, items.map(recordedEvent))) stored.set(event.eventId, event);
   }
+  if (missing.some((entry) => !stored.has(entry.eventId))) return undefined;
   return entries.map((entry) => {
     if (entry.payload !== undefined) return { ...entry, payload: entry.payload };
-    const event = stored.get(entry.eventId);
-    if (!event) throw new Error(`the event ${entry.eventId} of tag entry ${entry.position} is missing`);
+    const event = stored.get(entry.eventId) as RecordedEvent;
     return { ...entry, payload: event.payload, metadata: event.metadata, ...personalMarks(event) };
   });
 }

@@ -26,7 +26,12 @@
  * A query item names at least one tag, and the first is its key (the partition read and checked): a condition on
  * every event of a type would make one item of every append of that type. Read those through the global feed.
  *
- * Here: what reads and appends share (a query's matching and key tags, an event's stream, reading one tag). The read
+ * Deleted and truncated streams (SPEC section 13): a tag entry outlives its event's visibility (the removal operation
+ * deletes the stream's items, never the tag entries), so a read drops the entries its streams' settings hide
+ * (visibleEntries). Positions are untouched: a hidden event keeps its position, and the read's `after` still covers it.
+ *
+ * Here: what reads and appends share (a query's matching and key tags, an event's stream, reading one tag, which
+ * entries their streams still show). The read
  * with its seal is dcb-read.ts, the append with its condition dcb-append.ts, keys and commands dcb-items.ts.
  */
 import { derivedUuid } from "#shared/uuid.ts";
@@ -35,7 +40,9 @@ import { isTagHead, queryTag, type TagEntry, type TagHead, tagEntryOf, tagHeadOf
 import type { StoreTable } from "./dynamo.ts";
 import { InvalidInputError, ThrottledError } from "./errors.ts";
 import type { Item } from "./items.ts";
+import { type StreamSettings, settingsFromItem, settingsSortKey, streamItemKey } from "./lifecycle-items.ts";
 import type { DcbEvent, DcbQuery } from "./model.ts";
+import { tableDefinition } from "./table.ts";
 
 /** The stream type of DCB events that name no stream. */
 export const defaultDcbStreamType = "dcb";
@@ -122,4 +129,26 @@ export async function readTag(
     if (attempt >= maxReadAttempts) throw new ThrottledError(`tag ${tag} is being written too often to read; retry`);
     await sleep(Math.min(50, 2 ** attempt));
   }
+}
+
+/**
+ * The entries whose events their streams still show: one strongly consistent BatchGetItem of the settings items
+ * (lifecycle-items.ts) of the distinct streams they name, and none when there are no entries. An entry is hidden when
+ * its stream was hard-deleted (tombstone) or its revision is below the stream's `hiddenBelow` (a soft delete or a
+ * truncation), exactly as a read of the stream hides it (read.ts).
+ */
+export async function visibleEntries(table: StoreTable, entries: TagEntry[]): Promise<TagEntry[]> {
+  if (entries.length === 0) return entries;
+  const pk = tableDefinition.partitionKey.name;
+  const streamIds = [...new Set(entries.map((entry) => entry.streamId))];
+  const items = await table.getItems(
+    "dcb",
+    streamIds.map((streamId) => streamItemKey(streamId, settingsSortKey)),
+  );
+  const settings = new Map<string, StreamSettings>();
+  for (const item of items) settings.set(String(item[pk]), settingsFromItem(item) as StreamSettings);
+  return entries.filter((entry) => {
+    const stream = settings.get(entry.streamId);
+    return !stream || (!stream.tombstone && entry.revision >= stream.hiddenBelow);
+  });
 }

@@ -8,16 +8,35 @@
  * object first (payload-objects.ts); the item keeps its key, size and SHA-256. The DynamoDB write is the commit
  * point: a refused put deletes its object, a replaced snapshot's object is deleted once the new one is written.
  * Keys and conditions: snapshot-items.ts.
+ *
+ * Deleted and truncated streams (SPEC section 13; lifecycle-items.ts): both a put and a read of the latest take the
+ * stream's settings (strongly consistent, 1 RRU). A hard-deleted stream answers 410 (stream-deleted) to both; a put
+ * on a soft-deleted stream answers 404, as reads do, and its snapshots are never read again (a read answers none,
+ * as for a stream that does not exist). A snapshot is served while every event after it is readable: its revision
+ * is at least `hiddenBelow` − 1. So the snapshot a truncation kept ("snapshot at R, truncate before R + 1", or at
+ * any later revision) is returned as before, although its own event is hidden: a load is that state and the events
+ * after it. An older one is left out (read as none), for two reasons: after a soft delete it holds the deleted
+ * stream's state, which must not come back in a stream appended to again after the delete; after a truncation above
+ * it, the events between it and the truncation are hidden, so it plus the readable events would fold a state the
+ * stream never had. A put of such a revision is refused (409) rather than written to be ignored.
  */
 import type { PutItemCommandOutput } from "@aws-sdk/client-dynamodb";
 import type { AppendContext } from "./append.ts";
 import { errorName, plainItem } from "./dynamo.ts";
-import { InvalidInputError, StreamNotFoundError, TooLargeError, WrongExpectedRevisionError } from "./errors.ts";
+import {
+  InvalidInputError,
+  StreamDeletedError,
+  StreamNotFoundError,
+  TooLargeError,
+  WrongExpectedRevisionError,
+} from "./errors.ts";
 import { type AttributeMap, fromAttributes, itemSizeBytes, maxItemBytes } from "./items.ts";
 import { sha256 } from "./large-payloads.ts";
+import type { StreamSettings } from "./lifecycle-items.ts";
 import { isoTime } from "./model.ts";
 import { sealPersonalData, unsealPersonalData } from "./personal-data.ts";
 import { RawJson } from "./raw-json.ts";
+import { readSettings } from "./read.ts";
 import {
   putSnapshotItem,
   querySnapshot,
@@ -128,12 +147,15 @@ export async function latestSnapshot(
 ): Promise<Snapshot | undefined> {
   // A newer put may replace the item and delete the object of the one read: read the item again then.
   for (let attempt = 1; ; attempt++) {
-    const { items } = await context.table.queryItems(
-      "snapshot",
-      querySnapshot(context.table.tableName, streamId, schema),
-    );
+    const [{ items }, settings] = await Promise.all([
+      context.table.queryItems("snapshot", querySnapshot(context.table.tableName, streamId, schema)),
+      readSettings(context.table, streamId),
+    ]);
+    if (settings?.tombstone && settings.streamType === streamType) throw new StreamDeletedError(streamType, streamId);
     const item = items[0];
     if (!item || item.streamType !== streamType) return undefined;
+    // Deleted, or truncated above it (see the top of this file): as good as none.
+    if (!servable(Number(item.revision), settings)) return undefined;
     const info = snapshotInfo(item);
     const stored = storedState(item);
     if ("sealed" in stored && stored.sealed) return openSnapshot(context, info, stored.text, stored.sealed);
@@ -193,8 +215,20 @@ async function stateText(context: AppendContext, state: StoredState): Promise<st
 }
 
 /**
- * The stream has `revision`: a head this process saw at or past it proves it (events are never removed), else a
- * strongly consistent read of the head. No stream, or one of another type: not found; not that far yet: a conflict.
+ * Whether a snapshot at `revision` is served under the stream's settings: the events after it are all readable (a
+ * truncation's own snapshot, at `hiddenBelow` − 1 or later, is). Never after a hard delete.
+ */
+function servable(revision: number, settings: StreamSettings | undefined): boolean {
+  if (!settings) return true;
+  return !settings.tombstone && revision >= settings.hiddenBelow - 1;
+}
+
+/**
+ * The stream has `revision`, readable or just below what a truncation hid (see the top of this file): a head this
+ * process saw at or past it proves that it was written (events are never rewritten), else a strongly consistent
+ * read of the head; and the stream's settings, read with it, that it is not deleted and not truncated past it. No
+ * stream, one of another type, or a soft-deleted one: not found; hard-deleted: gone (410); not that far yet, or
+ * hidden by a truncation or a delete the stream was appended after: a conflict.
  */
 async function checkRevisionExists(
   context: AppendContext,
@@ -203,13 +237,32 @@ async function checkRevisionExists(
   revision: number,
 ): Promise<void> {
   const known = context.heads.known(streamId);
-  if (known && known.streamType === streamType && known.revision >= revision) return;
-  const head = await context.heads.read(streamId, "snapshot");
+  const knownFar = known !== undefined && known.streamType === streamType && known.revision >= revision;
+  const [read, settings] = await Promise.all([
+    knownFar ? undefined : context.heads.read(streamId, "snapshot"),
+    readSettings(context.table, streamId),
+  ]);
+  if (settings?.tombstone) {
+    if (settings.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
+    throw new StreamDeletedError(streamType, streamId);
+  }
+  if (knownFar && servable(revision, settings)) return;
+  // Known that far, but hidden: the head says whether the stream is deleted now (404) or was appended to since.
+  const head = read ?? (await context.heads.read(streamId, "snapshot"));
   if (!head || head.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
+  if (head.marker === "tombstone") throw new StreamDeletedError(streamType, streamId);
+  if (head.marker === "deleted") throw new StreamNotFoundError(streamType, streamId);
   if (head.revision < revision) {
     throw new WrongExpectedRevisionError(
       `stream ${streamId} is at revision ${head.revision}; a snapshot at revision ${revision} names an event that ` +
         "does not exist",
+      head.revision,
+    );
+  }
+  if (!servable(revision, settings)) {
+    throw new WrongExpectedRevisionError(
+      `stream ${streamId} hides its events below revision ${settings?.hiddenBelow} (deleted or truncated); a ` +
+        `snapshot at revision ${revision} would never be read`,
       head.revision,
     );
   }
