@@ -12,19 +12,16 @@
  *   new store: a new process, empty cache: one keys-table read and one unwrap), and after the erasure (the tombstone
  *   read, no unwrap).
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { localAwsClientConfig } from "#local/aws-local.ts";
-import { startDynamoDbLocal } from "#local/dynamodb-local.ts";
-import { ensureSubjectKeysTable, ensureTable } from "#local/table.ts";
-import { createDocumentClient } from "#shared/aws-clients.ts";
+import { ensureSubjectKeysTable } from "#local/table.ts";
 import { itemSizeBytes } from "#store/items.ts";
 import { countingKeyWrapper, localKeyWrapper } from "#store/key-wrapping.ts";
 import type { NewEvent } from "#store/model.ts";
 import { RawJson } from "#store/raw-json.ts";
 import { StreamStore } from "#store/stream-store.ts";
-import { CapacityMeter, createTwinTable, twinTableName, type Units } from "./capacity-meter.ts";
+import type { CapacityMeter, Units } from "./capacity-meter.ts";
 import { newStreamId } from "./events.ts";
+import { withMeteredDynamoDb } from "./metered-dynamodb.ts";
 
 export interface ShreddingRow {
   name: string;
@@ -57,15 +54,8 @@ const metadata = '{"ip":"192.0.2.1","channel":"web"}';
 export async function measureCryptoShredding(options: {
   progress: (message: string) => void;
 }): Promise<ShreddingResult> {
-  const dynamoDb = await startDynamoDbLocal({ port: 0, inMemory: true });
-  const admin = new DynamoDBClient(localAwsClientConfig(dynamoDb.endpoint));
-  const client = createDocumentClient(localAwsClientConfig(dynamoDb.endpoint));
-  try {
-    await ensureTable(admin, tableName);
-    await createTwinTable(admin, tableName);
+  return withMeteredDynamoDb(tableName, async ({ admin, client, meter }) => {
     await ensureSubjectKeysTable(admin, keysTable);
-    const meter = new CapacityMeter({ client: admin, twinOf: twinTableName });
-    meter.attach(client);
     const wrapper = countingKeyWrapper(localKeyWrapper(Buffer.alloc(32, 1)));
     const newStore = () => new StreamStore({ client, tableName, subjectKeys: { tableName: keysTable, wrapper } });
     const store = newStore();
@@ -102,11 +92,7 @@ export async function measureCryptoShredding(options: {
     await store.eraseSubject(subject, "bench");
     reads.push(await read("personal, after erasure (new process)", newStore(), '"email":"[erased]"'));
     return { payloadBytes: Buffer.byteLength(payload), appends: [plain.row, first.row, known.row], reads };
-  } finally {
-    client.destroy();
-    admin.destroy();
-    await dynamoDb.stop();
-  }
+  });
 }
 
 function event(subject: string | undefined): NewEvent {

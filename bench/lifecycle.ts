@@ -7,16 +7,12 @@
  *   next hidden keys, BatchWriteItem deletes), timed and metered, reported per 1,000 events. The worker's checkpoint
  *   of each step (one PutItem of the operation record, about 1 WCU) comes on top: one per 500 events.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { localAwsClientConfig } from "#local/aws-local.ts";
-import { startDynamoDbLocal } from "#local/dynamodb-local.ts";
-import { ensureTable } from "#local/table.ts";
-import { createDocumentClient } from "#shared/aws-clients.ts";
 import type { RemovalRequest } from "#store/model.ts";
 import { StreamStore } from "#store/stream-store.ts";
-import { CapacityMeter, createTwinTable, totalWrite, twinTableName, type Units } from "./capacity-meter.ts";
+import { totalWrite, type Units } from "./capacity-meter.ts";
 import type { BenchConfig } from "./config.ts";
 import { newEvents, newStreamId } from "./events.ts";
+import { withMeteredDynamoDb } from "./metered-dynamodb.ts";
 import { round } from "./stats.ts";
 
 export interface LifecycleCost {
@@ -43,14 +39,7 @@ export async function measureLifecycle(options: {
   progress: (message: string) => void;
 }): Promise<LifecycleResult> {
   const { config, progress } = options;
-  const dynamoDb = await startDynamoDbLocal({ port: 0, inMemory: true });
-  const admin = new DynamoDBClient(localAwsClientConfig(dynamoDb.endpoint));
-  const client = createDocumentClient(localAwsClientConfig(dynamoDb.endpoint));
-  try {
-    await ensureTable(admin, tableName);
-    await createTwinTable(admin, tableName);
-    const meter = new CapacityMeter({ client: admin, twinOf: twinTableName });
-    meter.attach(client);
+  return withMeteredDynamoDb(tableName, async ({ client, meter }) => {
     const store = new StreamStore({ client, tableName });
     const streamOf = async (events: number) => {
       const id = newStreamId();
@@ -97,11 +86,7 @@ export async function measureLifecycle(options: {
     const scale = 1000 / config.streamEvents;
     const per1000 = costOf("removal per 1,000 events", scaled(units, scale), seconds * 1000 * scale);
     return { rows, removal: { events: removed, eventsPerStep, steps, seconds: round(seconds, 2), per1000 } };
-  } finally {
-    client.destroy();
-    admin.destroy();
-    await dynamoDb.stop();
-  }
+  });
 }
 
 function costOf(name: string, units: Units, ms: number): LifecycleCost {

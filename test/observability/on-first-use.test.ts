@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { observabilityOnFirstUse, observeInvocations } from "#shared/observability.ts";
 import { powertoolsObservability } from "#shared/powertools.ts";
-import { lambdaContext, recordingObservability } from "./recorder.ts";
+import { lambdaContext, printedBy, recordingObservability } from "./recorder.ts";
 
 /** A recorder behind observabilityOnFirstUse, and how often it was loaded. */
 function deferredRecorder() {
@@ -16,26 +16,6 @@ function deferredRecorder() {
     return recorder;
   });
   return { recorder, loads, observability };
-}
-
-/** Runs `act` and returns the JSON lines it wrote to stdout/stderr meanwhile. */
-async function printedBy(act: () => Promise<void>): Promise<Array<Record<string, unknown>>> {
-  const lines: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split("\n").filter(Boolean));
-    return true;
-  };
-  const { stdout, stderr } = process;
-  const writes = { stdout: stdout.write, stderr: stderr.write };
-  stdout.write = capture as typeof stdout.write;
-  stderr.write = capture as typeof stderr.write;
-  try {
-    await act();
-  } finally {
-    stdout.write = writes.stdout;
-    stderr.write = writes.stderr;
-  }
-  return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 describe("observability loaded on first use (the Lambda entries')", () => {

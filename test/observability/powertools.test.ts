@@ -4,27 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { metricsNamespace } from "#shared/observability.ts";
 import { powertoolsObservability } from "#shared/powertools.ts";
-import { lambdaContext } from "./recorder.ts";
-
-/** Runs `act` (synchronous, so that nothing else writes meanwhile) and returns the lines it wrote to stdout/stderr. */
-function printedBy(act: () => void): Array<Record<string, unknown>> {
-  const lines: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split("\n").filter(Boolean));
-    return true;
-  };
-  const { stdout, stderr } = process;
-  const writes = { stdout: stdout.write, stderr: stderr.write };
-  stdout.write = capture as typeof stdout.write;
-  stderr.write = capture as typeof stderr.write;
-  try {
-    act();
-  } finally {
-    stdout.write = writes.stdout;
-    stderr.write = writes.stderr;
-  }
-  return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+import { lambdaContext, printedBy } from "./recorder.ts";
 
 describe("Powertools observability (the Lambda entries')", () => {
   it("prints nothing for an invocation that neither counted nor logged", () => {

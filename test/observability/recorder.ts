@@ -46,3 +46,39 @@ export function lambdaContext(awsRequestId: string): Context {
     succeed: () => {},
   };
 }
+
+type PrintedLine = Record<string, unknown>;
+
+/**
+ * Runs `act` and returns the JSON lines it wrote to stdout/stderr meanwhile (Powertools' log and EMF lines). A
+ * synchronous `act` is captured synchronously, so that nothing else writes meanwhile; an asynchronous one until it
+ * settles.
+ */
+export function printedBy(act: () => void): PrintedLine[];
+export function printedBy(act: () => Promise<unknown>): Promise<PrintedLine[]>;
+export function printedBy(act: () => unknown): PrintedLine[] | Promise<PrintedLine[]> {
+  const lines: string[] = [];
+  const capture = (chunk: string | Uint8Array) => {
+    lines.push(...String(chunk).split("\n").filter(Boolean));
+    return true;
+  };
+  const { stdout, stderr } = process;
+  const writes = { stdout: stdout.write, stderr: stderr.write };
+  const restore = () => {
+    stdout.write = writes.stdout;
+    stderr.write = writes.stderr;
+  };
+  const parsed = () => lines.map((line) => JSON.parse(line) as PrintedLine);
+  stdout.write = capture as typeof stdout.write;
+  stderr.write = capture as typeof stderr.write;
+  let result: unknown;
+  try {
+    result = act();
+  } catch (error) {
+    restore();
+    throw error;
+  }
+  if (result instanceof Promise) return result.finally(restore).then(parsed);
+  restore();
+  return parsed();
+}
