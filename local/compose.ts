@@ -16,6 +16,7 @@ import { createOperationWorkerHandler, type SweepEvent } from "#operations/handl
 import { createSqsOperationQueue } from "#operations/queue.ts";
 import type { AwsClientConfig } from "#shared/aws-clients.ts";
 import { localKeyWrapper } from "#store/key-wrapping.ts";
+import type { RetentionByType } from "#store/retention.ts";
 import type { SubjectKeysOptions } from "#store/subject-keys.ts";
 import { type LocalClientTimeouts, localAwsClientConfig, localClientWithTimeouts } from "./aws-local.ts";
 import { startChangeFeedThread } from "./change-feed/thread.ts";
@@ -66,6 +67,8 @@ export interface LocalModeOptions {
    * worker. Absent: events over DynamoDB's 400 KB are refused, as in a deployment without a bucket.
    */
   payloads?: LocalPayloadsOptions;
+  /** Each stream type's retention (`npm start -- --retention …`; store/retention.ts), as the stack option. */
+  retention?: RetentionByType | undefined;
   /**
    * The key that wraps the subjects' data keys of personal data (SPEC section 13; local/subject-wrapping-key.ts), in
    * place of the construct's KMS key. Absent: a random key in memory. The keys table, `<tableName>-subject-keys`, is
@@ -94,6 +97,11 @@ export interface LocalOperationsOptions {
   visibilityTimeoutSeconds?: number;
   /** Events a step reads at most (the worker's default: 500). */
   eventsPerStep?: number;
+  /**
+   * How often the worker gets the hourly sweep (payloads and retention), in milliseconds, and once at start. Default:
+   * hourly, as in AWS (the payload bucket's `sweepIntervalMs` wins when given).
+   */
+  sweepIntervalMs?: number;
   /** Told about failures of the operations poller. Default: one line on stderr. */
   onError?: (error: Error) => void;
 }
@@ -162,6 +170,7 @@ export async function composeLocalMode(options: LocalModeOptions): Promise<Local
     tableName: options.tableName,
     dynamoDb,
     subjectKeys,
+    retention: options.retention,
     // Local mode has no stack to allow replay targets: any local queue or topic will do.
     operations: { queue: operations.queue, allowedReplayTargets: ["*"] },
     payloads: options.payloads && {
@@ -215,14 +224,17 @@ async function startOperations(
     sns: sqsConfig,
     sqs: sqsConfig,
     subjectKeys,
+    retention: options.retention,
     ...(settings.eventsPerStep !== undefined ? { eventsPerStep: settings.eventsPerStep } : {}),
     payloads: options.payloads && { bucket: options.payloads.bucket, s3: options.payloads.s3 },
   });
   const poller: OperationsPoller = startOperationsPoller({ sqs, queueUrl, queueArn, handler, onError });
   const stopTimer = startRedriveTimer(queue, settings.redriveIntervalMs ?? 10_000, onError);
-  const stopSweep = options.payloads
-    ? startSweepTimer((event) => handler(event), options.payloads.sweepIntervalMs ?? hourMs, onError)
-    : async () => {};
+  const stopSweep = startSweepTimer(
+    (event) => handler(event),
+    options.payloads?.sweepIntervalMs ?? settings.sweepIntervalMs ?? hourMs,
+    onError,
+  );
   return {
     queue,
     queueUrl,
@@ -240,7 +252,7 @@ const hourMs = 60 * 60 * 1000;
 const sweepStopGraceMs = 2_000;
 
 /**
- * Gives the worker `{"sweep":"payloads"}` now and every `intervalMs`, as the stack's hourly schedule does in AWS.
+ * Gives the worker `{"sweep":"hourly"}` now and every `intervalMs`, as the stack's hourly schedule does in AWS.
  * Answers the function that stops it, which waits a little for a sweep under way.
  */
 function startSweepTimer(
@@ -251,8 +263,8 @@ function startSweepTimer(
   let running: Promise<unknown> | undefined;
   const sweep = () => {
     if (running) return;
-    running = handle({ sweep: "payloads" })
-      .catch((error: unknown) => onError(new Error(`payload sweep: ${(error as Error).message}`)))
+    running = handle({ sweep: "hourly" })
+      .catch((error: unknown) => onError(new Error(`hourly sweep: ${(error as Error).message}`)))
       .finally(() => {
         running = undefined;
       });

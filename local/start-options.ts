@@ -1,6 +1,7 @@
 /** `npm start`'s command line: the usage text and its parsing into options, with one-line errors. */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { parseRetentionByType, type RetentionByType } from "#store/retention.ts";
 import { defaultSnsPort } from "./notifications.ts";
 
 export const defaultDataDir = ".event-store";
@@ -22,6 +23,8 @@ Options:
   --sns-endpoint URL       use an SNS/SQS endpoint that runs already (the topic is created there)
   --allow-host NAME        serve requests whose Host header is NAME too (besides localhost, 127.0.0.1
                            and [::1]); repeatable
+  --retention T:LIMITS     keep events of stream type T within limits, e.g. order:maxAge=30d,maxCount=1000
+                           (ages in s, m, h or d); repeatable; as the stack option retention
   --quiet                  no line per request on stdout
   --help                   show this help
 
@@ -36,6 +39,8 @@ export interface StartOptions {
   /** Start the local SNS/SQS on this port, or use the one at this endpoint. */
   sns: { port: number } | { endpoint: string };
   allowedHosts: string[];
+  /** Each stream type's retention (--retention). */
+  retention: RetentionByType | undefined;
   quiet: boolean;
 }
 
@@ -52,6 +57,7 @@ export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv = proce
       "sns-port": { type: "string" },
       "sns-endpoint": { type: "string" },
       "allow-host": { type: "string", multiple: true, default: [] },
+      retention: { type: "string", multiple: true, default: [] },
       quiet: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -78,8 +84,17 @@ export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv = proce
           ),
         },
     allowedHosts: values["allow-host"],
+    retention: values.retention.length > 0 ? parseRetention(values.retention) : undefined,
     quiet: values.quiet,
   };
+}
+
+function parseRetention(given: string[]): RetentionByType {
+  try {
+    return parseRetentionByType(given.join(";"));
+  } catch (error) {
+    throw new Error(`--retention: ${(error as Error).message}`);
+  }
 }
 
 function exclusive(values: Record<string, unknown>, one: string, other: string): void {

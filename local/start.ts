@@ -106,6 +106,7 @@ async function main(): Promise<void> {
       dynamoDbEndpoint,
       tableName,
       payloads: { bucket: s3.bucket, s3: s3.clientConfig },
+      retention: options.retention,
       subjectWrappingKey: loadWrappingKey(options.dataDir),
       ...("endpoint" in options.sns ? { snsEndpoint: options.sns.endpoint } : { snsPort: options.sns.port }),
       checkpointFile: options.dataDir ? resolve(options.dataDir, "change-feed-checkpoints.json") : undefined,

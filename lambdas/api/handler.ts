@@ -6,6 +6,7 @@ import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from "a
 import { type AwsClientConfig, createDocumentClient } from "#shared/aws-clients.ts";
 import { type Observability, observeInvocations, quietObservability } from "#shared/observability.ts";
 import { type PayloadObjectsConfig, s3PayloadObjects } from "#store/payload-objects.ts";
+import type { RetentionByType } from "#store/retention.ts";
 import { StreamStore } from "#store/stream-store.ts";
 import type { SubjectKeysOptions } from "#store/subject-keys.ts";
 import { createApi } from "./app.ts";
@@ -32,6 +33,8 @@ export interface ApiConfig {
   adminAlias?: string | undefined;
   /** The subject keys of personal data (store/subject-keys.ts). Absent: personal data is refused, and reads as erased. */
   subjectKeys?: SubjectKeysOptions | undefined;
+  /** Each stream type's retention (the stack option `retention`, store/retention.ts). Absent: none. */
+  retention?: RetentionByType | undefined;
 }
 
 export function createApiHandler(
@@ -44,6 +47,7 @@ export function createApiHandler(
     onContention: () => observability.count("AppendRetries"),
     listingShards: config.listingShards,
     subjectKeys: config.subjectKeys,
+    retention: config.retention,
     payloads: config.payloads && {
       objects: s3PayloadObjects(config.payloads),
       thresholdBytes: config.payloads.thresholdBytes,

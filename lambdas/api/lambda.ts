@@ -6,6 +6,7 @@ import {
   listingShardsFromEnvironment,
   payloadsFromEnvironment,
   requiredEnvironment,
+  retentionFromEnvironment,
   subjectKeysFromEnvironment,
 } from "#shared/environment.ts";
 import { observabilityOnFirstUse, quietObservability } from "#shared/observability.ts";
@@ -29,6 +30,7 @@ export const handler = createApiHandler({
   operations: operationsFromEnvironment(),
   listingShards: listingShardsFromEnvironment(),
   subjectKeys: subjectKeysFromEnvironment(),
+  retention: retentionFromEnvironment(),
   payloads: payloadsFromEnvironment(),
   adminAlias: process.env[environmentVariables.adminAlias],
 });

@@ -187,6 +187,7 @@ function feedEntries(streams: StreamBatch[]) {
     eventId: event.eventId,
     createdAt: event.createdAt,
     traceContext: event.traceContext,
+    expiresAt: event.expiresAt,
   }));
 }
 

@@ -12,6 +12,7 @@ import { type AwsClientConfig, clientSettings, createDocumentClient, createSnsCl
 import { type Observability, observeInvocations, quietObservability } from "#shared/observability.ts";
 import { type PayloadObjectsConfig, s3PayloadObjects } from "#store/payload-objects.ts";
 import type { PayloadSweep } from "#store/payload-sweep.ts";
+import type { RetentionByType } from "#store/retention.ts";
 import { StreamStore } from "#store/stream-store.ts";
 import type { SubjectKeysOptions } from "#store/subject-keys.ts";
 import { createSqsOperationQueue, parseOperationMessage } from "./queue.ts";
@@ -52,15 +53,28 @@ export interface OperationWorkerConfig {
   payloads?: (PayloadObjectsConfig & { thresholdBytes?: number | undefined }) | undefined;
   /** The subject keys of personal data (store/subject-keys.ts). Absent: personal data is refused, and reads as erased. */
   subjectKeys?: SubjectKeysOptions | undefined;
+  /** Each stream type's retention (the stack option `retention`), for the hourly retention sweep. */
+  retention?: RetentionByType | undefined;
 }
 
-/** What the schedule sends the worker every hour: sweep the payload bucket. */
+/**
+ * What the schedule sends the worker every hour: sweep the payload bucket and keep streams within their retention.
+ * (Stacks deployed before the retention sweep send `"payloads"`: it does the same.)
+ */
 export interface SweepEvent {
-  sweep: "payloads";
+  sweep: "hourly" | "payloads";
+}
+
+/** What an hourly sweep did. */
+export interface HourlySweep {
+  payloads: PayloadSweep;
+  /** Streams the retention sweep looked at, and the removal operations of the truncations it made. */
+  retention: { streams: number; truncated: number };
 }
 
 export function isSweepEvent(event: unknown): event is SweepEvent {
-  return (event as Partial<SweepEvent> | undefined)?.sweep === "payloads";
+  const sweep = (event as Partial<SweepEvent> | undefined)?.sweep;
+  return sweep === "hourly" || sweep === "payloads";
 }
 
 /** The store the worker reads and keeps operations in, with the payload bucket when it has one. */
@@ -70,6 +84,7 @@ function configuredStore(config: OperationWorkerConfig): StreamStore {
     tableName: config.tableName,
     listingShards: config.listingShards,
     subjectKeys: config.subjectKeys,
+    retention: config.retention,
     payloads: config.payloads && {
       objects: s3PayloadObjects(config.payloads),
       thresholdBytes: config.payloads.thresholdBytes,
@@ -128,19 +143,26 @@ export function createConfiguredOperationWorker(
  */
 export function createOperationWorkerHandler(config: OperationWorkerConfig): {
   (event: SQSEvent, context?: Context): Promise<SQSBatchResponse>;
-  (event: SweepEvent, context?: Context): Promise<PayloadSweep>;
+  (event: SweepEvent, context?: Context): Promise<HourlySweep>;
 } {
   const observability = config.observability ?? quietObservability;
   const store = configuredStore(config);
   const worker = createConfiguredOperationWorker({ ...config, observability }, store);
-  const sweep = async (): Promise<PayloadSweep> => {
+  const queue = createSqsOperationQueue(config.sqs ?? {}, config.operationsQueueUrl);
+  const sweep = async (): Promise<HourlySweep> => {
     const swept = await store.sweepPayloads();
     observability.count("PayloadsSwept", swept.deleted);
     if (swept.deleted > 0) {
       // Only an append that died between its put and its write, or an upload never appended, leaves these.
       observability.warn("payload sweep: deleted objects no event names", { ...swept });
     }
-    return swept;
+    const retained = await store.sweepRetention();
+    // The truncations hide at once; their removals run as operations (a refused message: the tick resumes them).
+    await Promise.all(
+      retained.operations.map((operation) => queue.enqueue({ operationId: operation.id }).catch(() => {})),
+    );
+    observability.count("RetentionTruncations", retained.operations.length);
+    return { payloads: swept, retention: { streams: retained.streams, truncated: retained.operations.length } };
   };
   const handle = observeInvocations(observability, async (event: SQSEvent | SweepEvent) => {
     if (isSweepEvent(event)) return sweep();

@@ -1,5 +1,5 @@
 /**
- * Lambda entry point of the operation worker (SQS event source, and the hourly `{"sweep":"payloads"}` of its
+ * Lambda entry point of the operation worker (SQS event source, and the hourly `{"sweep":"hourly"}` of its
  * schedule): configuration from the environment.
  */
 import {
@@ -8,6 +8,7 @@ import {
   notificationMaxBytesFromEnvironment,
   payloadsFromEnvironment,
   requiredEnvironment,
+  retentionFromEnvironment,
   subjectKeysFromEnvironment,
 } from "#shared/environment.ts";
 import { quietObservability } from "#shared/observability.ts";
@@ -28,6 +29,7 @@ export const handler = createOperationWorkerHandler({
   listingShards: listingShardsFromEnvironment(),
   subjectKeys: subjectKeysFromEnvironment(),
   payloads: payloadsFromEnvironment(),
+  retention: retentionFromEnvironment(),
   observability: functionName
     ? powertoolsObservability({ serviceName: "event-store-operations", functionName })
     : quietObservability,

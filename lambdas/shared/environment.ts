@@ -4,6 +4,7 @@
  * in directly.
  */
 import { kmsKeyWrapper } from "../store/key-wrapping.ts";
+import { parseRetentionByType, type RetentionByType } from "../store/retention.ts";
 import type { SubjectKeysOptions } from "../store/subject-keys.ts";
 
 export const environmentVariables = {
@@ -37,6 +38,8 @@ export const environmentVariables = {
   subjectKeysTable: "SUBJECT_KEYS_TABLE",
   /** The KMS key (id or ARN) that wraps the subjects' data keys. */
   subjectKeyId: "SUBJECT_KEY_ID",
+  /** Each stream type's retention (the stack option `retention`), as store/retention.ts writes it; unset: none. */
+  retention: "RETENTION",
 } as const;
 
 /** The listing shards the stack chose, or undefined for the default (the store checks the range). */
@@ -76,6 +79,12 @@ export function subjectKeysFromEnvironment(env: NodeJS.ProcessEnv = process.env)
   const tableName = env[environmentVariables.subjectKeysTable];
   if (!tableName) return undefined;
   return { tableName, wrapper: kmsKeyWrapper({ keyId: requiredEnvironment(environmentVariables.subjectKeyId, env) }) };
+}
+
+/** The stream types' retention the stack chose; one the store cannot read is a misconfiguration (it throws). */
+export function retentionFromEnvironment(env: NodeJS.ProcessEnv = process.env): RetentionByType | undefined {
+  const value = env[environmentVariables.retention];
+  return value ? parseRetentionByType(value) : undefined;
 }
 
 export function requiredEnvironment(name: string, env: NodeJS.ProcessEnv = process.env): string {

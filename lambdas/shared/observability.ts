@@ -29,6 +29,8 @@ export const metricDescriptions = {
     "operation worker: a step of a replay or redrive that failed; its message is retried, and the operation fails after a few",
   PayloadsSwept:
     "operation worker, every hour: an object the payload sweep deleted (a payload no event names after an append died between its put and its write, or an upload older than a day)",
+  RetentionTruncations:
+    "operation worker, every hour: a stream the retention sweep truncated to what its maxCount (or its own maxAge) keeps; a removal operation deletes those events",
 } as const;
 
 export type MetricName = keyof typeof metricDescriptions;

@@ -23,6 +23,7 @@ import {
 import { eventsToWrite, itemForLimits, type LargePayloads, StagedPayloads, stagedItems } from "./large-payloads.ts";
 import { markerOf } from "./lifecycle-items.ts";
 import { type AppendResult, type ExpectedRevision, isoTime, laterTime, type NewEvent } from "./model.ts";
+import { expiryOf, type RetentionByType } from "./retention.ts";
 import type { SubjectKeys } from "./subject-keys.ts";
 
 export interface AppendContext {
@@ -37,6 +38,8 @@ export interface AppendContext {
   payloads?: LargePayloads | undefined;
   /** The subjects' data keys, which seal personal data (subject-keys.ts); absent, personal data is refused. */
   subjects?: SubjectKeys | undefined;
+  /** Each stream type's retention (retention.ts): a type's maxAge gives its new events their expiry. */
+  retention?: RetentionByType | undefined;
 }
 
 /** How often an append with "any" / "stream-exists" re-reads and retries when other writers win the race. */
@@ -88,7 +91,8 @@ export async function appendEvents(
     // Never earlier than the predecessor, so updatedAt only grows even if clocks of writers disagree.
     const createdAt = laterTime(isoTime(context.now()), head?.updatedAt);
     const staged = new StagedPayloads(context.payloads);
-    const stream = { streamType, streamId, firstRevision, createdAt, now: context.now() };
+    const expiresAt = expiryOf(context.retention, streamType, createdAt);
+    const stream = { streamType, streamId, firstRevision, createdAt, now: context.now(), expiresAt };
     const items = await stagedItems(staged, stream, events).catch(async (error: unknown) => {
       await staged.discard();
       throw error;

@@ -85,7 +85,14 @@ async function appendTagged(
         return write.events.map((event, e) => {
           const dcbEvent = group.dcbEvents[e] as DcbEvent;
           const position = positions[group.indexes[e] as number] as number;
-          const stored = eventItem(write.streamType, write.streamId, write.firstRevision + e, event, write.createdAt);
+          const stored = eventItem(
+            write.streamType,
+            write.streamId,
+            write.firstRevision + e,
+            event,
+            write.createdAt,
+            write.expiresAt,
+          );
           const sequenced: SequencedEvent = { ...recordedEvent(stored), position, tags: dcbEvent.tags };
           for (const tag of dcbEvent.tags) {
             items.push(putTagEntry(table.tableName, tagEntryItem(tag, sequenced, stored)));

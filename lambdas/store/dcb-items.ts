@@ -61,6 +61,8 @@ export function tagEntryItem(tag: string, event: SequencedEvent, eventItem: Item
   // Personal data stays in the event's own item: the entry names the event, the item holds the sealed values.
   const { payload, metadata, position, sealed: _sealed, subject: _subject, personalData: _pointers, ...rest } = event;
   const item: Item = { [pk]: tagPartition(tag), [sk]: position, dcbEvent: JSON.stringify(rest) };
+  // An event that expires takes its tag entries with it (TTL, retention.ts).
+  if (rest.expiresAt !== undefined) item[tableDefinition.timeToLiveAttribute] = rest.expiresAt;
   // An event with personal data is read from its own item, which holds the sealed values (personal-data.ts).
   if (payload instanceof RawJson && eventItem.sealed === undefined && itemSizeBytes(eventItem) <= inlineEventBytes) {
     item.payload = payload.text;

@@ -10,6 +10,7 @@ import { ThrottledError } from "./errors.ts";
 import { recordedEvent } from "./items.ts";
 import { fitPage, type LargePayloads, resolvePayloads } from "./large-payloads.ts";
 import type { DcbQuery, DcbReadResult, RecordedEvent, SequencedEvent } from "./model.ts";
+import type { RetentionClock } from "./retention.ts";
 import { openPersonalData, personalMarks, type SubjectKeys } from "./subject-keys.ts";
 import { tableDefinition } from "./table.ts";
 
@@ -18,14 +19,20 @@ import { tableDefinition } from "./table.ts";
  * Strongly consistent. At most `limit` events (more when several share the last position): `hasMore` then says to
  * read on after the last one, and the condition of such a page fails if used (events it did not return follow).
  */
+/** What a DCB read uses: the table, where payloads and personal data are opened, and retention's clock. */
+export interface DcbReadContext extends RetentionClock {
+  table: StoreTable;
+  payloads?: LargePayloads | undefined;
+  subjects?: SubjectKeys | undefined;
+}
+
 export async function readDcb(
-  table: StoreTable,
+  context: DcbReadContext,
   query: DcbQuery,
   after: number,
   limit: number,
-  payloads?: LargePayloads,
-  subjects?: SubjectKeys,
 ): Promise<DcbReadResult> {
+  const { table, payloads, subjects } = context;
   const tags = keyTags(query);
   const reads = new Map<string, TagRead>();
   await Promise.all(tags.map(async (tag) => reads.set(tag, await readTag(table, tag, query, after, limit))));
@@ -41,11 +48,7 @@ export async function readDcb(
   const position = hasMore ? cut : await seal(table, query, after, reads);
   // A seal that lost a race read tags again: what matches is taken from the reads as they are now. Events of deleted
   // or truncated streams are left out; the position stays (their positions are covered, as on any page).
-  const events = await resolveVisible(
-    table,
-    subjects,
-    hasMore ? entries : matching(query, [...reads.values()], position),
-  );
+  const events = await resolveVisible(context, hasMore ? entries : matching(query, [...reads.values()], position));
   // Within the function URL's 6 MB: payloads in S3 read in while they fit and linked by URL beyond; a page of large
   // inline payloads ends early, after a whole position (events that share it stay together).
   const fitted = await fitPage(payloads, events);
@@ -121,13 +124,10 @@ const maxSettingsAttempts = 4;
  * deletes an event's item, and only once a delete or truncation hid it: an item missing means the settings were read
  * before that, so they are read again and every entry is judged by them (never a mix of before and after).
  */
-async function resolveVisible(
-  table: StoreTable,
-  subjects: SubjectKeys | undefined,
-  entries: TagEntry[],
-): Promise<SequencedEvent[]> {
+async function resolveVisible(context: DcbReadContext, entries: TagEntry[]): Promise<SequencedEvent[]> {
+  const { table, subjects } = context;
   for (let attempt = 1; ; attempt++) {
-    const events = await resolve(table, subjects, await visibleEntries(table, entries));
+    const events = await resolve(table, subjects, await visibleEntries(table, entries, context));
     if (events) return events;
     if (attempt >= maxSettingsAttempts) {
       throw new ThrottledError("the query's streams kept being deleted or truncated while they were read; retry");

@@ -42,6 +42,7 @@ import { InvalidInputError, ThrottledError } from "./errors.ts";
 import type { Item } from "./items.ts";
 import { type StreamSettings, settingsFromItem, settingsSortKey, streamItemKey } from "./lifecycle-items.ts";
 import type { DcbEvent, DcbQuery } from "./model.ts";
+import { effectiveRetention, isExpired, type RetentionClock } from "./retention.ts";
 import { tableDefinition } from "./table.ts";
 
 /** The stream type of DCB events that name no stream. */
@@ -135,9 +136,15 @@ export async function readTag(
  * The entries whose events their streams still show: one strongly consistent BatchGetItem of the settings items
  * (lifecycle-items.ts) of the distinct streams they name, and none when there are no entries. An entry is hidden when
  * its stream was hard-deleted (tombstone) or its revision is below the stream's `hiddenBelow` (a soft delete or a
- * truncation), exactly as a read of the stream hides it (read.ts).
+ * truncation), or past its maxAge (retention.ts), as a read of the stream hides it (read.ts); a maxCount reaches them
+ * when the retention sweep truncates the stream.
  */
-export async function visibleEntries(table: StoreTable, entries: TagEntry[]): Promise<TagEntry[]> {
+export async function visibleEntries(
+  table: StoreTable,
+  entries: TagEntry[],
+  clock: RetentionClock,
+): Promise<TagEntry[]> {
+  const now = clock.now();
   if (entries.length === 0) return entries;
   const pk = tableDefinition.partitionKey.name;
   const streamIds = [...new Set(entries.map((entry) => entry.streamId))];
@@ -149,6 +156,8 @@ export async function visibleEntries(table: StoreTable, entries: TagEntry[]): Pr
   for (const item of items) settings.set(String(item[pk]), settingsFromItem(item) as StreamSettings);
   return entries.filter((entry) => {
     const stream = settings.get(entry.streamId);
+    const retention = effectiveRetention(clock.retention?.[entry.streamType], stream?.retention);
+    if (isExpired(entry, retention, now)) return false;
     return !stream || (!stream.tombstone && entry.revision >= stream.hiddenBelow);
   });
 }

@@ -55,6 +55,8 @@ export interface FeedEntry {
   eventId: string;
   createdAt: string;
   traceContext?: TraceContext | undefined;
+  /** Epoch seconds after which TTL may remove the event (retention.ts). */
+  expiresAt?: number | undefined;
 }
 
 /**
@@ -82,6 +84,10 @@ export function encodeEntries(entries: FeedEntry[]): Uint8Array {
     at: entries.map((entry) => Date.parse(entry.createdAt) - base),
     // Only batches that hold traced events pay for the trace context (about 30 bytes an event, deflated).
     ...(entries.some((entry) => entry.traceContext) ? traceColumns(entries) : {}),
+    // Only batches that hold events with an expiry (their type's maxAge) pay for it: a reader hides them once due.
+    ...(entries.some((entry) => entry.expiresAt !== undefined)
+      ? { expires: entries.map((entry) => entry.expiresAt ?? null) }
+      : {}),
   };
   return deflateRawSync(JSON.stringify(columns));
 }
@@ -100,6 +106,7 @@ interface Columns {
   at: number[];
   traceparent?: (string | null)[];
   tracestate?: (string | null)[];
+  expires?: (number | null)[];
 }
 
 function traceColumns(entries: FeedEntry[]): Pick<Columns, "traceparent" | "tracestate"> {
@@ -120,6 +127,7 @@ export function decodeEntries(bytes: Uint8Array): FeedEntry[] {
     eventId: columns.eventId[i] as string,
     createdAt: new Date(columns.base + (columns.at[i] as number)).toISOString(),
     ...traceContextOf({ traceparent: columns.traceparent?.[i], tracestate: columns.tracestate?.[i] }),
+    ...(typeof columns.expires?.[i] === "number" ? { expiresAt: columns.expires[i] as number } : {}),
   }));
 }
 

@@ -23,6 +23,7 @@ import { currentRemovals } from "./feed-removals.ts";
 import { recordedEvent } from "./items.ts";
 import { fitPage, type LargePayloads } from "./large-payloads.ts";
 import type { RecordedEvent } from "./model.ts";
+import { isExpired, type RetentionByType } from "./retention.ts";
 import { openPersonalData, personalMarks, type SubjectKeys } from "./subject-keys.ts";
 import { tableDefinition } from "./table.ts";
 
@@ -62,12 +63,22 @@ export interface FeedHead {
 /** The most items asked for per query: a batch holds up to thousands of events, so a few items fill a page. */
 const batchesPerQuery = 8;
 
+/** What a feed read uses besides the table. */
+export interface FeedReadContext {
+  payloads?: LargePayloads | undefined;
+  subjects?: SubjectKeys | undefined;
+  /** Each stream type's retention: events past their type's maxAge are left out (retention.ts). */
+  retention?: RetentionByType | undefined;
+  now: () => number;
+}
+
 export async function readFeed(
   table: StoreTable,
   options: ReadFeedOptions,
-  payloads?: LargePayloads,
-  subjects?: SubjectKeys,
+  context: FeedReadContext,
 ): Promise<FeedPage> {
+  const { payloads, subjects } = context;
+  const now = context.now();
   const byType = Boolean(options.streamTypes?.length);
   // By type, a page that reaches the end moves on to the head: the head read first, so that every batch it counts
   // as settled was written before the queries below look (read after them, a batch settled meanwhile would be
@@ -93,9 +104,15 @@ export async function readFeed(
     }
     next.reader.take();
     scannedTo = next.entry.position;
-    // Events a delete or truncation hid are left out; lastPosition still moves past them.
-    if ((!wantedEventTypes || wantedEventTypes.has(next.entry.eventType)) && removals.visible(next.entry)) {
-      events.push(next.entry);
+    // Events a delete, truncation or retention hid are left out; lastPosition still moves past them. A stream's own
+    // retention limits reach the feed when the retention sweep truncates the stream, before anything is removed.
+    const entry = next.entry;
+    if (
+      (!wantedEventTypes || wantedEventTypes.has(entry.eventType)) &&
+      removals.visible(entry) &&
+      !isExpired(entry, context.retention?.[entry.streamType] ?? {}, now)
+    ) {
+      events.push(entry);
     }
   }
   let hasMore = !exhausted;

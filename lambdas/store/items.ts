@@ -60,6 +60,8 @@ export function eventItem(
   revision: number,
   event: NewEventWithId,
   createdAt: string,
+  /** Epoch seconds after which DynamoDB's TTL may remove it (its type's maxAge, retention.ts); absent: never. */
+  expiresAt?: number,
 ): Item {
   const item: Item = {
     [pk]: streamId,
@@ -69,6 +71,7 @@ export function eventItem(
     eventId: event.eventId,
     createdAt,
   };
+  if (expiresAt !== undefined) item[tableDefinition.timeToLiveAttribute] = expiresAt;
   if (event.payload instanceof StoredPayload) {
     item.payloadKey = event.payload.key;
     item.payloadSize = event.payload.size;
@@ -106,6 +109,9 @@ export function recordedEvent(item: Item): RecordedEvent {
     eventId: String(item.eventId),
     metadata: typeof item.metadata === "string" ? new RawJson(item.metadata) : undefined,
     createdAt: String(item.createdAt),
+    ...(typeof item[tableDefinition.timeToLiveAttribute] === "number"
+      ? { expiresAt: item[tableDefinition.timeToLiveAttribute] as number }
+      : {}),
     ...(typeof item.tags === "string" ? { tags: JSON.parse(item.tags) as string[] } : {}),
     ...traceContextOf(item),
     ...personalDataOf(item),

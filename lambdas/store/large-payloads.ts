@@ -177,10 +177,17 @@ async function sealEvent(
 /** The items of one attempt at these revisions, their large payloads staged in S3 by `staged`. */
 export function stagedItems(
   staged: StagedPayloads,
-  stream: { streamType: string; streamId: string; firstRevision: number; createdAt: string; now: number },
+  stream: {
+    streamType: string;
+    streamId: string;
+    firstRevision: number;
+    createdAt: string;
+    now: number;
+    expiresAt?: number | undefined;
+  },
   events: NewEventWithId[],
 ): Promise<Item[]> {
-  const { streamType, streamId, firstRevision, createdAt, now } = stream;
+  const { streamType, streamId, firstRevision, createdAt, now, expiresAt } = stream;
   return Promise.all(
     events.map(async (event, index) => {
       const revision = firstRevision + index;
@@ -188,7 +195,7 @@ export function stagedItems(
         event.payload instanceof RawJson
           ? await staged.stage(event.payload, { streamId, revision, eventId: event.eventId, now })
           : event.payload;
-      return eventItem(streamType, streamId, revision, { ...event, payload }, createdAt);
+      return eventItem(streamType, streamId, revision, { ...event, payload }, createdAt, expiresAt);
     }),
   );
 }

@@ -7,7 +7,9 @@
  *             and an append racing for that revision cannot both win. It has no eventId, so neither the change
  *             feed nor the feed index ever takes it for an event.
  *   settings  pk = streamId, sk = -1: streamType, hiddenBelow (events with a lower revision are unreadable; it only
- *             grows), tombstone (true after a hard delete), version. Below the summary (sk 0), so a forward read
+ *             grows), tombstone (true after a hard delete), version; the stream's own retention (maxAge, maxCount,
+ *             retention.ts) and, while it has one, recPk = `retention` and recSk = streamId, which list it in the
+ *             records index for the retention sweep. Below the summary (sk 0), so a forward read
  *             from revision 1 finds it in the same query as the events.
  *   removal   pk = `feedRemovals`, sk = its time in microseconds (epoch ms × 1000 + a random tie-break; the table's
  *             sort key is a number): streamId, hiddenBelow, operationId. One per delete or truncation, written only
@@ -18,11 +20,13 @@ import type { GetCommandInput, QueryCommandInput, TransactWriteCommandInput } fr
 import { type Item, ifAbsent, maxRevision, summarySortKey } from "./items.ts";
 import type { Operation } from "./model.ts";
 import { operationItem } from "./record-items.ts";
+import { hasLimits, type Retention } from "./retention.ts";
 import { tableDefinition } from "./table.ts";
 
 const pk = tableDefinition.partitionKey.name;
 const sk = tableDefinition.sortKey.name;
 const listing = tableDefinition.listingIndex;
+const records = tableDefinition.recordsIndex;
 
 /** The sort key of a stream's settings item: below the summary (0) and the events (1, 2, …). */
 export const settingsSortKey = -1;
@@ -39,6 +43,8 @@ export interface StreamSettings {
   hiddenBelow: number;
   tombstone: boolean;
   version: number;
+  /** The stream's own limits (its type's are the stack's). */
+  retention?: Retention | undefined;
 }
 
 /** True for the settings item (a read from revision 1 sees it first). */
@@ -58,6 +64,14 @@ export function settingsFromItem(item: Item | undefined): StreamSettings | undef
     hiddenBelow: Number(item.hiddenBelow ?? 1),
     tombstone: item.tombstone === true,
     version: Number(item.version ?? 0),
+    ...(typeof item.maxAge === "number" || typeof item.maxCount === "number"
+      ? {
+          retention: {
+            ...(typeof item.maxAge === "number" ? { maxAge: item.maxAge } : {}),
+            ...(typeof item.maxCount === "number" ? { maxCount: item.maxCount } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -82,6 +96,8 @@ export interface LifecycleWrite {
   marker?: { revision: number; kind: MarkerKind } | undefined;
   /** A delete drops the stream from the listing; `counted` says whether its summary was listed (and so counted). */
   unlist?: { counted: boolean } | undefined;
+  /** The stream's own retention, replacing what it had (an empty one: none of its own); absent: unchanged. */
+  retention?: Retention | undefined;
   /** RFC 3339 UTC. */
   at: string;
   /** The removal entry's sort key: see removalKeyAt. */
@@ -117,15 +133,8 @@ export function lifecycleTransaction(tableName: string, write: LifecycleWrite): 
     Update: {
       TableName: tableName,
       Key: { [pk]: streamId, [sk]: settingsSortKey },
-      UpdateExpression:
-        "SET streamType = :streamType, hiddenBelow = :hiddenBelow, tombstone = :tombstone ADD version :one",
       ConditionExpression: "attribute_not_exists(hiddenBelow) OR hiddenBelow <= :hiddenBelow",
-      ExpressionAttributeValues: {
-        ":streamType": streamType,
-        ":hiddenBelow": write.hiddenBelow,
-        ":tombstone": write.tombstone,
-        ":one": 1,
-      },
+      ...settingsUpdate(write),
     },
   });
   if (write.unlist && write.marker) {
@@ -168,6 +177,77 @@ export function lifecycleTransaction(tableName: string, write: LifecycleWrite): 
   });
   items.push({ Put: { TableName: tableName, Item: operationItem(write.operation), ...ifAbsent } });
   return { TransactItems: items, ReturnConsumedCapacity: "INDEXES" };
+}
+
+/** The settings' update: what is hidden, and the stream's own retention when the write sets it. */
+function settingsUpdate(write: LifecycleWrite) {
+  const set = ["streamType = :streamType", "hiddenBelow = :hiddenBelow", "tombstone = :tombstone"];
+  const remove: string[] = [];
+  const values: Record<string, unknown> = {
+    ":streamType": write.streamType,
+    ":hiddenBelow": write.hiddenBelow,
+    ":tombstone": write.tombstone,
+    ":one": 1,
+  };
+  const names: Record<string, string> = {};
+  if (write.retention) {
+    for (const limit of ["maxAge", "maxCount"] as const) {
+      const value = write.retention[limit];
+      if (value === undefined) remove.push(limit);
+      else {
+        set.push(`${limit} = :${limit}`);
+        values[`:${limit}`] = value;
+      }
+    }
+    // Listed in the records index while it has limits of its own: the retention sweep finds it there.
+    Object.assign(names, { "#recPk": records.partitionKey.name, "#recSk": records.sortKey.name });
+    if (hasLimits(write.retention)) {
+      set.push("#recPk = :retention", "#recSk = :streamId");
+      Object.assign(values, { ":retention": retentionRecordKind, ":streamId": write.streamId });
+    } else remove.push("#recPk", "#recSk");
+  }
+  return {
+    UpdateExpression: `SET ${set.join(", ")}${remove.length > 0 ? ` REMOVE ${remove.join(", ")}` : ""} ADD version :one`,
+    ExpressionAttributeValues: values,
+    ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+  };
+}
+
+/** The records index's kind of streams with retention limits of their own. */
+export const retentionRecordKind = "retention";
+
+/** Streams with retention limits of their own, a page of the records index (eventually consistent). */
+export function queryStreamsWithRetention(tableName: string, startKey?: Item): QueryCommandInput {
+  return {
+    TableName: tableName,
+    IndexName: records.name,
+    KeyConditionExpression: "#recPk = :kind",
+    ExpressionAttributeNames: { "#recPk": records.partitionKey.name },
+    ExpressionAttributeValues: { ":kind": retentionRecordKind },
+    ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+    ReturnConsumedCapacity: "TOTAL",
+  };
+}
+
+/**
+ * A stream's events from revision `from` on, oldest first, with only what tells their age (strongly consistent): how
+ * far a stream's maxAge reaches (retention-sweep.ts, and setting a stream's retention).
+ */
+export function queryEventTimes(tableName: string, streamId: string, from: number, limit: number): PlainQueryInput {
+  return {
+    TableName: tableName,
+    KeyConditionExpression: "#pk = :streamId AND #sk BETWEEN :from AND :to",
+    ProjectionExpression: "#sk, createdAt, #ttl, marker",
+    ExpressionAttributeNames: { "#pk": pk, "#sk": sk, "#ttl": tableDefinition.timeToLiveAttribute },
+    ExpressionAttributeValues: {
+      ":streamId": { S: streamId },
+      ":from": { N: String(Math.max(1, from)) },
+      ":to": { N: String(maxRevision) },
+    },
+    Limit: limit,
+    ConsistentRead: true,
+    ReturnConsumedCapacity: "TOTAL",
+  };
 }
 
 /** The index of the transaction's items that failed, by what they are. */

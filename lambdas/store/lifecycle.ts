@@ -26,6 +26,7 @@ import {
   type LifecycleWrite,
   lifecycleTransaction,
   markerOf,
+  queryEventTimes,
   queryHiddenItems,
   removalKeyAt,
   streamItemKey,
@@ -35,12 +36,21 @@ import {
 import { isoTime, type Operation, type RemovalRequest } from "./model.ts";
 import type { PayloadObjects } from "./payload-objects.ts";
 import { readSettings } from "./read.ts";
+import {
+  effectiveRetention,
+  eventTimesOf,
+  firstKeptByCount,
+  isExpired,
+  type Retention,
+  type RetentionByType,
+} from "./retention.ts";
 import { tableDefinition } from "./table.ts";
 
 export interface LifecycleContext {
   table: StoreTable;
   heads: StreamHeads;
   now: () => number;
+  retention?: RetentionByType | undefined;
   payloads?: { objects: PayloadObjects } | undefined;
 }
 
@@ -152,6 +162,67 @@ export async function truncateStream(
     const failed = await transact(context.table, write);
     if (!failed) return { operation: write.operation };
     await retryLater(attempt, streamId);
+  }
+}
+
+/**
+ * Sets the stream's own retention limits (replacing those it had; none: its type's apply), hides at once what they no
+ * longer keep and records a removal operation of those events, which also says who set what.
+ */
+export async function setStreamRetention(
+  context: LifecycleContext,
+  streamType: string,
+  streamId: string,
+  retention: Retention,
+  requestedBy: string,
+): Promise<Operation> {
+  for (let attempt = 1; ; attempt++) {
+    const head = await existingHead(context, streamType, streamId, "retention");
+    const settings = await readSettings(context.table, streamId);
+    const effective = effectiveRetention(context.retention?.[streamType], retention);
+    const hiddenBelow = await retainedFrom(context, streamId, effective, head.revision, settings?.hiddenBelow ?? 1);
+    const request: RemovalRequest = { streamType, streamId, action: "retention", retention, hiddenBelow, requestedBy };
+    const write: LifecycleWrite = {
+      streamType,
+      streamId,
+      hiddenBelow,
+      tombstone: false,
+      retention,
+      ...timesOf(context.now()),
+      operation: removalOperation(request, context.now()),
+    };
+    const failed = await transact(context.table, write);
+    if (!failed) return write.operation;
+    await retryLater(attempt, streamId);
+  }
+}
+
+/**
+ * The first revision that `retention` keeps of a stream at `headRevision`, never below `hiddenBelow`: by count, then
+ * past the events older than maxAge (a prefix: times only grow along revisions), read from there with their times only.
+ */
+export async function retainedFrom(
+  context: LifecycleContext,
+  streamId: string,
+  retention: Retention,
+  headRevision: number,
+  hiddenBelow: number,
+): Promise<number> {
+  let first = Math.max(hiddenBelow, firstKeptByCount(retention, headRevision));
+  if (retention.maxAge === undefined) return first;
+  const now = context.now();
+  const sk = tableDefinition.sortKey.name;
+  for (;;) {
+    const { items, lastEvaluatedKey } = await context.table.queryItems(
+      "lifecycle",
+      queryEventTimes(context.table.tableName, streamId, first, 500),
+    );
+    for (const item of items) {
+      // A marker in the way (a soft delete's) ages as the events do.
+      if (!isExpired(eventTimesOf(item), retention, now)) return first;
+      first = Number(item[sk]) + 1;
+    }
+    if (!lastEvaluatedKey) return Math.min(first, headRevision + 1);
   }
 }
 

@@ -39,6 +39,8 @@ export interface RecordedEvent {
   createdAt: string;
   /** The event's DCB tags, for events appended through the DCB. */
   tags?: string[] | undefined;
+  /** Epoch seconds after which DynamoDB's TTL may remove it (its type's maxAge when appended; retention.ts). */
+  expiresAt?: number | undefined;
   traceContext?: TraceContext | undefined;
   /** The data subject and the pointers of its personal values, for an event that carries personal data. */
   subject?: string | undefined;
@@ -231,8 +233,14 @@ export interface ErasureRequest {
 export interface RemovalRequest {
   streamType: string;
   streamId: string;
-  /** "delete" hides the stream (appending again continues its revisions); "hard-delete" ends it for good. */
-  action: "delete" | "hard-delete" | "truncate";
+  /**
+   * "delete" hides the stream (appending again continues its revisions); "hard-delete" ends it for good; "retention"
+   * sets the stream's own retention limits (and hides what they no longer keep); "truncate" hides the events before
+   * a revision, asked for or by the retention sweep (requestedBy "retention").
+   */
+  action: "delete" | "hard-delete" | "truncate" | "retention";
+  /** The stream's own retention limits a "retention" set (none: its type's apply). */
+  retention?: { maxAge?: number | undefined; maxCount?: number | undefined };
   /** The revision the caller expected the stream at, when it said one. */
   expectedRevision?: number;
   /** Truncations: the revision asked for; events before it are hidden. */

@@ -22,6 +22,7 @@ import { matchWindow } from "./idempotency.ts";
 import { eventCondition, type Item, maxTransactionItems, type NewEventWithId, putNewEvents } from "./items.ts";
 import { eventsToWrite, itemForLimits, StagedPayloads, stagedItems } from "./large-payloads.ts";
 import { type AppendResult, type ExpectedRevision, isoTime, laterTime, type NewEvent } from "./model.ts";
+import { expiryOf } from "./retention.ts";
 
 export interface StreamWrite {
   streamType: string;
@@ -45,6 +46,8 @@ export interface PlannedWrite {
   firstRevision: number;
   /** The time the attempt gives the stream's new events. */
   createdAt: string;
+  /** Their expiry from their type's maxAge (retention.ts). */
+  expiresAt: number | undefined;
   events: NewEventWithId[];
 }
 
@@ -112,7 +115,9 @@ export async function appendToStreams(
     const createdAt = isoTime(context.now());
     const planned = withIds.map((write, index) => {
       const plan = writePlans[index] as Extract<StreamPlan, { kind: "write" }>;
-      return { ...write, firstRevision: plan.firstRevision, createdAt: laterTime(createdAt, plan.head?.updatedAt) };
+      const at = laterTime(createdAt, plan.head?.updatedAt);
+      const expiresAt = expiryOf(context.retention, write.streamType, at);
+      return { ...write, firstRevision: plan.firstRevision, createdAt: at, expiresAt };
     });
     const extra = extension ? await extension.prepare(planned) : { items: [], eventAttributes: [] };
     const staged = new StagedPayloads(context.payloads);

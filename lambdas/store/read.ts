@@ -17,6 +17,7 @@ import {
   settingsSortKey,
 } from "./lifecycle-items.ts";
 import type { EventPage, ReadEventsOptions, Stream } from "./model.ts";
+import { effectiveRetention, eventTimesOf, firstKeptByCount, isExpired, type RetentionByType } from "./retention.ts";
 import { openPersonalData, type SubjectKeys } from "./subject-keys.ts";
 import { tableDefinition } from "./table.ts";
 
@@ -28,10 +29,19 @@ export interface ReadContext {
   payloads?: LargePayloads | undefined;
   /** The subjects' data keys, which open events' personal data (subject-keys.ts). */
   subjects?: SubjectKeys | undefined;
+  /** Each stream type's retention (retention.ts); a stream's own is in its settings. */
+  retention?: RetentionByType | undefined;
+  /** Milliseconds since the epoch: the clock by which events are past their maxAge. */
+  now: () => number;
 }
 
 /** How often a read starts again when what it read shows a delete or truncation it did not know of yet. */
 const maxReadAttempts = 4;
+
+/** Items more than a page that a read reading on past expired events asks for at once. */
+const skipPage = 1000;
+
+const ttl = tableDefinition.timeToLiveAttribute;
 
 /**
  * Events of a stream in revision order (forward) or newest first (backward), without the events a delete or
@@ -40,6 +50,10 @@ const maxReadAttempts = 4;
  * meets a marker its settings do not explain, or a gap in the revisions (events the removal operation of a newer
  * truncation is deleting), read the settings before what changed: it starts again, so a reader sees either the
  * truncation or the whole stream as it was, never a mix.
+ *
+ * Retention (retention.ts) hides more, at once and by this process's clock: events past the stream's maxAge (a
+ * prefix of the stream: times only grow along revisions) and, with a maxCount, those before the newest N (which
+ * costs a read of the head, 1 RRU). Expired events TTL has not removed yet are read and skipped.
  */
 export async function readEvents(
   context: ReadContext,
@@ -96,7 +110,24 @@ async function readOnce(
     if (settings.streamType !== streamType) throw new StreamNotFoundError(streamType, streamId);
     throw new StreamDeletedError(streamType, streamId);
   }
-  const hiddenBelow = settings?.hiddenBelow ?? 1;
+  const retention = effectiveRetention(context.retention?.[streamType], settings?.retention);
+  let hiddenBelow = settings?.hiddenBelow ?? 1;
+  if (retention.maxCount !== undefined) {
+    const head = await context.heads.read(streamId, "read");
+    if (head) hiddenBelow = Math.max(hiddenBelow, firstKeptByCount(retention, head.revision));
+  }
+  if (retention.maxAge !== undefined || read.items.some((item) => item[ttl] !== undefined)) {
+    const now = context.now();
+    const expired = (item: Item) => isExpired(eventTimesOf(item), retention, now);
+    // Forward, a page that is all expired says nothing of what follows: read on past it (TTL removes them later).
+    while (forward && read.lastEvaluatedKey && read.items.length > 0 && read.items.every(expired)) {
+      const last = Number(read.items.at(-1)?.[sk]);
+      hiddenBelow = Math.max(hiddenBelow, last + 1);
+      read = await query({ from: last + 1, to: maxRevision }, skipPage);
+    }
+    const newestExpired = Math.max(0, ...read.items.filter(expired).map((item) => Number(item[sk])));
+    hiddenBelow = Math.max(hiddenBelow, newestExpired + 1);
+  }
   const items = read.items.filter((item) => Number(item[sk]) >= hiddenBelow);
   const firstVisible = Math.max(asked.from, hiddenBelow);
   if (!contiguous(items, forward, forward ? firstVisible : undefined)) return "changed";

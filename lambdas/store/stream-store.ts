@@ -50,7 +50,9 @@ import { appendToStreams, type MultiAppendResult, type StreamCheck, type StreamW
 import { createOperation, getOperation, listOperations, saveOperation } from "./operations.ts";
 import type { PayloadObjects } from "./payload-objects.ts";
 import { type PayloadSweep, sweepPayloads } from "./payload-sweep.ts";
-import { readEvents, streamDetails } from "./read.ts";
+import { readEvents, readSettings, streamDetails } from "./read.ts";
+import { effectiveRetention, type Retention, type RetentionByType } from "./retention.ts";
+import type { RetentionSweep } from "./retention-sweep.ts";
 import { latestSnapshot, type NewSnapshot, type PutSnapshotResult, putSnapshot, type Snapshot } from "./snapshots.ts";
 import { countNewStreams, listStreamTypes } from "./stream-types.ts";
 import {
@@ -98,6 +100,18 @@ export interface StreamStoreOptions {
    * section 13, subject-keys.ts). Absent, an event with personal data is refused, and sealed values read as erased.
    */
   subjectKeys?: SubjectKeysOptions | undefined;
+  /**
+   * Each stream type's retention (SPEC section 13, retention.ts; the stack option `retention`): events past a type's
+   * maxAge or before its newest maxCount are hidden, and removed later (TTL, the retention sweep).
+   */
+  retention?: RetentionByType | undefined;
+}
+
+/** A stream's retention: its own limits, its type's, and what applies (its own winning limit by limit). */
+export interface RetentionSettings {
+  stream: Retention;
+  streamType: Retention;
+  effective: Retention;
 }
 
 const noSubjectKeys = "this deployment was given no subject keys table: personal data is not available";
@@ -122,6 +136,7 @@ export class StreamStore {
       now: options.now ?? Date.now,
       onContention: options.onContention,
       idempotencyWindow: options.idempotencyWindow ?? defaultIdempotencyWindow,
+      retention: options.retention,
       subjects:
         options.subjectKeys &&
         new SubjectKeys(options.client, options.subjectKeys, options.now ?? Date.now, options.onConsumedCapacity),
@@ -150,7 +165,7 @@ export class StreamStore {
 
   /** The DCB events matching a query after a position, and the condition to append on (dcb.ts). */
   readDcb(query: DcbQuery, after: number, limit: number): Promise<DcbReadResult> {
-    return readDcb(this.table, query, after, limit, this.context.payloads, this.context.subjects);
+    return readDcb(this.context, query, after, limit);
   }
 
   /** Appends DCB events with their tags if no event matching the condition came after its position (dcb.ts). */
@@ -191,6 +206,30 @@ export class StreamStore {
     return lifecycle().then((module) =>
       module.truncateStream(this.context, streamType, streamId, truncateBefore, requestedBy),
     );
+  }
+
+  /**
+   * Sets the stream's own retention limits (replacing its own; none: its type's apply), hides at once what they no
+   * longer keep, and answers the removal operation that records it and deletes those events.
+   */
+  setRetention(streamType: string, streamId: string, retention: Retention, requestedBy: string): Promise<Operation> {
+    return lifecycle().then((module) =>
+      module.setStreamRetention(this.context, streamType, streamId, retention, requestedBy),
+    );
+  }
+
+  /** The stream's own limits, its type's, and what applies (404 for no stream, 410 after a hard delete). */
+  async retention(streamType: string, streamId: string): Promise<RetentionSettings> {
+    await streamDetails(this.context, streamType, streamId);
+    const settings = await readSettings(this.table, streamId);
+    const ofType = this.context.retention?.[streamType] ?? {};
+    const ofStream = settings?.retention ?? {};
+    return { stream: ofStream, streamType: ofType, effective: effectiveRetention(ofType, ofStream) };
+  }
+
+  /** The hourly retention sweep (retention-sweep.ts): truncates what limits no longer keep; answers the removals. */
+  sweepRetention(): Promise<RetentionSweep> {
+    return import("./retention-sweep.ts").then((module) => module.sweepRetention(this.context));
   }
 
   /** One step of a removal operation: deletes up to `limit` hidden items after revision `after`. */
@@ -275,7 +314,7 @@ export class StreamStore {
 
   /** A page of the global feed after a position; strongly consistent (feed.ts). */
   readFeed(options: ReadFeedOptions): Promise<FeedPage> {
-    return readFeed(this.table, options, this.context.payloads, this.context.subjects);
+    return readFeed(this.table, options, this.context);
   }
 
   /** The newest position of the feed and how long indexing took for it. */

@@ -124,8 +124,11 @@ describe("payload sweep", () => {
     const orphan = payloadKey(Date.now() - 3 * hour, randomUUID(), 1, randomUUID());
     await objects.put(orphan, Buffer.from("{}"));
     const swept = await handler({ sweep: "payloads" });
-    assert.equal(swept.deleted, 1);
+    assert.equal(swept.payloads.deleted, 1);
     assert.equal(await exists(orphan), false);
-    assert.deepEqual(counted, [["PayloadsSwept", 1]]);
+    assert.deepEqual(counted, [
+      ["PayloadsSwept", 1],
+      ["RetentionTruncations", 0],
+    ]);
   });
 });

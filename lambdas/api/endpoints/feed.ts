@@ -49,7 +49,8 @@ async function readWaiting(store: StreamStore, options: ReadFeedOptions, waitMs:
 }
 
 function feedEventBody(event: FeedEvent, payloadEncoding: PayloadEncoding): Record<string, unknown> {
-  const { payload, metadata, traceContext, ...entry } = event;
+  // The expiry is the store's (retention.ts), not part of the event.
+  const { payload, metadata, traceContext, expiresAt: _expiry, ...entry } = event;
   const traced = { ...entry, ...traceMembers(traceContext) };
   if (!payload) return traced;
   return { ...traced, ...payloadMembers(payload, payloadEncoding), ...(metadata ? { metadata } : {}) };
