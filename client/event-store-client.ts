@@ -30,6 +30,8 @@ import type {
   Operation,
   RecordedEvent,
   ReplayRequest,
+  Retention,
+  RetentionSettings,
   Stream,
   StreamPage,
   StreamTypeSummary,
@@ -246,6 +248,29 @@ export class EventStoreClient {
     options: CallOptions = {},
   ): Promise<lifecycle.TruncateResult> {
     return lifecycle.truncateStream(this.#transport, streamType, streamId, before, options);
+  }
+
+  /**
+   * The stream's retention (`GET /streams/{type}/{id}/retention`): its own limits, its type's, and what applies.
+   *
+   * @throws StreamNotFound when it does not exist; StreamDeleted after a hard delete
+   */
+  getRetention(streamType: string, streamId: string, options: CallOptions = {}): Promise<RetentionSettings> {
+    return lifecycle.getRetention(this.#transport, streamType, streamId, options);
+  }
+
+  /**
+   * Sets the stream's own retention limits (`PUT /streams/{type}/{id}/retention`), replacing those it had (`{}`:
+   * none, its type's apply). Reads hide at once what they no longer keep; the answer is the removal operation that
+   * records the change and deletes those events. Through the admin URL only.
+   */
+  setRetention(
+    streamType: string,
+    streamId: string,
+    retention: Retention,
+    options: CallOptions = {},
+  ): Promise<AcceptedOperation> {
+    return lifecycle.setRetention(this.#transport, streamType, streamId, retention, options);
   }
 
   /** Every notification waiting for a redrive, oldest failure first (`GET /notifications/undelivered`). */

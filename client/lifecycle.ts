@@ -1,7 +1,10 @@
-/** Deleting and truncating streams (SPEC section 13): `client.deleteStream`, `client.truncateStream`. */
+/**
+ * Deleting, truncating and keeping streams (SPEC section 13): `client.deleteStream`, `client.truncateStream`,
+ * `client.getRetention`, `client.setRetention`.
+ */
 import type { CallOptions } from "./common.ts";
 import type { Transport } from "./transport.ts";
-import type { AcceptedOperation } from "./types.ts";
+import type { AcceptedOperation, Retention, RetentionSettings } from "./types.ts";
 
 export interface DeleteStreamOptions extends CallOptions {
   /** Delete only if the stream is at this revision (else WrongExpectedRevision). */
@@ -39,4 +42,31 @@ export async function truncateStream(
     { ...options, body: { truncateBefore } },
   );
   return "id" in answer ? answer : undefined;
+}
+
+export async function getRetention(
+  transport: Transport,
+  streamType: string,
+  streamId: string,
+  options: CallOptions = {},
+): Promise<RetentionSettings> {
+  const answer = await transport.call<{ retention: RetentionSettings }>(
+    "GET",
+    ["streams", streamType, streamId, "retention"],
+    options,
+  );
+  return answer.retention;
+}
+
+export async function setRetention(
+  transport: Transport,
+  streamType: string,
+  streamId: string,
+  retention: Retention,
+  options: CallOptions = {},
+): Promise<AcceptedOperation> {
+  return transport.call<AcceptedOperation>("PUT", ["streams", streamType, streamId, "retention"], {
+    ...options,
+    body: retention,
+  });
 }

@@ -163,6 +163,21 @@ export interface OperationRequest {
   undelivered?: true;
 }
 
+/** Retention limits (SPEC section 13), as EventStoreDB's `$maxAge` and `$maxCount`. */
+export interface Retention {
+  /** Seconds an event stays readable after its append. */
+  maxAge?: number;
+  /** How many of the stream's newest events stay readable. */
+  maxCount?: number;
+}
+
+/** A stream's retention: its own limits, its type's (the stack option), and what applies. */
+export interface RetentionSettings {
+  stream: Retention;
+  streamType: Retention;
+  effective: Retention;
+}
+
 /** What an erasure operation records (`eraseSubject`); who asked is the operation's `requestedBy`. */
 export interface ErasureRequest {
   subject: string;
@@ -172,7 +187,10 @@ export interface ErasureRequest {
 export interface RemovalRequest {
   streamType: string;
   streamId: string;
-  action: "delete" | "hard-delete" | "truncate";
+  /** "retention": the stream's own limits were set; a "truncate" requested by "retention" is the hourly sweep's. */
+  action: "delete" | "hard-delete" | "truncate" | "retention";
+  /** "retention": the limits set. */
+  retention?: Retention;
   expectedRevision?: number;
   truncateBefore?: number;
   /** Events below this revision are hidden, and removed by the operation. */

@@ -181,6 +181,25 @@ export interface EventStoreProps {
    * @default 358400 (350 KB)
    */
   readonly largePayloadThresholdBytes?: number;
+  /**
+   * Retention by stream type (SPEC section 13), as EventStoreDB's `$maxAge` and `$maxCount`: events older than
+   * `maxAge`, or before a stream's newest `maxCount`, are hidden from reads at once and removed later. A type's
+   * `maxAge` is written into each new event as its TTL (`expiresAt`), so DynamoDB removes it for nothing; a
+   * `maxCount` is kept by the hourly retention sweep (a truncation per stream, in steps of a tenth of it). A stream
+   * may have limits of its own (`PUT /streams/{type}/{id}/retention`), which win limit by limit. A stack option
+   * rather than metadata in the table: every function knows it without a read, which is what lets an append write
+   * the expiry in its one write. Raising a `maxAge` does not extend events written before (their TTL stands).
+   * @default - none: events are kept for ever
+   */
+  readonly retention?: Record<string, StreamTypeRetention>;
+}
+
+/** One stream type's retention limits; see {@link EventStoreProps.retention}. */
+export interface StreamTypeRetention {
+  /** How long an event stays readable after its append (whole seconds, at least 1). */
+  readonly maxAge?: Duration;
+  /** How many of a stream's newest events stay readable. */
+  readonly maxCount?: number;
 }
 
 /** The body of a notification: the Go project's fields, or those plus payload and metadata. */

@@ -28,12 +28,13 @@ import { Construct } from "constructs";
 import { changeFeedFilterPattern } from "../lambdas/change-feed/filter.ts";
 import { environmentVariables } from "../lambdas/shared/environment.ts";
 import { streamTypePattern } from "../lambdas/shared/stream-type.ts";
+import { formatRetentionByType, maxAgeLimitSeconds, type Retention } from "../lambdas/store/retention.ts";
 import { checkListingShards } from "../lambdas/store/table.ts";
 import { adminAliasName, createAdminUrl } from "./admin-url.ts";
 import { createAlarms } from "./alarms.ts";
 import { createDeadLetterQueue } from "./dead-letter-queue.ts";
 import { EventStoreFunction } from "./event-store-function.ts";
-import type { EventStoreProps, SubscribeQueueOptions } from "./event-store-props.ts";
+import type { EventStoreProps, StreamTypeRetention, SubscribeQueueOptions } from "./event-store-props.ts";
 import { allowTableActions, createTable } from "./event-table.ts";
 import { allowLargeNotifications, largeNotificationBytes } from "./large-notifications.ts";
 import {
@@ -214,6 +215,13 @@ export class EventStore extends Construct {
       },
     });
     this.changeFeedFunction = changeFeed.function;
+    if (props.retention && Object.keys(props.retention).length > 0) {
+      // The API hides and writes expiries by it; the worker's retention sweep keeps maxCount.
+      const retention = retentionEnvironment(props.retention);
+      for (const fn of [this.apiFunction, this.operations.workerFunction]) {
+        fn.addEnvironment(environmentVariables.retention, retention);
+      }
+    }
     if (listingShards !== undefined) {
       // Every function that lists streams or keeps their summaries must split the listing the same way.
       for (const fn of [this.apiFunction, this.changeFeedFunction, this.operations.workerFunction]) {
@@ -353,4 +361,25 @@ function urlAuthType(props: EventStoreProps): FunctionUrlAuthType {
       throw new Error(`publicUrl: ${props.publicUrl} contradicts authType: ${props.authType}; give authType only`);
   }
   return props.authType ?? (props.publicUrl ? FunctionUrlAuthType.NONE : FunctionUrlAuthType.AWS_IAM);
+}
+
+/** The stack option `retention` checked and written as the functions read it (store/retention.ts). */
+function retentionEnvironment(byType: Record<string, StreamTypeRetention>): string {
+  const checked: Record<string, Retention> = {};
+  for (const [streamType, limits] of Object.entries(byType)) {
+    if (!streamTypePattern.test(streamType)) {
+      throw new Error(`retention: "${streamType}" is not a stream type (${streamTypePattern})`);
+    }
+    const maxAge = limits.maxAge?.toSeconds();
+    if (maxAge !== undefined && !(Number.isInteger(maxAge) && maxAge >= 1 && maxAge <= maxAgeLimitSeconds)) {
+      throw new Error(`retention of ${streamType}: maxAge must be whole seconds from 1 to ${maxAgeLimitSeconds}`);
+    }
+    if (limits.maxCount !== undefined && !(Number.isSafeInteger(limits.maxCount) && limits.maxCount >= 1)) {
+      throw new Error(
+        `retention of ${streamType}: maxCount must be a whole number of at least 1, not ${limits.maxCount}`,
+      );
+    }
+    checked[streamType] = { maxAge, maxCount: limits.maxCount };
+  }
+  return formatRetentionByType(checked);
 }

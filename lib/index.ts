@@ -7,6 +7,7 @@ export type {
   EventStoreProps,
   NotificationBody,
   ReplayTargets,
+  StreamTypeRetention,
   SubscribeQueueOptions,
 } from "./event-store-props.ts";
 export { eventTypeMessageAttribute, streamTypeMessageAttribute } from "./notification-topic.ts";

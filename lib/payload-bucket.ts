@@ -19,8 +19,8 @@ export const uploadsPrefix = "uploads/";
 /** Payloads above this many bytes go to the bucket unless the stack says otherwise (`defaultPayloadThresholdBytes`). */
 export const defaultLargePayloadThresholdBytes = 350 * 1024;
 
-/** The event the schedule sends the worker (lambdas/operations/handler.ts `SweepEvent`). */
-export const sweepEvent = { sweep: "payloads" } as const;
+/** The event the schedule sends the worker (lambdas/operations/handler.ts `SweepEvent`): payloads and retention. */
+export const sweepEvent = { sweep: "hourly" } as const;
 
 export interface PayloadBucketProps {
   readonly removalPolicy: RemovalPolicy;
@@ -82,10 +82,15 @@ export function grantPayloadObjects(role: IRole, bucket: Bucket): void {
   });
 }
 
-/** Every hour: `{"sweep":"payloads"}` to the worker, which deletes objects no event names (payload-sweep.ts). */
+/**
+ * Every hour: `{"sweep":"hourly"}` to the worker, which deletes objects no event names (payload-sweep.ts) and keeps
+ * streams within their retention (retention-sweep.ts). The rule keeps its first id, so that an update does not
+ * replace it.
+ */
 export function createSweepSchedule(scope: Construct, worker: IFunction): Rule {
   return new Rule(scope, "PayloadSweepSchedule", {
-    description: "Sweeps the event store's payload bucket of objects no event names: the operations worker, hourly",
+    description:
+      "Sweeps the event store's payload bucket of objects no event names and truncates streams past their retention: the operations worker, hourly",
     schedule: Schedule.rate(Duration.hours(1)),
     targets: [new LambdaTarget(worker, { event: RuleTargetInput.fromObject(sweepEvent), retryAttempts: 2 })],
   });

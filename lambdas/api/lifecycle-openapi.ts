@@ -3,6 +3,8 @@ import {
   DeleteStreamQuery,
   LifecyclePath,
   RemovalAcceptedAnswer,
+  RetentionAnswer,
+  RetentionBody,
   TruncateBody,
   TruncatedAlreadyAnswer,
 } from "./lifecycle-schema.ts";
@@ -42,6 +44,39 @@ const unavailable = {
 };
 
 export const lifecyclePaths = {
+  "/streams/{streamType}/{streamId}/retention": {
+    get: {
+      operationId: "getRetention",
+      summary: "The stream's retention: its own limits, its type's, and what applies",
+      parameters: parameters(LifecyclePath, "path"),
+      responses: {
+        "200": { description: "the limits", ...json(RetentionAnswer) },
+        ...badInput,
+        ...notThere,
+        ...always,
+      },
+    },
+    put: {
+      operationId: "putRetention",
+      summary: "Set the stream's own retention limits (maxAge, maxCount), replacing those it had",
+      description:
+        "Reads hide at once what the limits no longer keep (events past maxAge by the reader's clock, events before " +
+        "the newest maxCount); the removal operation records who set what and deletes those events, and the hourly " +
+        "retention sweep keeps the stream within them. An empty body removes the stream's own limits: its type's apply.",
+      parameters: parameters(LifecyclePath, "path"),
+      requestBody: { required: true, ...json(RetentionBody) },
+      responses: {
+        ...accepted,
+        ...badInput,
+        ...notThere,
+        ...tooLarge,
+        ...notJson,
+        ...unavailable,
+        ...always,
+        ...adminOnly,
+      },
+    },
+  },
   "/streams/{streamType}/{streamId}/truncation": {
     post: {
       operationId: "truncateStream",

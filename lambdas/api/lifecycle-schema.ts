@@ -1,9 +1,11 @@
 /**
- * The input rules and answers of deleting and truncating streams (SPEC section 13): `DELETE
- * /streams/{type}/{id}?expected-revision=N&hard=true` and `POST /streams/{type}/{id}/truncation`. TypeBox schemas
+ * The input rules and answers of deleting, truncating and keeping streams (SPEC section 13): `DELETE
+ * /streams/{type}/{id}?expected-revision=N&hard=true`, `POST /streams/{type}/{id}/truncation` and
+ * `GET|PUT /streams/{type}/{id}/retention`. TypeBox schemas
  * like schema.ts's, whose building blocks they use; lifecycle-openapi.ts publishes them.
  */
 import * as Type from "@sinclair/typebox/type";
+import { maxAgeLimitSeconds } from "#store/retention.ts";
 import { AcceptedAnswer } from "./operation-schema.ts";
 import { maxWholeNumber, requestBody, wholeNumber } from "./schema.ts";
 
@@ -36,6 +38,30 @@ export const TruncateBody = requestBody({
 export const TruncatedAlreadyAnswer = Type.Object(
   {
     truncateBefore: Type.Integer({ minimum: 1, description: "what the stream hides already: events before this" }),
+  },
+  { additionalProperties: false },
+);
+
+const maxAge = wholeNumber(1, maxAgeLimitSeconds, {
+  description: "seconds an event stays readable after its append (EventStoreDB's $maxAge)",
+});
+const maxCount = wholeNumber(1, maxWholeNumber, {
+  description: "how many of the stream's newest events stay readable (EventStoreDB's $maxCount)",
+});
+
+/** A stream's own limits: each replaces its type's; one left out is its type's (none when the type has none). */
+export const RetentionBody = requestBody({ maxAge: Type.Optional(maxAge), maxCount: Type.Optional(maxCount) });
+
+const Limits = (description: string) =>
+  Type.Object({ maxAge: Type.Optional(maxAge), maxCount: Type.Optional(maxCount) }, { description });
+
+export const RetentionAnswer = Type.Object(
+  {
+    retention: Type.Object({
+      stream: Limits("the stream's own limits (PUT …/retention)"),
+      streamType: Limits("its stream type's (the stack option retention)"),
+      effective: Limits("what applies: the stream's own limit where it has one, else its type's"),
+    }),
   },
   { additionalProperties: false },
 );

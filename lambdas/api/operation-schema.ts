@@ -155,12 +155,26 @@ export const RemovalRequest = Type.Object(
   {
     streamType: StreamType,
     streamId: Uuid,
-    action: Type.Union([Type.Literal("delete"), Type.Literal("hard-delete"), Type.Literal("truncate")]),
+    action: Type.Union(
+      [Type.Literal("delete"), Type.Literal("hard-delete"), Type.Literal("truncate"), Type.Literal("retention")],
+      {
+        description:
+          "retention: the stream's own limits were set (retention says which); truncate by requestedBy retention: the hourly retention sweep",
+      },
+    ),
+    retention: Type.Optional(
+      Type.Object(
+        { maxAge: Type.Optional(Type.Integer({ minimum: 1 })), maxCount: Type.Optional(Type.Integer({ minimum: 1 })) },
+        { description: "retention: the stream's own limits set (none: its type's apply)" },
+      ),
+    ),
     expectedRevision: Type.Optional(Type.Integer({ minimum: 0, description: "the revision the delete expected" })),
     truncateBefore: Type.Optional({ ...Revision, description: "truncations: the revision asked for" }),
     hiddenBelow: Type.Integer({ minimum: 1, description: "events below this revision are hidden (and removed)" }),
     markerRevision: Type.Optional({ ...Revision, description: "deletes: the revision of the delete's marker" }),
-    requestedBy: Type.String({ description: "who asked: the IAM principal that signed the request, or anonymous" }),
+    requestedBy: Type.String({
+      description: "who asked: the IAM principal that signed the request, anonymous, or retention (the sweep)",
+    }),
   },
   { $id: "RemovalRequest", additionalProperties: false },
 );

@@ -61,6 +61,13 @@ export const routes: Route[] = [
     methods: { POST: lazy(rare, (groups) => adminOnly(groups.lifecycle.truncateStream)) },
   },
   {
+    pattern: ["streams", ":streamType", ":streamId", "retention"],
+    methods: {
+      GET: lazy(rare, (groups) => groups.lifecycle.getRetention),
+      PUT: lazy(rare, (groups) => adminOnly(groups.lifecycle.putRetention)),
+    },
+  },
+  {
     pattern: ["streams", ":streamType", ":streamId", "snapshots"],
     methods: { PUT: lazy(rare, (groups) => groups.snapshots.putSnapshot) },
   },

@@ -32,7 +32,7 @@ export async function readDcb(
   after: number,
   limit: number,
 ): Promise<DcbReadResult> {
-  const { table, payloads, subjects } = context;
+  const { table, payloads } = context;
   const tags = keyTags(query);
   const reads = new Map<string, TagRead>();
   await Promise.all(tags.map(async (tag) => reads.set(tag, await readTag(table, tag, query, after, limit))));

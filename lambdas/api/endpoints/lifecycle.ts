@@ -6,7 +6,14 @@
 import type { Static } from "@sinclair/typebox";
 import type { LambdaFunctionURLResult } from "aws-lambda";
 import { readInput } from "#api/input.ts";
-import { DeleteStreamQuery, LifecyclePath, TruncateBody, type TruncatedAlreadyAnswer } from "#api/lifecycle-schema.ts";
+import {
+  DeleteStreamQuery,
+  LifecyclePath,
+  type RetentionAnswer,
+  RetentionBody,
+  TruncateBody,
+  type TruncatedAlreadyAnswer,
+} from "#api/lifecycle-schema.ts";
 import { HttpProblem, problemTypes } from "#api/problem.ts";
 import type { ApiRequest, ApiServices, OperationsConfig } from "#api/request.ts";
 import { acceptedOperation, json } from "#api/responses.ts";
@@ -44,6 +51,28 @@ export async function truncateStream(
   return accepted(operations, result.operation);
 }
 
+/** GET /streams/{type}/{id}/retention: the stream's own limits, its type's, and what applies. */
+export async function getRetention(request: ApiRequest, store: StreamStore): Promise<LambdaFunctionURLResult> {
+  const { path } = readInput(request, { path: LifecyclePath });
+  const retention = await store.retention(path.streamType, path.streamId);
+  return json(200, { retention } satisfies Static<typeof RetentionAnswer>);
+}
+
+/**
+ * PUT /streams/{type}/{id}/retention {"maxAge","maxCount"}: the stream's own limits; what they no longer keep is
+ * hidden now; 202 with the removal operation that records the change and deletes those events.
+ */
+export async function putRetention(
+  request: ApiRequest,
+  store: StreamStore,
+  services: ApiServices,
+): Promise<LambdaFunctionURLResult> {
+  const operations = configured(services);
+  const { path, body } = readInput(request, { path: LifecyclePath, body: RetentionBody });
+  const operation = await store.setRetention(path.streamType, path.streamId, body.value, request.caller);
+  return accepted(operations, operation);
+}
+
 /**
  * Queues the removal's first step. The hiding is done whatever the queue says; an operation the queue refused stays
  * pending, and the worker's tick queues it again (it resumes stalled operations), so the answer is 202 either way.
@@ -59,7 +88,7 @@ function configured(services: ApiServices): OperationsConfig {
   if (!operations) {
     throw new HttpProblem(
       problemTypes.operationsNotConfigured,
-      "this deployment cannot delete or truncate streams: its API has no operation queue (OPERATIONS_QUEUE_URL)",
+      "this deployment cannot delete, truncate or limit streams: its API has no operation queue (OPERATIONS_QUEUE_URL)",
     );
   }
   return operations;
