@@ -34,10 +34,9 @@ export const maxAgeLimitSeconds = 3_153_600_000;
 
 /** The stream's own limits over its type's, limit by limit. */
 export function effectiveRetention(ofType: Retention | undefined, ofStream: Retention | undefined): Retention {
-  return {
-    maxAge: ofStream?.maxAge ?? ofType?.maxAge,
-    maxCount: ofStream?.maxCount ?? ofType?.maxCount,
-  };
+  const maxAge = ofStream?.maxAge ?? ofType?.maxAge;
+  const maxCount = ofStream?.maxCount ?? ofType?.maxCount;
+  return { ...(maxAge !== undefined ? { maxAge } : {}), ...(maxCount !== undefined ? { maxCount } : {}) };
 }
 
 export function hasLimits(retention: Retention | undefined): boolean {

@@ -38,6 +38,8 @@ export async function testStreamStore(
     payloads?: StreamStoreOptions["payloads"];
     /** The subject keys of personal data; default: the shared test keys table, wrapped by a random local key. */
     subjectKeys?: StreamStoreOptions["subjectKeys"];
+    /** Each stream type's retention, as the stack option gives it. */
+    retention?: StreamStoreOptions["retention"];
   } = {},
 ): Promise<{ store: StreamStore; tableName: string; capacity: CapacityLog }> {
   const { endpoint } = testDynamoDb();
@@ -49,6 +51,7 @@ export async function testStreamStore(
     now: options.now,
     listingShards: options.listingShards,
     payloads: options.payloads,
+    retention: options.retention,
     subjectKeys: options.subjectKeys ?? (await testSubjectKeys()),
     onConsumedCapacity: (operation, capacity) => entries.push({ operation, capacity }),
   });
