@@ -92,7 +92,8 @@ export class Operations extends Construct {
       // Query: events, operations, undelivered ranges; Put: operation checkpoints; Delete: redriven ranges;
       // BatchGet: the payload sweep's strongly consistent reads of the events payload objects belong to; BatchWrite:
       // removals (deletes and truncations) deleting hidden events a page at a time; Get: a stream's settings (what a
-      // delete or truncation hid), which replays' reads apply.
+      // delete or truncation hid), which replays' reads apply; Update: the settings of a truncation the hourly
+      // retention sweep makes (in its transaction).
       actions: [
         "dynamodb:Query",
         "dynamodb:PutItem",
@@ -100,6 +101,7 @@ export class Operations extends Construct {
         "dynamodb:BatchGetItem",
         "dynamodb:BatchWriteItem",
         "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
       ],
       queryIndexes: true,
     });

@@ -53,11 +53,12 @@ export const lifecyclePaths = {
         "200": { description: "the limits", ...json(RetentionAnswer) },
         ...badInput,
         ...notThere,
+        ...unavailable,
         ...always,
       },
     },
     put: {
-      operationId: "putRetention",
+      operationId: "setRetention",
       summary: "Set the stream's own retention limits (maxAge, maxCount), replacing those it had",
       description:
         "Reads hide at once what the limits no longer keep (events past maxAge by the reader's clock, events before " +

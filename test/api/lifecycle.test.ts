@@ -180,4 +180,62 @@ describe("deleting and truncating streams over HTTP", () => {
     assertProblem(await bare.call("DELETE", `/streams/order/${id}`), 503);
     assert.equal((await bare.call("GET", `/streams/order/${id}/details`)).status, 200);
   });
+
+  describe("retention of a stream", () => {
+    it("PUT sets its own limits (202, the removal records who and what), GET shows them; reads hide at once", async () => {
+      const id = await streamOf(5);
+      const response = await call("PUT", `/streams/order/${id}/retention`, { body: { maxCount: 2 }, caller: admin });
+      assert.equal(response.status, 202, response.body);
+      assert.deepEqual(queue.messages.at(-1), { operationId: response.json.id });
+      const operation = (await call("GET", `/operations/${response.json.id}`)).json;
+      assert.deepEqual(operation.request, {
+        streamType: "order",
+        streamId: id,
+        action: "retention",
+        retention: { maxCount: 2 },
+        hiddenBelow: 4,
+        requestedBy: admin,
+      });
+      const read = await call("GET", `/streams/order/${id}/events`);
+      assert.deepEqual(
+        read.json.eventPage.events.map((event: { revision: number }) => event.revision),
+        [4, 5],
+      );
+      const shown = await call("GET", `/streams/order/${id}/retention`);
+      assert.equal(shown.status, 200, shown.body);
+      assert.deepEqual(shown.json, {
+        retention: { stream: { maxCount: 2 }, streamType: {}, effective: { maxCount: 2 } },
+      });
+    });
+
+    it("bad limits are a 400 naming the field, and nothing changes", async () => {
+      const id = await streamOf(3);
+      const put = (body: unknown) => call("PUT", `/streams/order/${id}/retention`, { body });
+      assertInvalid(await put({ maxAge: 0 }), "maxAge");
+      assertInvalid(await put({ maxAge: "30d" }), "maxAge");
+      assertInvalid(await put({ maxAge: 1.5 }), "maxAge");
+      assertInvalid(await put({ maxCount: -1 }), "maxCount");
+      assertInvalid(await put({ maxCount: 2, $maxCount: 1 }), "$maxCount");
+      assertProblem(await call("PUT", `/streams/order/${id}/retention`, { body: "{maxCount: 1" }), 400);
+      assert.deepEqual((await call("GET", `/streams/order/${id}/retention`)).json.retention.stream, {});
+      assert.equal((await call("GET", `/streams/order/${id}/events`)).json.eventPage.events.length, 3);
+      assertProblem(await call("GET", `/streams/order/${randomUUID()}/retention`), 404);
+      assertProblem(await call("PUT", `/streams/order/${randomUUID()}/retention`, { body: { maxCount: 1 } }), 404);
+    });
+
+    it("through an API with an admin URL, PUT answers 403 admin-only elsewhere; GET is a read", async () => {
+      const guarded = await testApi({
+        operations: { queue: recordingQueue(), allowedReplayTargets: [] },
+        adminAlias: "admin",
+      });
+      const id = await createdStream(guarded.call);
+      const functionArn = "arn:aws:lambda:eu-west-1:123456789012:function:Store-Api";
+      const put = { body: { maxCount: 1 }, invokedFunctionArn: functionArn };
+      const refused = await guarded.call("PUT", `/streams/order/${id}/retention`, put);
+      assertProblem(refused, 403);
+      assert.equal(refused.json.type, "tag:event-store,2026:problem:admin-only");
+      const read = await guarded.call("GET", `/streams/order/${id}/retention`, { invokedFunctionArn: functionArn });
+      assert.equal(read.status, 200, read.body);
+    });
+  });
 });

@@ -106,6 +106,8 @@ describe("GET /openapi.json", () => {
       "delete /streams/{streamType}/{streamId}": "deleteStream",
       "get /streams/{streamType}/{streamId}/details": "getStreamDetails",
       "get /streams/{streamType}/{streamId}/events": "readEvents",
+      "get /streams/{streamType}/{streamId}/retention": "getRetention",
+      "put /streams/{streamType}/{streamId}/retention": "setRetention",
       "post /streams/{streamType}/{streamId}/events": "appendEvents",
       "put /streams/{streamType}/{streamId}/events/{revision}": "appendAtRevision",
       "post /replays": "startReplay",

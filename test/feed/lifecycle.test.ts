@@ -7,8 +7,8 @@ import { RawJson } from "#store/raw-json.ts";
 import type { StreamStore } from "#store/stream-store.ts";
 import { runOperation } from "#test/support/lifecycle.ts";
 import type { CapacityLog } from "#test/support/store.ts";
-import { uniqueStreamType } from "#test/support/store.ts";
-import { appendToNewStreams, changeFeed, deliverUntilDone, feedSuite, readWholeFeed } from "./support.ts";
+import { testStreamStore, uniqueStreamType } from "#test/support/store.ts";
+import { appendToNewStreams, changeFeed, deliverUntilDone, feedSuite, feedTable, readWholeFeed } from "./support.ts";
 
 describe("the feeds around deletes and truncations", () => {
   let store: StreamStore;
@@ -76,5 +76,47 @@ describe("the feeds around deletes and truncations", () => {
     assert.ok(reads.length >= 2);
     const removalsRead = reads.some((entry) => (entry.capacity.CapacityUnits ?? 0) <= 1);
     assert.ok(removalsRead);
+  });
+
+  it("a feed reader never sees an event its type's maxAge or the retention sweep removed; positions stay", async () => {
+    let now = Date.now();
+    const aged = uniqueStreamType("feedaged");
+    const counted = uniqueStreamType("feedcounted");
+    const { store: limited } = await testStreamStore({
+      tableName: feedTable,
+      now: () => now,
+      retention: { [aged]: { maxAge: 60 }, [counted]: { maxCount: 2 } },
+    });
+    const [old] = await appendToNewStreams(limited, aged, 1, 2);
+    now += 30_000;
+    const [young] = await appendToNewStreams(limited, aged, 1, 1);
+    const [long] = await appendToNewStreams(limited, counted, 1, 5);
+    const ids = [old, young, long] as string[];
+    const handler = changeFeed(limited, limited.feedIndex(200));
+    await deliverUntilDone(handler, await records(ids));
+    const shown = (events: { streamId: string; revision: number }[]) =>
+      events.map((event) => `${ids.indexOf(event.streamId)}:${event.revision}`).sort();
+    const types = { streamTypes: [aged, counted] };
+    const before = await readWholeFeed(limited, types);
+    assert.deepEqual(shown(before.events), ["0:1", "0:2", "1:1", "2:1", "2:2", "2:3", "2:4", "2:5"]);
+
+    // The older stream's events turn 60 s old: hidden at once, by type, whole and with payloads (TTL may take them).
+    now += 31_000;
+    const expected = ["1:1", "2:1", "2:2", "2:3", "2:4", "2:5"];
+    assert.deepEqual(shown((await readWholeFeed(limited, types)).events), expected);
+    const whole = await readWholeFeed(limited);
+    assert.deepEqual(shown(whole.events.filter((event) => ids.includes(event.streamId))), expected);
+    assert.deepEqual(shown((await readWholeFeed(limited, { ...types, includePayload: true })).events), expected);
+    // The maxCount stream reaches the feed with the sweep's truncation, before its removal deletes anything.
+    const sweep = await limited.sweepRetention();
+    const truncation = sweep.operations.find(
+      (operation) => (operation.request as { streamId: string }).streamId === long,
+    );
+    assert.ok(truncation, "the sweep truncated the stream past its maxCount");
+    assert.deepEqual(shown((await readWholeFeed(limited, types)).events), ["1:1", "2:4", "2:5"]);
+    await runOperation(limited, truncation.id);
+    const after = await readWholeFeed(limited, types);
+    assert.deepEqual(shown(after.events), ["1:1", "2:4", "2:5"]);
+    assert.equal(after.lastPosition, before.lastPosition, "positions are not reused");
   });
 });

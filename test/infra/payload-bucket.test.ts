@@ -106,15 +106,17 @@ describe("largePayloadThresholdBytes", () => {
 });
 
 describe("payload sweep schedule", () => {
-  it("invokes the operations worker every hour with {sweep: payloads}, which its handler takes for a sweep", () => {
+  it("invokes the operations worker every hour with {sweep: hourly}, which its handler takes for a sweep", () => {
     const ruleId = resourceId(template, "AWS::Events::Rule", "StorePayloadSweepSchedule");
     const rule = resources[ruleId].Properties;
     assert.equal(rule.ScheduleExpression, "rate(1 hour)");
     assert.equal(rule.State, "ENABLED");
     assert.equal(rule.Targets.length, 1);
     assert.deepEqual(rule.Targets[0].Arn, { "Fn::GetAtt": [workerId, "Arn"] });
-    assert.deepEqual(JSON.parse(rule.Targets[0].Input), { sweep: "payloads" });
+    assert.deepEqual(JSON.parse(rule.Targets[0].Input), { sweep: "hourly" });
     assert.ok(isSweepEvent(sweepEvent));
+    // What stacks deployed before the retention sweep send is still a sweep (of both).
+    assert.ok(isSweepEvent({ sweep: "payloads" }));
     template.hasResourceProperties("AWS::Lambda::Permission", {
       Action: "lambda:InvokeFunction",
       Principal: "events.amazonaws.com",

@@ -38,6 +38,10 @@ describe("npm start's options", () => {
         "--allow-host",
         "box.local",
         "--quiet",
+        "--retention",
+        "order:maxAge=30d,maxCount=1000",
+        "--retention",
+        "audit:maxAge=90",
       ],
       {},
     );
@@ -47,6 +51,7 @@ describe("npm start's options", () => {
       dynamoDb: { endpoint: "http://127.0.0.1:8000" },
       sns: { endpoint: "http://localhost:4566" },
       allowedHosts: ["dev.test", "box.local"],
+      retention: { order: { maxAge: 30 * 86_400, maxCount: 1000 }, audit: { maxAge: 90 } },
       quiet: true,
     });
     assert.deepEqual(parseStartOptions(["--in-memory"], { PORT: "0", SNS_PORT: "0" }), {
@@ -55,6 +60,7 @@ describe("npm start's options", () => {
       dynamoDb: { port: 0 },
       sns: { port: 0 },
       allowedHosts: [],
+      retention: undefined,
       quiet: false,
     });
   });
@@ -67,6 +73,16 @@ describe("npm start's options", () => {
       [["--dynamodb-endpoint", "localhost:8000"], /--dynamodb-endpoint must be an http/],
       [["--sns-endpoint", "not a url"], /--sns-endpoint must be a URL/],
       [["--port", "70000"], /--port must be a port number/],
+      [
+        ["--retention", "order:maxAge=30y"],
+        /--retention: retention of order: maxAge must be a whole number of s, m, h or d/,
+      ],
+      [
+        ["--retention", "order:maxCount=0"],
+        /--retention: retention of order: maxCount must be a whole number of at least 1/,
+      ],
+      [["--retention", "order:keep=3"], /--retention: retention of order: "keep" is not a limit/],
+      [["--retention", "order"], /--retention: retention "order": write <streamType>:maxAge=<age>,maxCount=<n>/],
     ];
     for (const [argv, message] of cases) assert.throws(() => parseStartOptions(argv, {}), message);
   });
