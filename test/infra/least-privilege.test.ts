@@ -229,6 +229,7 @@ describe("permissions", () => {
       "dynamodb:GetItem",
       "dynamodb:PutItem",
       "dynamodb:Query",
+      "dynamodb:UpdateItem",
     ]);
     assert.deepEqual(allowed(worker, indexArn(listingIndex.name)), ["dynamodb:Query"]);
     assert.deepEqual(allowed(worker, indexArn(recordsIndex.name)), ["dynamodb:Query"]);
