@@ -370,7 +370,7 @@ function retentionEnvironment(byType: Record<string, StreamTypeRetention>): stri
     if (!streamTypePattern.test(streamType)) {
       throw new Error(`retention: "${streamType}" is not a stream type (${streamTypePattern})`);
     }
-    const maxAge = limits.maxAge?.toSeconds();
+    const maxAge = limits.maxAge?.toSeconds({ integral: false });
     if (maxAge !== undefined && !(Number.isInteger(maxAge) && maxAge >= 1 && maxAge <= maxAgeLimitSeconds)) {
       throw new Error(`retention of ${streamType}: maxAge must be whole seconds from 1 to ${maxAgeLimitSeconds}`);
     }

@@ -2,11 +2,12 @@
 // the notification body. (replayTargets: replay-targets.test.ts.)
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { Duration } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { NotificationBody } from "#lib/index.ts";
-import { environmentVariables } from "#shared/environment.ts";
+import { environmentVariables, retentionFromEnvironment } from "#shared/environment.ts";
 import { actionsOf, resourceId, roleStatements, storeUnderTest } from "./support.ts";
 
 describe("apiReservedConcurrency", () => {
@@ -72,6 +73,37 @@ describe("listingShards", () => {
         /listingShards must be a whole number from 1 to 32/,
       );
     }
+  });
+});
+
+describe("retention", () => {
+  const environmentOf = (template: ReturnType<typeof storeUnderTest>["template"], name: string) =>
+    template.toJSON().Resources[resourceId(template, "AWS::Lambda::Function", name)].Properties.Environment.Variables;
+
+  it("gives the API and the operation worker each type's limits as the store reads them; none by default", () => {
+    const { template } = storeUnderTest({
+      retention: { order: { maxAge: Duration.days(30), maxCount: 1000 }, audit: { maxAge: Duration.hours(1) } },
+    });
+    for (const name of ["StoreApiFunction", "StoreOperationsWorkerFunction"]) {
+      const value = environmentOf(template, name)[environmentVariables.retention];
+      assert.deepEqual(retentionFromEnvironment({ [environmentVariables.retention]: value }), {
+        order: { maxAge: 2_592_000, maxCount: 1000 },
+        audit: { maxAge: 3600 },
+      });
+    }
+    assert.equal(environmentOf(template, "StoreChangeFeedFunction")[environmentVariables.retention], undefined);
+    const plain = storeUnderTest().template;
+    assert.equal(environmentOf(plain, "StoreApiFunction")[environmentVariables.retention], undefined);
+  });
+
+  it("refuses a stream type that is none, a maxAge under a second or fractional, a maxCount under 1", () => {
+    const cases: [Record<string, { maxAge?: Duration; maxCount?: number }>, RegExp][] = [
+      [{ "no spaces": { maxCount: 1 } }, /is not a stream type/],
+      [{ order: { maxAge: Duration.millis(500) } }, /maxAge must be whole seconds/],
+      [{ order: { maxCount: 0 } }, /maxCount must be a whole number of at least 1/],
+      [{ order: { maxCount: 2.5 } }, /maxCount must be a whole number of at least 1/],
+    ];
+    for (const [retention, message] of cases) assert.throws(() => storeUnderTest({ retention }), message);
   });
 });
 
