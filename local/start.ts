@@ -12,6 +12,7 @@
  */
 import { resolve } from "node:path";
 import { problemResponse, problemTypes } from "#api/problem.ts";
+import { formatRetentionByType } from "#store/retention.ts";
 import { localRegion } from "./aws-local.ts";
 import { composeLocalMode, type LocalMode } from "./compose.ts";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
@@ -127,6 +128,7 @@ async function main(): Promise<void> {
         data: dataLine(options, dynamoDb),
         s3: `${s3.endpoint}  (s3rver, bucket "${s3.bucket}": payloads over 350 KB)`,
         notifications: `${local.notifications.endpoint} (SNS + SQS, region ${localRegion}${"endpoint" in options.sns ? ", given" : ""}), topic ${local.notifications.topicArn}`,
+        retention: options.retention && formatRetentionByType(options.retention),
         seconds: (Date.now() - startedAt) / 1000,
       }),
     );
@@ -160,6 +162,8 @@ function banner(info: {
   s3: string;
   data: string;
   notifications: string;
+  /** The stream types' retention (--retention), as given back; undefined when none. */
+  retention?: string | undefined;
   seconds: number;
 }) {
   const curl = `curl -s -X POST ${info.apiUrl}/streams/order -H 'content-type: application/json' -d '{"initialEvent":{"eventType":"OrderPlaced","payload":{"total":42}}}'`;
@@ -172,6 +176,7 @@ function banner(info: {
     `  Data            ${info.data}`,
     `  Change feed     table stream → local/change-feed/poller.ts → lambdas/change-feed/handler.ts`,
     `  Notifications   ${info.notifications}`,
+    ...(info.retention ? [`  Retention       ${info.retention.replaceAll(";", "; ")} (maxAge in seconds)`] : []),
     "",
     "Create a stream of type order:",
     `  ${curl}`,

@@ -42,8 +42,11 @@ export const TruncatedAlreadyAnswer = Type.Object(
   { additionalProperties: false },
 );
 
-const maxAge = wholeNumber(1, maxAgeLimitSeconds, {
+const maxAge = Type.Integer({
+  minimum: 1,
+  maximum: maxAgeLimitSeconds,
   description: "seconds an event stays readable after its append (EventStoreDB's $maxAge)",
+  errorMessage: `must be a whole number of seconds from 1 to ${maxAgeLimitSeconds} (30 days: 2592000), got {value}`,
 });
 const maxCount = wholeNumber(1, maxWholeNumber, {
   description: "how many of the stream's newest events stay readable (EventStoreDB's $maxCount)",

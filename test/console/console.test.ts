@@ -168,7 +168,7 @@ describe("the local console in a real browser (headless Chromium)", {
     await ui.page.getByText(/every notification went out|waiting for a redrive/).waitFor();
   });
 
-  it("deletes a stream and erases a data subject only after the user confirms", async () => {
+  it("limits and deletes a stream and erases a data subject only after the user confirms", async () => {
     const streamType = uniqueStreamType("console-remove");
     const streamId = await createStream(streamType);
     const subject = `console-subject-${streamId.slice(0, 8)}`;
@@ -202,7 +202,24 @@ describe("the local console in a real browser (headless Chromium)", {
     const erased = await ui.api("GET", `/streams/${streamType}/${streamId}/events`);
     assert.equal(erased.json.eventPage.events[1].payload.email, "[erased]");
 
+    // Retention: the stream's own maxCount, set only after a confirmation.
     await ui.open(`#/streams/${streamType}/${streamId}`);
+    await ui.page.getByText("Retention: none (its own: none; its type's: none).").waitFor();
+    await ui.page.getByLabel("Action").selectOption("retention");
+    await ui.page.getByLabel("Max count").fill("1");
+    answers.push(false);
+    await ui.page.getByRole("button", { name: "Go" }).click();
+    const kept = async () =>
+      (await ui.api("GET", `/streams/${streamType}/${streamId}/events`)).json.eventPage.events.map(
+        (event: { revision: number }) => event.revision,
+      );
+    assert.deepEqual(await kept(), [1, 2], "a dismissed confirmation limits nothing");
+    answers.push(true);
+    await ui.page.getByRole("button", { name: "Go" }).click();
+    await ui.page.getByText(/Done: /).waitFor();
+    assert.deepEqual(await kept(), [2]);
+    await ui.page.getByText("Retention: maxCount 1 (its own: maxCount 1; its type's: none).").waitFor();
+    await ui.page.getByLabel("Action").selectOption("delete");
     // The page shows the stream again after the delete: it is gone (404).
     ui.expected.push({ method: "GET", url: new RegExp(streamId), status: 404 });
     answers.push(true);
