@@ -5,10 +5,15 @@
  *   removal entry, operation record), a truncation, and a hard delete;
  * - the removal of a hard-deleted stream of `streamEvents` events: its steps as the worker runs them (a query of the
  *   next hidden keys, BatchWriteItem deletes), timed and metered, reported per 1,000 events. The worker's checkpoint
- *   of each step (one PutItem of the operation record, about 1 WCU) comes on top: one per 500 events.
+ *   of each step (one PutItem of the operation record, about 1 WCU) comes on top: one per 500 events;
+ * - retention (retention.ts): an append to a type with a maxAge (its expiry written with it) beside one without, a
+ *   read of a type with a maxCount (its head read) beside one without, setting a stream's own limits, and one
+ *   truncation of the hourly retention sweep.
  */
+
 import type { RemovalRequest } from "#store/model.ts";
 import { StreamStore } from "#store/stream-store.ts";
+import { tableDefinition } from "#store/table.ts";
 import { totalWrite, type Units } from "./capacity-meter.ts";
 import type { BenchConfig } from "./config.ts";
 import { newEvents, newStreamId } from "./events.ts";
@@ -26,6 +31,10 @@ export interface LifecycleCost {
 export interface LifecycleResult {
   /** Soft delete, truncation, hard delete of a small stream (the hiding, not the removal). */
   rows: LifecycleCost[];
+  /** Retention: appends and reads with and without limits, setting a stream's limits, a sweep's truncation. */
+  retention: LifecycleCost[];
+  /** Bytes an event item gains from its expiry (a type's maxAge). */
+  expiryBytes: number;
   /** The removal of a hard-deleted stream of `events` events, in steps of `eventsPerStep`. */
   removal: { events: number; eventsPerStep: number; steps: number; seconds: number; per1000: LifecycleCost };
 }
@@ -85,8 +94,52 @@ export async function measureLifecycle(options: {
     if (removed !== config.streamEvents) throw new Error(`the removal deleted ${removed} of ${config.streamEvents}`);
     const scale = 1000 / config.streamEvents;
     const per1000 = costOf("removal per 1,000 events", scaled(units, scale), seconds * 1000 * scale);
-    return { rows, removal: { events: removed, eventsPerStep, steps, seconds: round(seconds, 2), per1000 } };
+
+    progress("   retention: appends and reads with and without limits, a stream's own limits, a sweep's truncation");
+    const limited = new StreamStore({
+      client,
+      tableName,
+      retention: { [agedType]: { maxAge: 86_400 }, [countedType]: { maxCount: 5 } },
+    });
+    const [plainId, agedId, countedId] = [newStreamId(), newStreamId(), newStreamId()];
+    await limited.append(streamType, plainId, "no-stream", newEvents(10));
+    await limited.append(agedType, agedId, "no-stream", newEvents(10));
+    await limited.append(countedType, countedId, "no-stream", newEvents(10));
+    const read = (type: string, id: string) => () => limited.readEvents(type, id, { direction: "forward", limit: 10 });
+    const ownLimits = await streamOf(10);
+    await limited.raiseSummary(await limited.streamDetails(countedType, countedId));
+    const retention = [
+      await metered("append 1 event, no retention", () => limited.append(streamType, plainId, 10, newEvents(1))),
+      await metered("append 1 event, type with maxAge", () => limited.append(agedType, agedId, 10, newEvents(1))),
+      await metered("read 10 events, no retention", read(streamType, plainId)),
+      await metered("read 10 events, type with maxCount", read(countedType, countedId)),
+      await metered("set a stream's maxCount (5 of 10)", () =>
+        limited.setRetention(streamType, ownLimits, { maxCount: 5 }, "bench"),
+      ),
+      await metered("retention sweep: one stream truncated", () => limited.sweepRetention()),
+    ];
+    const newest = await limited.readEvents(agedType, agedId, { direction: "backward", limit: 1 });
+    const expiryBytes = expiryAttributeBytes(newest.events[0]?.expiresAt);
+    return {
+      rows,
+      retention,
+      expiryBytes,
+      removal: { events: removed, eventsPerStep, steps, seconds: round(seconds, 2), per1000 },
+    };
   });
+}
+
+const agedType = "bench-aged";
+const countedType = "bench-counted";
+
+/**
+ * What DynamoDB counts for the expiry attribute: its name, and its number at about one byte per two significant
+ * digits plus one (DynamoDB's item size rules; items.ts's itemSizeBytes takes the 21-byte most instead).
+ */
+function expiryAttributeBytes(expiresAt: number | undefined): number {
+  if (expiresAt === undefined) return 0;
+  const digits = String(expiresAt).replace(/0+$/, "").length;
+  return Buffer.byteLength(tableDefinition.timeToLiveAttribute) + Math.ceil(digits / 2) + 1;
 }
 
 function costOf(name: string, units: Units, ms: number): LifecycleCost {
