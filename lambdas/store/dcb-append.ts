@@ -4,7 +4,7 @@
  */
 import type { TransactWriteItem } from "@aws-sdk/client-dynamodb";
 import type { AppendContext } from "./append.ts";
-import { homeStream, keyTags, matchesQuery, readTag } from "./dcb.ts";
+import { homeStream, keyTags, matchesQuery, readTag, visibleEntries } from "./dcb.ts";
 import {
   checkTagHead,
   putTagEntry,
@@ -75,7 +75,7 @@ async function appendTagged(
     recognisesRetries: ownIds !== undefined,
     async prepare(planned: PlannedWrite[]) {
       const heads = await readHeads(table, touched);
-      const accepted = condition ? await acceptedPositions(table, condition, heads, ownIds) : new Map();
+      const accepted = condition ? await acceptedPositions(context, condition, heads, ownIds) : new Map();
       const first = Math.max(0, ...[...heads.values()].map((head) => head.last)) + 1;
       positions = events.map((_, index) => first + index);
       const items: TransactWriteItem[] = [];
@@ -158,34 +158,44 @@ async function readHeads(table: StoreTable, tags: string[]): Promise<Map<string,
  * tag has events after `after`, the newest of them once each is read and found not to match (409 on one that does).
  */
 async function acceptedPositions(
-  table: StoreTable,
+  context: AppendContext,
   condition: DcbAppendCondition,
   heads: Map<string, TagHead>,
   ownIds: Set<string> | undefined,
 ): Promise<Map<string, number>> {
+  const { table } = context;
+  const query = condition.failIfEventsMatch;
   const accepted = new Map<string, number>();
   await Promise.all(
-    keyTags(condition.failIfEventsMatch).map(async (tag) => {
+    keyTags(query).map(async (tag) => {
       const head = heads.get(tag) as TagHead;
       if (head.lastEntry <= condition.after) {
         accepted.set(tag, condition.after);
         return;
       }
-      const read = await readTag(table, tag, condition.failIfEventsMatch, condition.after, 1);
-      const conflict = read.entries.find((entry) =>
-        matchesQuery(condition.failIfEventsMatch, entry.eventType, entry.tags),
-      );
-      // The first match after `after` is this append's own: its original went through (an earlier match would
-      // have failed it).
-      if (conflict && ownIds?.has(conflict.eventId)) throw new OwnEventsFound();
-      if (conflict) {
-        throw new AppendConditionFailedError(
-          `an event matching the condition (${conflict.eventType} at position ${conflict.position}, tag ${tag}) was ` +
-            `appended after position ${condition.after}`,
-          conflict.position,
-        );
+      // The first match after `after` that a read would still show fails the condition: a match that a delete,
+      // truncation or retention hid since is passed by (a read would not have shown it either), and the tag is
+      // read on after it. Only a match costs the check of its stream's settings (visibleEntries).
+      for (let from = condition.after; ; ) {
+        const read = await readTag(table, tag, query, from, 1);
+        const matches = read.entries.filter((entry) => matchesQuery(query, entry.eventType, entry.tags));
+        const [conflict] = matches.length > 0 ? await visibleEntries(table, matches, context) : [];
+        // The first match after `after` is this append's own: its original went through (an earlier match would
+        // have failed it).
+        if (conflict && ownIds?.has(conflict.eventId)) throw new OwnEventsFound();
+        if (conflict) {
+          throw new AppendConditionFailedError(
+            `an event matching the condition (${conflict.eventType} at position ${conflict.position}, tag ${tag}) ` +
+              `was appended after position ${condition.after}`,
+            conflict.position,
+          );
+        }
+        if (read.complete === Number.POSITIVE_INFINITY) {
+          accepted.set(tag, Math.max(condition.after, read.head.lastEntry, read.entries.at(-1)?.position ?? 0));
+          return;
+        }
+        from = read.complete;
       }
-      accepted.set(tag, Math.max(condition.after, read.head.lastEntry, read.entries.at(-1)?.position ?? 0));
     }),
   );
   return accepted;

@@ -103,7 +103,7 @@ describe("deleted and truncated streams in DCB reads and snapshots", () => {
       assert.equal(after, 4);
     });
 
-    it("an event hidden after the condition's position still fails it; reading again passes it", async () => {
+    it("an event hidden after the condition's position does not fail it; a visible one after it still does", async () => {
       const tag = `course:${randomUUID()}`;
       const query: DcbQuery = { items: [{ tags: [tag] }] };
       const [gone, kept] = [randomUUID(), randomUUID()];
@@ -111,15 +111,16 @@ describe("deleted and truncated streams in DCB reads and snapshots", () => {
       const before = await store.readDcb(query, 0, 100);
       await store.appendDcb([courseEvent("G1", [tag], gone)]);
       await store.deleteStream("course", gone, { requestedBy: "test" });
-      // Conservative (the append's check reads tag entries, not settings): a spurious conflict, never a missed one.
-      await assert.rejects(
-        store.appendDcb([courseEvent("K2", [tag], kept)], before.appendCondition),
-        AppendConditionFailedError,
-      );
+      // A read now would not show G1: the decision made on `before` still stands.
+      await store.appendDcb([courseEvent("K2", [tag], kept)], before.appendCondition);
+      // K2 is visible: the same condition now fails, naming K2's position (past the hidden G1).
+      const refused = await store
+        .appendDcb([courseEvent("K3", [tag], kept)], before.appendCondition)
+        .catch((error: unknown) => error);
+      assert.ok(refused instanceof AppendConditionFailedError);
       const again = await store.readDcb(query, 0, 100);
-      assert.deepEqual(typesOf(again.events), ["K1"]);
-      assert.ok(again.appendCondition.after > before.appendCondition.after);
-      await store.appendDcb([courseEvent("K2", [tag], kept)], again.appendCondition);
+      assert.deepEqual(typesOf(again.events), ["K1", "K2"]);
+      assert.equal(refused.conflictingPosition, again.events.at(-1)?.position);
     });
   });
 
