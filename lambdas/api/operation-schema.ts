@@ -210,7 +210,10 @@ export const Operation = Type.Object(
       Type.Literal(true, { description: "canceled by a caller while running: it ends as canceled at its next step" }),
     ),
     requestedBy: Type.Optional(
-      Type.String({ description: "who asked for it: the signer's IAM ARN, or anonymous (recorded for erasures)" }),
+      Type.String({
+        description:
+          "who asked for it: the signer's IAM ARN, anonymous, or retention (the hourly sweep); recorded for removals and erasures",
+      }),
     ),
   },
   { $id: "Operation", additionalProperties: false },

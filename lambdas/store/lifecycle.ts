@@ -298,6 +298,8 @@ function removalOperation(request: RemovalRequest, now: number): Operation {
     updatedAt: time,
     request,
     progress: { streams: 0, events: 0 },
+    // Who asked is where every operation that records it keeps it (erasures too); the request keeps it as well.
+    requestedBy: request.requestedBy,
     version: 1,
   };
 }
