@@ -216,7 +216,7 @@ export interface Operation {
   problem?: { title: string; detail: string };
   /** Canceled while running: it ends as canceled at its next step. */
   cancelRequested?: true;
-  /** Who asked for it (the signer's IAM ARN, or anonymous); recorded for erasures. */
+  /** Who asked for it (the signer's IAM ARN, anonymous, or "retention" for the hourly sweep); removals and erasures. */
   requestedBy?: string;
 }
 
