@@ -383,6 +383,26 @@ describe("EventStoreClient against local mode", () => {
       await target.close();
     });
 
+    it("limits a stream's retention and reads it back; truncates and deletes it, each a removal operation", async () => {
+      const id = await streamWith("client-lifecycle", 5);
+      const limited = await client.setRetention("client-lifecycle", id, { maxCount: 3 });
+      assert.equal((await client.waitForOperation(limited.id)).state, "succeeded");
+      assert.deepEqual(await client.getRetention("client-lifecycle", id), {
+        stream: { maxCount: 3 },
+        streamType: {},
+        effective: { maxCount: 3 },
+      });
+      const revisions = async () =>
+        (await collect(client.readEvents("client-lifecycle", id))).map((event) => event.revision);
+      assert.deepEqual(await revisions(), [3, 4, 5]);
+      const truncated = await client.truncateStream("client-lifecycle", id, 5);
+      assert.equal((await client.waitForOperation(truncated?.id as string)).kind, "removal");
+      assert.deepEqual(await revisions(), [5]);
+      assert.equal(await client.truncateStream("client-lifecycle", id, 2), undefined);
+      await client.deleteStream("client-lifecycle", id, { expectedRevision: 5 });
+      await assert.rejects(client.getRetention("client-lifecycle", id), StreamNotFound);
+    });
+
     it("an unknown operation is OperationNotFound", async () => {
       await assert.rejects(client.getOperation(randomUUID()), OperationNotFound);
     });

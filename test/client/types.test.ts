@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import type { Static, TSchema } from "@sinclair/typebox";
 import type * as consistencySchema from "#api/consistency-schema.ts";
 import type * as feedSchema from "#api/feed-schema.ts";
+import type * as lifecycleSchema from "#api/lifecycle-schema.ts";
 import type * as operationSchema from "#api/operation-schema.ts";
 import { problemTypes as serverProblemTypes } from "#api/problem.ts";
 import type * as schema from "#api/schema.ts";
@@ -85,6 +86,8 @@ agree<
     Same<client.OperationRequest, Served<typeof operationSchema.ReplayRequest>>,
     Same<client.RemovalRequest, Served<typeof operationSchema.RemovalRequest>>,
     Same<client.ErasureRequest, Served<typeof operationSchema.ErasureRequest>>,
+    Takes<client.Retention, Static<typeof lifecycleSchema.RetentionBody>>,
+    Answers<client.RetentionSettings, Served<typeof lifecycleSchema.RetentionAnswer>["retention"]>,
     Answers<client.AcceptedOperation, Served<typeof operationSchema.AcceptedAnswer>>,
     Answers<client.OperationPage, Served<typeof operationSchema.OperationPageAnswer>["operationPage"]>,
     Answers<client.UndeliveredNotification, Served<typeof operationSchema.UndeliveredNotification>>,
