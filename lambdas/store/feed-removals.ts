@@ -4,7 +4,8 @@
  * Before each page it asks for the entries newer than the newest it knows, less a minute (a removal's key is the time
  * its request began, which may commit later, and clocks disagree): one small strongly consistent query per page
  * (1 RRU while the last minute's removals fit in 4 KB, about 50 of them). A process reads every entry once, at its
- * first page: a table with many deletes makes that first page dearer (about 1 RRU per 50 deletes ever made).
+ * first page: a table with many deletes makes that first page dearer (about 1 RRU per 50 deletes ever made). The
+ * retention sweep's truncations are removals too: a stream past its maxCount adds one per tenth of maxCount appended.
  *
  * The page then leaves out the events of hidden revisions, while its lastPosition still moves past them: positions
  * are never reused, and a reader never sees an event that was hidden before its page was read.
