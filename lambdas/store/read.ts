@@ -111,12 +111,13 @@ async function readOnce(
     throw new StreamDeletedError(streamType, streamId);
   }
   const retention = effectiveRetention(context.retention?.[streamType], settings?.retention);
+  const expiring = retention.maxAge !== undefined || read.items.some((item) => item[ttl] !== undefined);
   let hiddenBelow = settings?.hiddenBelow ?? 1;
   if (retention.maxCount !== undefined) {
     const head = await context.heads.read(streamId, "read");
     if (head) hiddenBelow = Math.max(hiddenBelow, firstKeptByCount(retention, head.revision));
   }
-  if (retention.maxAge !== undefined || read.items.some((item) => item[ttl] !== undefined)) {
+  if (expiring) {
     const now = context.now();
     const expired = (item: Item) => isExpired(eventTimesOf(item), retention, now);
     // Forward, a page that is all expired says nothing of what follows: read on past it (TTL removes them later).
@@ -130,7 +131,13 @@ async function readOnce(
   }
   const items = read.items.filter((item) => Number(item[sk]) >= hiddenBelow);
   const firstVisible = Math.max(asked.from, hiddenBelow);
-  if (!contiguous(items, forward, forward ? firstVisible : undefined)) return "changed";
+  if (!contiguous(items, forward, forward ? firstVisible : undefined)) {
+    // Forward, events missing before the first one read are TTL's when they expired (it removes expired events in
+    // any order, and by its own clock) or a newer truncation's: the settings, read again, tell which.
+    const removedByTtl =
+      forward && expiring && contiguous(items, forward, undefined) && (await sameSettings(context, streamId, settings));
+    if (!removedByTtl) return "changed";
+  }
   // A marker the settings do not hide: they were read before its delete.
   if (items.some((item) => markerOf(item) !== undefined)) return "changed";
   const events = items;
@@ -174,6 +181,16 @@ function contiguous(items: Item[], forward: boolean, firstExpected: number | und
     expected += step;
   }
   return true;
+}
+
+/** Whether the stream's settings, read again, still hide what `settings` hid (no delete or truncation since). */
+async function sameSettings(
+  context: ReadContext,
+  streamId: string,
+  settings: StreamSettings | undefined,
+): Promise<boolean> {
+  const fresh = await readSettings(context.table, streamId);
+  return (fresh?.hiddenBelow ?? 1) === (settings?.hiddenBelow ?? 1) && !fresh?.tombstone;
 }
 
 /** The stream's settings (strongly consistent, 1 RRU); undefined when it was never deleted or truncated. */

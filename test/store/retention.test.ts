@@ -4,9 +4,13 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { before, describe, it } from "node:test";
+import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
+import { localAwsClientConfig } from "#local/aws-local.ts";
+import { createDocumentClient } from "#shared/aws-clients.ts";
 import { StreamNotFoundError } from "#store/errors.ts";
 import { RawJson } from "#store/raw-json.ts";
 import type { StreamStore } from "#store/stream-store.ts";
+import { testDynamoDb } from "#test/support/dynamodb.ts";
 import { rawItems, runOperation } from "#test/support/lifecycle.ts";
 import { testStreamStore, uniqueStreamType } from "#test/support/store.ts";
 
@@ -30,6 +34,12 @@ describe("retention", () => {
     }));
   });
 
+  /** Deletes items of a stream as DynamoDB's TTL would. */
+  const deleteItems = async (streamId: string, revisionsToDelete: number[]) => {
+    const client = createDocumentClient(localAwsClientConfig(testDynamoDb().endpoint));
+    for (const sk of revisionsToDelete)
+      await client.send(new DeleteCommand({ TableName: tableName, Key: { pk: streamId, sk } }));
+  };
   const revisions = async (streamType: string, id: string, options: { afterRevision?: number; limit?: number } = {}) =>
     (
       await store.readEvents(streamType, id, { direction: "forward", limit: options.limit ?? 100, ...options })
@@ -79,6 +89,26 @@ describe("retention", () => {
         [301],
       );
       assert.equal(page.hasMore, true);
+    });
+
+    it("reads on when TTL removed expired events, in any order and by a clock a little ahead of the reader's", async () => {
+      const id = randomUUID();
+      await store.append(aged, id, "no-stream", events(4));
+      now += 30 * second;
+      await store.append(aged, id, 4, events(2));
+      now += 31 * second; // 1–4 expired
+      // TTL took 2 and 1 so far (in that order), then 3, 4 and — its clock ahead of ours — 5.
+      await deleteItems(id, [2]);
+      assert.deepEqual(await revisions(aged, id), [5, 6]);
+      await deleteItems(id, [1]);
+      assert.deepEqual(await revisions(aged, id), [5, 6]);
+      await deleteItems(id, [3, 4, 5]);
+      assert.deepEqual(await revisions(aged, id), [6]);
+      assert.deepEqual(await revisions(aged, id, { afterRevision: 2 }), [6]);
+      assert.deepEqual(await backward(aged, id), [6]);
+      // A truncation under way still makes a reader start again rather than show a mix.
+      await store.truncateStream(aged, id, 7, "test");
+      assert.deepEqual(await revisions(aged, id), []);
     });
 
     it("leaves types without limits alone: no expiry is written", async () => {
