@@ -116,18 +116,27 @@ function matching(query: DcbQuery, reads: TagRead[], upTo: number): TagEntry[] {
   );
 }
 
+/** How far DynamoDB's clock, by which TTL removes expired items, may run ahead of this process's. */
+const ttlClockSkewMs = 60_000;
+
+/** Whether TTL may have removed the event's item by now: it has an expiry, and that has (about) passed. */
+function removableByTtl(entry: TagEntry, now: number): boolean {
+  return entry.expiresAt !== undefined && entry.expiresAt * 1000 <= now + ttlClockSkewMs;
+}
+
 /** How often a read takes its streams' settings again because an event's item was removed meanwhile. */
 const maxSettingsAttempts = 4;
 
 /**
- * The entries their streams still show (dcb.ts, visibleEntries), with their payloads. Only a removal operation
- * deletes an event's item, and only once a delete or truncation hid it: an item missing means the settings were read
- * before that, so they are read again and every entry is judged by them (never a mix of before and after).
+ * The entries their streams still show (dcb.ts, visibleEntries), with their payloads. Besides TTL (an event whose
+ * expiry has passed, left out), only a removal operation deletes an event's item, and only once a delete or
+ * truncation hid it: an item missing means the settings were read before that, so they are read again and every
+ * entry is judged by them (never a mix of before and after).
  */
 async function resolveVisible(context: DcbReadContext, entries: TagEntry[]): Promise<SequencedEvent[]> {
   const { table, subjects } = context;
   for (let attempt = 1; ; attempt++) {
-    const events = await resolve(table, subjects, await visibleEntries(table, entries, context));
+    const events = await resolve(table, subjects, await visibleEntries(table, entries, context), context.now());
     if (events) return events;
     if (attempt >= maxSettingsAttempts) {
       throw new ThrottledError("the query's streams kept being deleted or truncated while they were read; retry");
@@ -143,6 +152,7 @@ async function resolve(
   table: StoreTable,
   subjects: SubjectKeys | undefined,
   entries: TagEntry[],
+  now: number,
 ): Promise<SequencedEvent[] | undefined> {
   const pk = tableDefinition.partitionKey.name;
   const sk = tableDefinition.sortKey.name;
@@ -153,10 +163,13 @@ async function resolve(
     const items = await table.getItems("dcb", keys);
     for (const event of await openPersonalData(subjects, items.map(recordedEvent))) stored.set(event.eventId, event);
   }
-  if (missing.some((entry) => !stored.has(entry.eventId))) return undefined;
-  return entries.map((entry) => {
-    if (entry.payload !== undefined) return { ...entry, payload: entry.payload };
-    const event = stored.get(entry.eventId) as RecordedEvent;
-    return { ...entry, payload: event.payload, metadata: event.metadata, ...personalMarks(event) };
+  const gone = missing.filter((entry) => !stored.has(entry.eventId));
+  if (gone.some((entry) => !removableByTtl(entry, now))) return undefined;
+  return entries.flatMap((entry): SequencedEvent[] => {
+    if (entry.payload !== undefined) return [{ ...entry, payload: entry.payload }];
+    const event = stored.get(entry.eventId);
+    // Gone by TTL (its expiry passed by DynamoDB's clock, which may run a little ahead of ours): left out.
+    if (!event) return [];
+    return [{ ...entry, payload: event.payload, metadata: event.metadata, ...personalMarks(event) }];
   });
 }

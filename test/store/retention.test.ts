@@ -7,6 +7,7 @@ import { before, describe, it } from "node:test";
 import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { localAwsClientConfig } from "#local/aws-local.ts";
 import { createDocumentClient } from "#shared/aws-clients.ts";
+import { inlineEventBytes } from "#store/dcb-items.ts";
 import { StreamNotFoundError } from "#store/errors.ts";
 import { RawJson } from "#store/raw-json.ts";
 import type { StreamStore } from "#store/stream-store.ts";
@@ -109,6 +110,32 @@ describe("retention", () => {
       // A truncation under way still makes a reader start again rather than show a mix.
       await store.truncateStream(aged, id, 7, "test");
       assert.deepEqual(await revisions(aged, id), []);
+    });
+
+    it("DCB reads leave out events past maxAge, and those TTL removed by a clock a little ahead of the reader's", async () => {
+      const tag = `course:${randomUUID()}`;
+      const query = { items: [{ tags: [tag] }] };
+      const id = randomUUID();
+      // Too large for its tag entry to carry: the read fetches the event's own item.
+      const large = new RawJson(JSON.stringify({ pad: "x".repeat(inlineEventBytes) }));
+      const dcbEvent = (eventType: string) => ({
+        eventType,
+        tags: [tag],
+        streamType: aged,
+        streamId: id,
+        payload: large,
+      });
+      await store.appendDcb([dcbEvent("Old")]);
+      now += 40 * second;
+      await store.appendDcb([dcbEvent("Young")]);
+      const typesRead = async () => (await store.readDcb(query, 0, 10)).events.map((event) => event.eventType);
+      assert.deepEqual(await typesRead(), ["Old", "Young"]);
+      now += 21 * second;
+      assert.deepEqual(await typesRead(), ["Young"]);
+      // Young expires at +60 s by DynamoDB's clock; ours says +59.5 s, and TTL has taken its item already.
+      now += 38_500;
+      await deleteItems(id, [2]);
+      assert.deepEqual(await typesRead(), []);
     });
 
     it("leaves types without limits alone: no expiry is written", async () => {
