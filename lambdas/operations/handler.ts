@@ -69,7 +69,7 @@ export interface SweepEvent {
 export interface HourlySweep {
   payloads: PayloadSweep;
   /** Streams the retention sweep looked at, and the removal operations of the truncations it made. */
-  retention: { streams: number; truncated: number };
+  retention: { streams: number; truncated: number; left: number };
 }
 
 export function isSweepEvent(event: unknown): event is SweepEvent {
@@ -162,7 +162,11 @@ export function createOperationWorkerHandler(config: OperationWorkerConfig): {
       retained.operations.map((operation) => queue.enqueue({ operationId: operation.id }).catch(() => {})),
     );
     observability.count("RetentionTruncations", retained.operations.length);
-    return { payloads: swept, retention: { streams: retained.streams, truncated: retained.operations.length } };
+    if (retained.left > 0) {
+      observability.warn("retention sweep: out of time, streams left for the next hour", { left: retained.left });
+    }
+    const { streams, left } = retained;
+    return { payloads: swept, retention: { streams, truncated: retained.operations.length, left } };
   };
   const handle = observeInvocations(observability, async (event: SQSEvent | SweepEvent) => {
     if (isSweepEvent(event)) return sweep();

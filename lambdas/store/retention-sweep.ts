@@ -8,6 +8,7 @@
  * a stream not appended to gains no events past its count). A truncation waits until a tenth of maxCount (at least
  * one event) is past it, so that a busy stream is truncated in steps rather than once an hour per event.
  */
+import pLimit from "p-limit";
 import type { StoreTable } from "./dynamo.ts";
 import { StreamDeletedError, StreamNotFoundError } from "./errors.ts";
 import type { Item } from "./items.ts";
@@ -22,12 +23,17 @@ import { tableDefinition } from "./table.ts";
 /** How far back the listing is read for streams of a type with a maxCount: two hourly sweeps, so one may fail. */
 export const lookBackMs = 2 * 60 * 60 * 1000;
 
+/** Streams swept side by side. */
+const streamsAtOnce = 16;
+
 /** Who the record of a truncation the sweep made names as having asked. */
 export const retentionRequester = "retention";
 
 export interface RetentionSweep {
   /** Streams looked at. */
   streams: number;
+  /** Streams left for the next sweep: the time given ran out (reads hide their events meanwhile). */
+  left: number;
   /** The truncations made: their removal operations, pending, for the worker to run. */
   operations: Operation[];
 }
@@ -37,7 +43,12 @@ interface Candidate {
   streamId: string;
 }
 
-export async function sweepRetention(context: LifecycleContext): Promise<RetentionSweep> {
+/**
+ * Sweeps for at most `budgetMs` (the worker's invocation has a minute; what is left waits for the next hour: reads
+ * hide it meanwhile, so only storage waits).
+ */
+export async function sweepRetention(context: LifecycleContext, budgetMs = 40_000): Promise<RetentionSweep> {
+  const deadline = Date.now() + budgetMs;
   const candidates = new Map<string, Candidate>();
   for await (const candidate of streamsWithOwnLimits(context.table)) candidates.set(candidate.streamId, candidate);
   for (const [streamType, retention] of Object.entries(context.retention ?? {})) {
@@ -46,12 +57,20 @@ export async function sweepRetention(context: LifecycleContext): Promise<Retenti
       if (stream.revision > retention.maxCount) candidates.set(stream.streamId, stream);
     }
   }
-  const operations: Operation[] = [];
-  for (const candidate of candidates.values()) {
-    const operation = await sweepStream(context, candidate);
-    if (operation) operations.push(operation);
-  }
-  return { streams: candidates.size, operations };
+  // A few streams at a time: each is a handful of small calls, and an hour's candidates must fit one invocation.
+  const limit = pLimit(streamsAtOnce);
+  let left = 0;
+  const swept = await Promise.all(
+    [...candidates.values()].map((candidate) =>
+      limit(async () => {
+        if (Date.now() < deadline) return sweepStream(context, candidate);
+        left++;
+        return undefined;
+      }),
+    ),
+  );
+  const operations = swept.filter((operation): operation is Operation => operation !== undefined);
+  return { streams: candidates.size - left, left, operations };
 }
 
 /** Truncates the stream to what its limits keep, once enough is past them; undefined when nothing is due. */

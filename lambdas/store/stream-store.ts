@@ -228,8 +228,8 @@ export class StreamStore {
   }
 
   /** The hourly retention sweep (retention-sweep.ts): truncates what limits no longer keep; answers the removals. */
-  sweepRetention(): Promise<RetentionSweep> {
-    return import("./retention-sweep.ts").then((module) => module.sweepRetention(this.context));
+  sweepRetention(budgetMs?: number): Promise<RetentionSweep> {
+    return import("./retention-sweep.ts").then((module) => module.sweepRetention(this.context, budgetMs));
   }
 
   /** One step of a removal operation: deletes up to `limit` hidden items after revision `after`. */

@@ -237,6 +237,10 @@ describe("retention", () => {
           updatedAt: new Date(now).toISOString(),
         });
       }
+      // Out of time, a sweep leaves the streams for the next one, and truncates nothing.
+      const late = await swept.sweepRetention(0);
+      assert.deepEqual([late.operations.length, late.streams], [0, 0]);
+      assert.ok(late.left >= 2);
       const sweep = await swept.sweepRetention();
       const byStream = new Map(
         sweep.operations.map((operation) => [(operation.request as { streamId: string }).streamId, operation]),
