@@ -28,7 +28,7 @@ import { Construct } from "constructs";
 import { changeFeedFilterPattern } from "../lambdas/change-feed/filter.ts";
 import { environmentVariables } from "../lambdas/shared/environment.ts";
 import { streamTypePattern } from "../lambdas/shared/stream-type.ts";
-import { formatRetentionByType, maxAgeLimitSeconds, type Retention } from "../lambdas/store/retention.ts";
+import { formatRetentionByType, parseRetentionByType } from "../lambdas/store/retention.ts";
 import { checkListingShards } from "../lambdas/store/table.ts";
 import { adminAliasName, createAdminUrl } from "./admin-url.ts";
 import { createAlarms } from "./alarms.ts";
@@ -363,23 +363,19 @@ function urlAuthType(props: EventStoreProps): FunctionUrlAuthType {
   return props.authType ?? (props.publicUrl ? FunctionUrlAuthType.NONE : FunctionUrlAuthType.AWS_IAM);
 }
 
-/** The stack option `retention` checked and written as the functions read it (store/retention.ts). */
+/**
+ * The stack option `retention` written as the functions read it (store/retention.ts), and read back here: the same
+ * parser refuses at synth what the functions would refuse at their start.
+ */
 function retentionEnvironment(byType: Record<string, StreamTypeRetention>): string {
-  const checked: Record<string, Retention> = {};
-  for (const [streamType, limits] of Object.entries(byType)) {
-    if (!streamTypePattern.test(streamType)) {
-      throw new Error(`retention: "${streamType}" is not a stream type (${streamTypePattern})`);
-    }
-    const maxAge = limits.maxAge?.toSeconds({ integral: false });
-    if (maxAge !== undefined && !(Number.isInteger(maxAge) && maxAge >= 1 && maxAge <= maxAgeLimitSeconds)) {
-      throw new Error(`retention of ${streamType}: maxAge must be whole seconds from 1 to ${maxAgeLimitSeconds}`);
-    }
-    if (limits.maxCount !== undefined && !(Number.isSafeInteger(limits.maxCount) && limits.maxCount >= 1)) {
-      throw new Error(
-        `retention of ${streamType}: maxCount must be a whole number of at least 1, not ${limits.maxCount}`,
-      );
-    }
-    checked[streamType] = { maxAge, maxCount: limits.maxCount };
-  }
-  return formatRetentionByType(checked);
+  const text = formatRetentionByType(
+    Object.fromEntries(
+      Object.entries(byType).map(([streamType, limits]) => [
+        streamType,
+        { maxAge: limits.maxAge?.toSeconds({ integral: false }), maxCount: limits.maxCount },
+      ]),
+    ),
+  );
+  parseRetentionByType(text);
+  return text;
 }

@@ -10,6 +10,7 @@
  * retention sweep (retention-sweep.ts) as a truncation, so the feed and DCB reads drop those events before they go.
  */
 
+import { streamTypePattern } from "../shared/stream-type.ts";
 import { tableDefinition } from "./table.ts";
 
 /** A stream's or a stream type's limits; either may be absent (no limit). */
@@ -91,6 +92,9 @@ export function parseRetentionByType(text: string): RetentionByType {
     const [streamType, limits] = part.split(":");
     if (!streamType || limits === undefined) {
       throw new RangeError(`retention "${part}": write <streamType>:maxAge=<age>,maxCount=<n>`);
+    }
+    if (!streamTypePattern.test(streamType)) {
+      throw new RangeError(`retention "${part}": "${streamType}" is not a stream type (${streamTypePattern})`);
     }
     const retention: Retention = {};
     for (const limit of limits.split(",")) {

@@ -98,10 +98,13 @@ describe("retention", () => {
 
   it("refuses a stream type that is none, a maxAge under a second or fractional, a maxCount under 1", () => {
     const cases: [Record<string, { maxAge?: Duration; maxCount?: number }>, RegExp][] = [
-      [{ "no spaces": { maxCount: 1 } }, /is not a stream type/],
-      [{ order: { maxAge: Duration.millis(500) } }, /maxAge must be whole seconds/],
-      [{ order: { maxCount: 0 } }, /maxCount must be a whole number of at least 1/],
-      [{ order: { maxCount: 2.5 } }, /maxCount must be a whole number of at least 1/],
+      [{ "no spaces": { maxCount: 1 } }, /"no spaces" is not a stream type/],
+      [
+        { order: { maxAge: Duration.millis(500) } },
+        /retention of order: maxAge must be a whole number of s, m, h or d/,
+      ],
+      [{ order: { maxCount: 0 } }, /retention of order: maxCount must be a whole number of at least 1/],
+      [{ order: { maxCount: 2.5 } }, /retention of order: maxCount must be a whole number of at least 1/],
     ];
     for (const [retention, message] of cases) assert.throws(() => storeUnderTest({ retention }), message);
   });

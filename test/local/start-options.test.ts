@@ -83,6 +83,10 @@ describe("npm start's options", () => {
       ],
       [["--retention", "order:keep=3"], /--retention: retention of order: "keep" is not a limit/],
       [["--retention", "order"], /--retention: retention "order": write <streamType>:maxAge=<age>,maxCount=<n>/],
+      [
+        ["--retention", "no type:maxCount=1"],
+        /--retention: retention "no type:maxCount=1": "no type" is not a stream type/,
+      ],
     ];
     for (const [argv, message] of cases) assert.throws(() => parseStartOptions(argv, {}), message);
   });
