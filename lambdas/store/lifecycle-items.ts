@@ -205,6 +205,10 @@ function settingsUpdate(write: LifecycleWrite) {
       set.push("#recPk = :retention", "#recSk = :streamId");
       Object.assign(values, { ":retention": retentionRecordKind, ":streamId": write.streamId });
     } else remove.push("#recPk", "#recSk");
+  } else if (write.tombstone) {
+    // A hard-deleted stream keeps nothing to sweep: out of the records index.
+    Object.assign(names, { "#recPk": records.partitionKey.name, "#recSk": records.sortKey.name });
+    remove.push("#recPk", "#recSk");
   }
   return {
     UpdateExpression: `SET ${set.join(", ")}${remove.length > 0 ? ` REMOVE ${remove.join(", ")}` : ""} ADD version :one`,

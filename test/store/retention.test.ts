@@ -206,6 +206,16 @@ describe("retention", () => {
       assert.deepEqual((await store.retention(plain, id)).effective, { maxAge: 50 });
     });
 
+    it("leave the sweep's list with a hard delete", async () => {
+      const id = randomUUID();
+      await store.append(plain, id, "no-stream", events(2));
+      await store.setRetention(plain, id, { maxCount: 1 }, "admin");
+      const listed = async () => (await rawItems(tableName, id)).find((item) => item.sk === -1)?.recPk;
+      assert.equal(await listed(), "retention");
+      await store.deleteStream(plain, id, { hard: true, requestedBy: "admin" });
+      assert.equal(await listed(), undefined);
+    });
+
     it("are refused for a stream that does not exist", async () => {
       await assert.rejects(store.setRetention(plain, randomUUID(), { maxCount: 1 }, "admin"), StreamNotFoundError);
       await assert.rejects(store.retention(plain, randomUUID()), StreamNotFoundError);
