@@ -42,7 +42,10 @@ export interface AppendContext {
   retention?: RetentionByType | undefined;
 }
 
-/** How often an append with "any" / "stream-exists" re-reads and retries when other writers win the race. */
+/**
+ * How often an append with "any" / "stream-exists" (or a delete, a truncation) re-reads and retries when other writers
+ * win the race.
+ */
 export const maxContendedAttempts = 64;
 
 type WriteOutcome =
@@ -124,12 +127,26 @@ export async function appendEvents(
     }
     // Another writer won the race, or a transaction held the items: read again and retry. "any" and
     // "stream-exists" then write after the winner; an exact expectation learns that the stream moved on.
-    if (attempt >= maxContendedAttempts) {
-      throw new ThrottledError(`stream ${streamId} is contended by other writers; retry shortly`);
-    }
-    context.onContention?.();
-    await sleep(Math.random() * Math.min(100, 2 ** attempt));
+    await afterLostRace(attempt, streamId, "retry", context.onContention);
   }
+}
+
+/**
+ * After another writer won the race for a stream's next revision: waits a random, growing while before the next
+ * attempt (`onRetry` told), or gives up after maxContendedAttempts with a 503 that says to `retry` shortly. Appends,
+ * deletes and truncations share it: a writer that does not back off may keep winning, never for ever.
+ */
+export async function afterLostRace(
+  attempt: number,
+  streamId: string,
+  retry: string,
+  onRetry?: () => void,
+): Promise<void> {
+  if (attempt >= maxContendedAttempts) {
+    throw new ThrottledError(`stream ${streamId} is contended by other writers; ${retry} shortly`);
+  }
+  onRetry?.();
+  await sleep(Math.random() * Math.min(100, 2 ** attempt));
 }
 
 /**

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { BatchWriteCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { sleep } from "./append.ts";
+import { afterLostRace, sleep } from "./append.ts";
 import { errorName, type StoreTable } from "./dynamo.ts";
 import {
   InvalidInputError,
@@ -65,9 +65,6 @@ export interface DeleteOptions {
 
 /** What a truncation did: its removal operation, or nothing when events before that revision were hidden already. */
 export type TruncateResult = { operation: Operation } | { operation: undefined; hiddenBelow: number };
-
-/** How often a delete or truncation reads again after another writer won the race. */
-const maxAttempts = 16;
 
 /** Hides the stream (soft) or ends it (hard) and records the removal operation of its items (pending). */
 export async function deleteStream(
@@ -323,11 +320,8 @@ async function transact(table: StoreTable, write: LifecycleWrite): Promise<Trans
   }
 }
 
-async function retryLater(attempt: number, streamId: string): Promise<void> {
-  if (attempt >= maxAttempts) {
-    throw new ThrottledError(`stream ${streamId} is contended by other writers; retry the delete shortly`);
-  }
-  await sleep(Math.random() * Math.min(100, 2 ** attempt));
+function retryLater(attempt: number, streamId: string): Promise<void> {
+  return afterLostRace(attempt, streamId, "retry the delete or truncation");
 }
 
 async function batchDelete(table: StoreTable, keys: Record<string, unknown>[]): Promise<void> {

@@ -229,8 +229,14 @@ describe("deleting and truncating streams", () => {
       let deletedAt: number | undefined;
       const outcomes: string[] = [];
       const lateSuccesses: number[] = [];
+      // Each writer races on until the delete is acknowledged and then tries three more times (so the tombstone is
+      // met), pausing up to 3 ms between appends: as busy as writers of one stream get, yet leaving the delete, whose
+      // head read and transaction take longer than an append, a chance to win within its attempts.
       const writer = async () => {
-        for (let n = 0; n < 40; n++) {
+        let afterAck = 0;
+        for (let n = 0; n < 400 && afterAck < 3; n++) {
+          if (deletedAt !== undefined) afterAck++;
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
           const startedAt = performance.now();
           try {
             const expected = n % 2 === 0 ? "any" : ((await store.streamDetails("order", id)).revision as number);
