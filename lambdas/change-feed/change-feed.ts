@@ -188,6 +188,7 @@ function feedEntries(streams: StreamBatch[]) {
     createdAt: event.createdAt,
     traceContext: event.traceContext,
     expiresAt: event.expiresAt,
+    subject: event.subject,
   }));
 }
 

@@ -57,6 +57,8 @@ export interface FeedEntry {
   traceContext?: TraceContext | undefined;
   /** Epoch seconds after which TTL may remove the event (retention.ts). */
   expiresAt?: number | undefined;
+  /** The data subject of the event's personal data (personal-data.ts), so that a page without payloads names it. */
+  subject?: string | undefined;
 }
 
 /**
@@ -88,6 +90,10 @@ export function encodeEntries(entries: FeedEntry[]): Uint8Array {
     ...(entries.some((entry) => entry.expiresAt !== undefined)
       ? { expires: entries.map((entry) => entry.expiresAt ?? null) }
       : {}),
+    // And only batches with personal data pay for their subjects.
+    ...(entries.some((entry) => entry.subject !== undefined)
+      ? { subject: entries.map((entry) => entry.subject ?? null) }
+      : {}),
   };
   return deflateRawSync(JSON.stringify(columns));
 }
@@ -107,6 +113,7 @@ interface Columns {
   traceparent?: (string | null)[];
   tracestate?: (string | null)[];
   expires?: (number | null)[];
+  subject?: (string | null)[];
 }
 
 function traceColumns(entries: FeedEntry[]): Pick<Columns, "traceparent" | "tracestate"> {
@@ -128,6 +135,7 @@ export function decodeEntries(bytes: Uint8Array): FeedEntry[] {
     createdAt: new Date(columns.base + (columns.at[i] as number)).toISOString(),
     ...traceContextOf({ traceparent: columns.traceparent?.[i], tracestate: columns.tracestate?.[i] }),
     ...(typeof columns.expires?.[i] === "number" ? { expiresAt: columns.expires[i] as number } : {}),
+    ...(typeof columns.subject?.[i] === "string" ? { subject: columns.subject[i] as string } : {}),
   }));
 }
 

@@ -43,5 +43,17 @@ describe("the global feed of personal data", () => {
     assert.equal(payloadTextOf(unchanged?.payload ?? new RawJson("")), '{"plan":"silver"}');
     assert.equal(unchanged?.erased, undefined);
     assert.equal(plain?.subject, undefined);
+
+    // Without payloads a page still names the subject of an event with personal data (nothing else of it).
+    const bare = (await readWholeFeed(store, { streamTypes: [streamType] })).events.filter(
+      (event) => event.streamId === streamId,
+    );
+    assert.deepEqual(
+      bare.map((event) => [event.subject, event.payload, event.erased]),
+      [
+        [subject, undefined, undefined],
+        [undefined, undefined, undefined],
+      ],
+    );
   });
 });
