@@ -5,8 +5,8 @@
  * like schema.ts's, whose building blocks they use; lifecycle-openapi.ts publishes them.
  */
 import * as Type from "@sinclair/typebox/type";
-import { maxAgeLimitSeconds } from "#store/retention.ts";
 import { AcceptedAnswer } from "./operation-schema.ts";
+import { maxAge, maxCount, RetentionLimits } from "./retention-schema.ts";
 import { maxWholeNumber, requestBody, wholeNumber } from "./schema.ts";
 
 export { StreamPath as LifecyclePath } from "./streams-schema.ts";
@@ -42,28 +42,15 @@ export const TruncatedAlreadyAnswer = Type.Object(
   { additionalProperties: false },
 );
 
-const maxAge = Type.Integer({
-  minimum: 1,
-  maximum: maxAgeLimitSeconds,
-  description: "seconds an event stays readable after its append (EventStoreDB's $maxAge)",
-  errorMessage: `must be a whole number of seconds from 1 to ${maxAgeLimitSeconds} (30 days: 2592000), got {value}`,
-});
-const maxCount = wholeNumber(1, maxWholeNumber, {
-  description: "how many of the stream's newest events stay readable (EventStoreDB's $maxCount)",
-});
-
 /** A stream's own limits: each replaces its type's; one left out is its type's (none when the type has none). */
 export const RetentionBody = requestBody({ maxAge: Type.Optional(maxAge), maxCount: Type.Optional(maxCount) });
-
-const Limits = (description: string) =>
-  Type.Object({ maxAge: Type.Optional(maxAge), maxCount: Type.Optional(maxCount) }, { description });
 
 export const RetentionAnswer = Type.Object(
   {
     retention: Type.Object({
-      stream: Limits("the stream's own limits (PUT …/retention)"),
-      streamType: Limits("its stream type's (the stack option retention)"),
-      effective: Limits("what applies: the stream's own limit where it has one, else its type's"),
+      stream: RetentionLimits("the stream's own limits (PUT …/retention)"),
+      streamType: RetentionLimits("its stream type's (the stack option retention)"),
+      effective: RetentionLimits("what applies: the stream's own limit where it has one, else its type's"),
     }),
   },
   { additionalProperties: false },

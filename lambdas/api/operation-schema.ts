@@ -4,6 +4,7 @@
  * schema.ts (whose building blocks they use), kept apart only so that each file stays readable.
  */
 import * as Type from "@sinclair/typebox/type";
+import { RetentionLimits } from "./retention-schema.ts";
 import {
   idempotencyKeyHeader,
   listingPage,
@@ -162,12 +163,7 @@ export const RemovalRequest = Type.Object(
           "retention: the stream's own limits were set (retention says which); truncate by requestedBy retention: the hourly retention sweep",
       },
     ),
-    retention: Type.Optional(
-      Type.Object(
-        { maxAge: Type.Optional(Type.Integer({ minimum: 1 })), maxCount: Type.Optional(Type.Integer({ minimum: 1 })) },
-        { description: "retention: the stream's own limits set (none: its type's apply)" },
-      ),
-    ),
+    retention: Type.Optional(RetentionLimits("retention: the stream's own limits set (none: its type's apply)")),
     expectedRevision: Type.Optional(Type.Integer({ minimum: 0, description: "the revision the delete expected" })),
     truncateBefore: Type.Optional({ ...Revision, description: "truncations: the revision asked for" }),
     hiddenBelow: Type.Integer({ minimum: 1, description: "events below this revision are hidden (and removed)" }),
