@@ -15,7 +15,7 @@ import type { PayloadSweep } from "#store/payload-sweep.ts";
 import type { RetentionByType } from "#store/retention.ts";
 import { StreamStore } from "#store/stream-store.ts";
 import type { SubjectKeysOptions } from "#store/subject-keys.ts";
-import { createSqsOperationQueue, parseOperationMessage } from "./queue.ts";
+import { createSqsOperationQueue, type OperationQueue, parseOperationMessage } from "./queue.ts";
 import { createQueuePublisher } from "./queue-publisher.ts";
 import { type ReplayTarget, targetArn } from "./targets.ts";
 import { createOperationWorker, type OperationWorker } from "./worker.ts";
@@ -96,6 +96,7 @@ function configuredStore(config: OperationWorkerConfig): StreamStore {
 export function createConfiguredOperationWorker(
   config: OperationWorkerConfig,
   store: StreamStore = configuredStore(config),
+  queue: OperationQueue = createSqsOperationQueue(config.sqs ?? {}, config.operationsQueueUrl),
 ): OperationWorker {
   const observability = config.observability ?? quietObservability;
   const body = config.notificationBody ?? "go";
@@ -128,7 +129,7 @@ export function createConfiguredOperationWorker(
       observability,
     }),
     publisherFor,
-    queue: createSqsOperationQueue(config.sqs ?? {}, config.operationsQueueUrl),
+    queue,
     allowedReplayTargets: config.allowedReplayTargets ?? [],
     observability,
     ...(config.eventsPerStep !== undefined ? { eventsPerStep: config.eventsPerStep } : {}),
@@ -147,8 +148,9 @@ export function createOperationWorkerHandler(config: OperationWorkerConfig): {
 } {
   const observability = config.observability ?? quietObservability;
   const store = configuredStore(config);
-  const worker = createConfiguredOperationWorker({ ...config, observability }, store);
+  // One queue client for the steps and the sweep's removals.
   const queue = createSqsOperationQueue(config.sqs ?? {}, config.operationsQueueUrl);
+  const worker = createConfiguredOperationWorker({ ...config, observability }, store, queue);
   const sweep = async (): Promise<HourlySweep> => {
     const swept = await store.sweepPayloads();
     observability.count("PayloadsSwept", swept.deleted);
