@@ -43,6 +43,18 @@ const unavailable = {
   ),
 };
 
+/** What a removal that takes a JSON body answers (setting a stream's retention, truncating it). */
+const bodyRemovalResponses = {
+  ...accepted,
+  ...badInput,
+  ...notThere,
+  ...tooLarge,
+  ...notJson,
+  ...unavailable,
+  ...always,
+  ...adminOnly,
+};
+
 export const lifecyclePaths = {
   "/streams/{streamType}/{streamId}/retention": {
     get: {
@@ -66,16 +78,7 @@ export const lifecyclePaths = {
         "retention sweep keeps the stream within them. An empty body removes the stream's own limits: its type's apply.",
       parameters: parameters(LifecyclePath, "path"),
       requestBody: { required: true, ...json(RetentionBody) },
-      responses: {
-        ...accepted,
-        ...badInput,
-        ...notThere,
-        ...tooLarge,
-        ...notJson,
-        ...unavailable,
-        ...always,
-        ...adminOnly,
-      },
+      responses: bodyRemovalResponses,
     },
   },
   "/streams/{streamType}/{streamId}/truncation": {
@@ -88,15 +91,8 @@ export const lifecyclePaths = {
       parameters: parameters(LifecyclePath, "path"),
       requestBody: { required: true, ...json(TruncateBody) },
       responses: {
-        ...accepted,
+        ...bodyRemovalResponses,
         "200": { description: "nothing new to hide", ...json(TruncatedAlreadyAnswer) },
-        ...badInput,
-        ...notThere,
-        ...tooLarge,
-        ...notJson,
-        ...unavailable,
-        ...always,
-        ...adminOnly,
       },
     },
   },
