@@ -21,6 +21,7 @@ import { type Item, ifAbsent, maxRevision, summarySortKey } from "./items.ts";
 import type { Operation } from "./model.ts";
 import { operationItem } from "./record-items.ts";
 import { hasLimits, type Retention } from "./retention.ts";
+import { retentionRecordKind } from "./retention-items.ts";
 import { tableDefinition } from "./table.ts";
 
 const pk = tableDefinition.partitionKey.name;
@@ -214,43 +215,6 @@ function settingsUpdate(write: LifecycleWrite) {
     UpdateExpression: `SET ${set.join(", ")}${remove.length > 0 ? ` REMOVE ${remove.join(", ")}` : ""} ADD version :one`,
     ExpressionAttributeValues: values,
     ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-  };
-}
-
-/** The records index's kind of streams with retention limits of their own. */
-export const retentionRecordKind = "retention";
-
-/** Streams with retention limits of their own, a page of the records index (eventually consistent). */
-export function queryStreamsWithRetention(tableName: string, startKey?: Item): QueryCommandInput {
-  return {
-    TableName: tableName,
-    IndexName: records.name,
-    KeyConditionExpression: "#recPk = :kind",
-    ExpressionAttributeNames: { "#recPk": records.partitionKey.name },
-    ExpressionAttributeValues: { ":kind": retentionRecordKind },
-    ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-    ReturnConsumedCapacity: "TOTAL",
-  };
-}
-
-/**
- * A stream's events from revision `from` on, oldest first, with only what tells their age (strongly consistent): how
- * far a stream's maxAge reaches (retention-sweep.ts, and setting a stream's retention).
- */
-export function queryEventTimes(tableName: string, streamId: string, from: number, limit: number): PlainQueryInput {
-  return {
-    TableName: tableName,
-    KeyConditionExpression: "#pk = :streamId AND #sk BETWEEN :from AND :to",
-    ProjectionExpression: "#sk, createdAt, #ttl, marker",
-    ExpressionAttributeNames: { "#pk": pk, "#sk": sk, "#ttl": tableDefinition.timeToLiveAttribute },
-    ExpressionAttributeValues: {
-      ":streamId": { S: streamId },
-      ":from": { N: String(Math.max(1, from)) },
-      ":to": { N: String(maxRevision) },
-    },
-    Limit: limit,
-    ConsistentRead: true,
-    ReturnConsumedCapacity: "TOTAL",
   };
 }
 

@@ -26,7 +26,6 @@ import {
   type LifecycleWrite,
   lifecycleTransaction,
   markerOf,
-  queryEventTimes,
   queryHiddenItems,
   removalKeyAt,
   streamItemKey,
@@ -44,6 +43,7 @@ import {
   type Retention,
   type RetentionByType,
 } from "./retention.ts";
+import { queryEventTimes } from "./retention-items.ts";
 import { tableDefinition } from "./table.ts";
 
 export interface LifecycleContext {

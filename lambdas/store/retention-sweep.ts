@@ -13,11 +13,12 @@ import type { StoreTable } from "./dynamo.ts";
 import { StreamDeletedError, StreamNotFoundError } from "./errors.ts";
 import type { Item } from "./items.ts";
 import { type LifecycleContext, retainedFrom, truncateStream } from "./lifecycle.ts";
-import { queryStreamsWithRetention, settingsFromItem } from "./lifecycle-items.ts";
+import { settingsFromItem } from "./lifecycle-items.ts";
 import { listStreams } from "./listing.ts";
 import type { Operation } from "./model.ts";
 import { readSettings } from "./read.ts";
 import { effectiveRetention, type Retention } from "./retention.ts";
+import { queryStreamsWithRetention } from "./retention-items.ts";
 import { tableDefinition } from "./table.ts";
 
 /** How far back the listing is read for streams of a type with a maxCount: two hourly sweeps, so one may fail. */
